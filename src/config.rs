@@ -1,0 +1,190 @@
+//! Settings, parsed once per request from the Worker's vars and secrets (any
+//! setting may be either). Parsing is pure: it takes a lookup function.
+
+use std::fmt;
+
+use crate::error::ApiError;
+use crate::telegram::{BotToken, TelegramEnv};
+
+/// Where orders and transactions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageKind {
+    #[default]
+    D1,
+    Kv,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    bot_token: Option<BotToken>,
+    webhook_secret: Option<String>,
+    admin_token: Option<String>,
+    pub api_base: String,
+    pub telegram_env: TelegramEnv,
+    /// Seconds; 0 disables the age check.
+    pub init_data_max_age: u64,
+    pub payment_provider_token: Option<String>,
+    pub storage: StorageKind,
+    /// The catalog as JSON, when the operator set `CATALOG`.
+    pub catalog_json: Option<String>,
+}
+
+/// A setting that is missing or malformed, named so the operator can fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "setting {} {}", self.setting, self.problem)
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> ApiError {
+        // The message names the setting, never its value.
+        ApiError::new(503, "not_configured", e.to_string())
+    }
+}
+
+fn invalid(setting: &'static str, why: impl fmt::Display) -> ConfigError {
+    ConfigError {
+        setting,
+        problem: format!("is malformed: {why}"),
+    }
+}
+
+impl Settings {
+    /// Parses every setting. Malformed values are errors; a missing `BOT_TOKEN`
+    /// is only an error when a route needs it (see [`Settings::bot_token`]), so
+    /// that `/healthz` and the page keep working on a half-configured deployment.
+    pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let bot_token = get("BOT_TOKEN")
+            .map(|v| BotToken::parse(&v).map_err(|e| invalid("BOT_TOKEN", e)))
+            .transpose()?;
+        let webhook_secret = get("WEBHOOK_SECRET")
+            .map(|v| {
+                let ok = v.len() <= 256
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if ok {
+                    Ok(v)
+                } else {
+                    Err(invalid("WEBHOOK_SECRET", "use 1-256 characters of A-Z, a-z, 0-9, _ and -"))
+                }
+            })
+            .transpose()?;
+        let api_base = get("TELEGRAM_API_BASE").unwrap_or_else(|| "https://api.telegram.org".into());
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            return Err(invalid("TELEGRAM_API_BASE", "expected an http(s) URL"));
+        }
+        let telegram_env = match get("TELEGRAM_ENV") {
+            Some(v) => TelegramEnv::parse(&v).map_err(|e| invalid("TELEGRAM_ENV", e))?,
+            None => TelegramEnv::Production,
+        };
+        let init_data_max_age = match get("INIT_DATA_MAX_AGE") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid("INIT_DATA_MAX_AGE", "expected a whole number of seconds"))?,
+            None => 86_400,
+        };
+        let storage = match get("STORAGE").as_deref() {
+            None | Some("d1") => StorageKind::D1,
+            Some("kv") => StorageKind::Kv,
+            Some(_) => return Err(invalid("STORAGE", "expected `d1` or `kv`")),
+        };
+        Ok(Settings {
+            bot_token,
+            webhook_secret,
+            admin_token: get("ADMIN_TOKEN"),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            telegram_env,
+            init_data_max_age,
+            payment_provider_token: get("PAYMENT_PROVIDER_TOKEN"),
+            storage,
+            catalog_json: get("CATALOG"),
+        })
+    }
+
+    pub fn bot_token(&self) -> Result<&BotToken, ConfigError> {
+        self.bot_token.as_ref().ok_or(ConfigError {
+            setting: "BOT_TOKEN",
+            problem: "is not set".into(),
+        })
+    }
+
+    pub fn webhook_secret(&self) -> Result<&str, ConfigError> {
+        self.webhook_secret.as_deref().ok_or(ConfigError {
+            setting: "WEBHOOK_SECRET",
+            problem: "is not set".into(),
+        })
+    }
+
+    /// `None` when the operator set no admin token: admin routes are then closed.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::parse(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.api_base, "https://api.telegram.org");
+        assert_eq!(s.telegram_env, TelegramEnv::Production);
+        assert_eq!(s.init_data_max_age, 86_400);
+        assert_eq!(s.storage, StorageKind::D1);
+        assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
+        assert!(s.admin_token().is_none());
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let s = parse(&[
+            ("BOT_TOKEN", "123:abc"),
+            ("WEBHOOK_SECRET", "s3cret_-X"),
+            ("ADMIN_TOKEN", "admin"),
+            ("TELEGRAM_API_BASE", "http://127.0.0.1:8081/"),
+            ("TELEGRAM_ENV", "test"),
+            ("INIT_DATA_MAX_AGE", "0"),
+            ("STORAGE", "kv"),
+        ])
+        .unwrap();
+        assert_eq!(s.bot_token().unwrap().bot_id(), 123);
+        assert_eq!(s.webhook_secret().unwrap(), "s3cret_-X");
+        assert_eq!(s.api_base, "http://127.0.0.1:8081");
+        assert_eq!(s.telegram_env, TelegramEnv::Test);
+        assert_eq!(s.init_data_max_age, 0);
+        assert_eq!(s.storage, StorageKind::Kv);
+    }
+
+    #[test]
+    fn malformed_settings_are_named_without_their_value() {
+        for (name, value) in [
+            ("BOT_TOKEN", "not-a-token"),
+            ("WEBHOOK_SECRET", "has space"),
+            ("TELEGRAM_API_BASE", "ftp://x"),
+            ("TELEGRAM_ENV", "staging"),
+            ("INIT_DATA_MAX_AGE", "-5"),
+            ("STORAGE", "postgres"),
+        ] {
+            let e = parse(&[(name, value)]).unwrap_err();
+            assert_eq!(e.setting, name);
+            let api: ApiError = e.into();
+            assert!(api.message.contains(name));
+            assert!(!api.message.contains(value), "{} leaks its value", name);
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! Mini App launch data (`initData`): parsing and the two checks Telegram defines.
+//!
+//! A [`InitData`] can only be obtained from [`verify_hmac`] (the bot's own check,
+//! with its token) or [`verify_signature`] (the third-party Ed25519 check, with
+//! only the bot id), so holding one means the data came from Telegram.
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::encoding::{base64url_decode, form_decode, hex_decode_into};
+use super::BotToken;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Real launch data is a few hundred bytes; anything this large is refused unread.
+pub const MAX_INIT_DATA_LEN: usize = 8 * 1024;
+
+/// Why launch data was refused. `code()` is the stable API error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitDataError {
+    Malformed(&'static str),
+    MissingHash,
+    HashMismatch,
+    MissingSignature,
+    SignatureInvalid,
+    Expired,
+}
+
+impl InitDataError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            InitDataError::Malformed(_) | InitDataError::MissingHash => "malformed_init_data",
+            InitDataError::HashMismatch => "invalid_hash",
+            InitDataError::MissingSignature | InitDataError::SignatureInvalid => "invalid_signature",
+            InitDataError::Expired => "expired_init_data",
+        }
+    }
+}
+
+impl fmt::Display for InitDataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitDataError::Malformed(why) => write!(f, "initData is malformed: {why}"),
+            InitDataError::MissingHash => f.write_str("initData has no hash"),
+            InitDataError::HashMismatch => f.write_str("initData hash does not match"),
+            InitDataError::MissingSignature => f.write_str("initData has no signature"),
+            InitDataError::SignatureInvalid => f.write_str("initData signature is invalid"),
+            InitDataError::Expired => f.write_str("initData has expired"),
+        }
+    }
+}
+
+/// The Telegram user in launch data. Only `id` is required; the rest is read
+/// leniently so that a new or oddly typed field never invalidates a real launch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebAppUser {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    pub is_premium: bool,
+}
+
+impl WebAppUser {
+    fn from_json(v: &Value) -> Option<WebAppUser> {
+        let str_field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(WebAppUser {
+            id: v.get("id")?.as_i64()?,
+            first_name: str_field("first_name").unwrap_or_default(),
+            last_name: str_field("last_name"),
+            username: str_field("username"),
+            language_code: str_field("language_code"),
+            is_premium: v.get("is_premium").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+}
+
+/// Verified launch data.
+#[derive(Debug, Clone)]
+pub struct InitData {
+    fields: Vec<(String, String)>,
+    auth_date: u64,
+    user: Option<(WebAppUser, Value)>,
+}
+
+impl InitData {
+    pub fn auth_date(&self) -> u64 {
+        self.auth_date
+    }
+    pub fn user(&self) -> Option<&WebAppUser> {
+        self.user.as_ref().map(|(u, _)| u)
+    }
+    /// The `user` object exactly as Telegram sent it (all fields).
+    pub fn user_json(&self) -> Option<&Value> {
+        self.user.as_ref().map(|(_, v)| v)
+    }
+    /// Any decoded field, e.g. `query_id`, `chat_type`, `start_param`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.fields[i].1.as_str())
+    }
+}
+
+/// The decoded `key=value` pairs, sorted by key (the order both checks sign).
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(raw: &str) -> Result<Fields, InitDataError> {
+        if raw.len() > MAX_INIT_DATA_LEN {
+            return Err(InitDataError::Malformed("larger than 8192 bytes"));
+        }
+        let mut fields = Vec::with_capacity(8);
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            let k = form_decode(k).ok_or(InitDataError::Malformed("bad percent-encoding"))?;
+            let v = form_decode(v).ok_or(InitDataError::Malformed("bad percent-encoding"))?;
+            if k.is_empty() {
+                return Err(InitDataError::Malformed("empty key"));
+            }
+            fields.push((k, v));
+        }
+        fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if fields.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(InitDataError::Malformed("a key appears twice"));
+        }
+        Ok(Fields(fields))
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Feeds `k=v` lines (sorted, `\n`-joined) of every field not in `skip` to `sink`.
+    fn check_string(&self, skip: &[&str], mut sink: impl FnMut(&[u8])) {
+        let mut first = true;
+        for (k, v) in self.0.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+            if !first {
+                sink(b"\n");
+            }
+            first = false;
+            sink(k.as_bytes());
+            sink(b"=");
+            sink(v.as_bytes());
+        }
+    }
+
+    /// The age check and the typed view, shared by both verifications.
+    fn into_verified(self, now: u64, max_age: u64) -> Result<InitData, InitDataError> {
+        let auth_date: u64 = self
+            .get("auth_date")
+            .ok_or(InitDataError::Malformed("auth_date is missing"))?
+            .parse()
+            .map_err(|_| InitDataError::Malformed("auth_date is not a number"))?;
+        if max_age > 0 && now > auth_date.saturating_add(max_age) {
+            return Err(InitDataError::Expired);
+        }
+        let user = match self.get("user") {
+            None => None,
+            Some(raw) => {
+                let json: Value =
+                    serde_json::from_str(raw).map_err(|_| InitDataError::Malformed("user is not JSON"))?;
+                let user =
+                    WebAppUser::from_json(&json).ok_or(InitDataError::Malformed("user has no numeric id"))?;
+                Some((user, json))
+            }
+        };
+        Ok(InitData {
+            fields: self.0,
+            auth_date,
+            user,
+        })
+    }
+}
+
+/// `HMAC_SHA256(key = "WebAppData", message = bot_token)`: the key for the bot's own check.
+pub fn hmac_secret(token: &BotToken) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(b"WebAppData").expect("HMAC takes any key");
+    mac.update(token.expose().as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The bot's own check: HMAC-SHA256 keyed with the bot token, then the age check
+/// (`max_age` seconds; 0 disables it). `signature`, when present, stays signed.
+pub fn verify_hmac(raw: &str, token: &BotToken, now: u64, max_age: u64) -> Result<InitData, InitDataError> {
+    verify_hmac_with_secret(raw, &hmac_secret(token), now, max_age)
+}
+
+/// [`verify_hmac`] with the secret already derived (it depends only on the token).
+pub fn verify_hmac_with_secret(
+    raw: &str,
+    secret: &[u8; 32],
+    now: u64,
+    max_age: u64,
+) -> Result<InitData, InitDataError> {
+    let fields = Fields::parse(raw)?;
+    let hash = fields.get("hash").ok_or(InitDataError::MissingHash)?;
+    let mut expected = [0u8; 32];
+    // A hash that is not 64 hex digits can never match: invalid, not malformed.
+    hex_decode_into(hash.as_bytes(), &mut expected).ok_or(InitDataError::HashMismatch)?;
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key");
+    fields.check_string(&["hash"], |b| mac.update(b));
+    mac.verify_slice(&expected).map_err(|_| InitDataError::HashMismatch)?;
+    fields.into_verified(now, max_age)
+}
+
+/// The third-party check: Telegram's Ed25519 signature over the data, needing
+/// only the bot id and Telegram's public key for the environment.
+pub fn verify_signature(
+    raw: &str,
+    bot_id: u64,
+    public_key: &[u8; 32],
+    now: u64,
+    max_age: u64,
+) -> Result<InitData, InitDataError> {
+    let fields = Fields::parse(raw)?;
+    let sig = fields.get("signature").ok_or(InitDataError::MissingSignature)?;
+    let sig: [u8; 64] = base64url_decode(sig)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(InitDataError::SignatureInvalid)?;
+    let key = VerifyingKey::from_bytes(public_key).map_err(|_| InitDataError::SignatureInvalid)?;
+    let mut message = format!("{bot_id}:WebAppData\n").into_bytes();
+    fields.check_string(&["hash", "signature"], |b| message.extend_from_slice(b));
+    key.verify_strict(&message, &Signature::from_bytes(&sig))
+        .map_err(|_| InitDataError::SignatureInvalid)?;
+    fields.into_verified(now, max_age)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::encoding::{base64url_encode, form_encode, hex_encode};
+    use ed25519_dalek::{Signer, SigningKey};
+
+    const NOW: u64 = 1_700_000_000;
+    const USER: &str = r#"{"id":279058397,"first_name":"Vladislav + Tester","last_name":"K","username":"vdkfrost","language_code":"ru","is_premium":true,"allows_write_to_pm":true,"photo_url":"https:\/\/t.me\/i\/userpic\/320\/a.svg"}"#;
+
+    fn token() -> BotToken {
+        BotToken::parse("7342037359:AAHI25ES9xCOMPWgSXA_fake").unwrap()
+    }
+
+    /// Signs `pairs` as Telegram does and returns the raw query string.
+    fn sign(pairs: &[(&str, &str)], token: &BotToken) -> String {
+        let mut sorted: Vec<_> = pairs.to_vec();
+        sorted.sort();
+        let dcs: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut mac = HmacSha256::new_from_slice(&hmac_secret(token)).unwrap();
+        mac.update(dcs.join("\n").as_bytes());
+        let hash = hex_encode(&mac.finalize().into_bytes());
+        let mut parts: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect();
+        parts.push(format!("hash={hash}"));
+        parts.join("&")
+    }
+
+    fn auth_date() -> String {
+        NOW.to_string()
+    }
+
+    #[test]
+    fn accepts_data_it_signed_and_exposes_every_field() {
+        let ad = auth_date();
+        let raw = sign(
+            &[("query_id", "AAHdF6IQ"), ("user", USER), ("auth_date", &ad), ("start_param", "buy_pack")],
+            &token(),
+        );
+        let data = verify_hmac(&raw, &token(), NOW + 10, 86_400).unwrap();
+        let user = data.user().unwrap();
+        assert_eq!(user.id, 279058397);
+        assert_eq!(user.first_name, "Vladislav + Tester");
+        assert!(user.is_premium);
+        assert_eq!(data.user_json().unwrap()["allows_write_to_pm"], true);
+        assert_eq!(data.get("query_id"), Some("AAHdF6IQ"));
+        assert_eq!(data.get("start_param"), Some("buy_pack"));
+        assert_eq!(data.auth_date(), NOW);
+    }
+
+    #[test]
+    fn plus_is_a_space_and_user_json_is_kept_byte_exact() {
+        // Telegram's clients encode spaces as `+` and keep `\/` escapes: re-serializing
+        // the user JSON or leaving `+` undecoded both break the hash.
+        let ad = auth_date();
+        let raw = sign(&[("user", USER), ("auth_date", &ad)], &token());
+        let with_plus = raw.replace("%20", "+");
+        assert!(with_plus.contains('+'));
+        assert!(verify_hmac(&with_plus, &token(), NOW, 0).is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_accepted_and_signed() {
+        let ad = auth_date();
+        let raw = sign(&[("auth_date", &ad), ("brand_new_field", "x"), ("chat_type", "sender")], &token());
+        let data = verify_hmac(&raw, &token(), NOW, 0).unwrap();
+        assert_eq!(data.get("brand_new_field"), Some("x"));
+        let tampered = raw.replace("brand_new_field=x", "brand_new_field=y");
+        assert_eq!(verify_hmac(&tampered, &token(), NOW, 0).unwrap_err(), InitDataError::HashMismatch);
+    }
+
+    #[test]
+    fn signature_stays_in_the_hmac_string() {
+        let ad = auth_date();
+        let raw = sign(&[("auth_date", &ad), ("signature", "abc_-")], &token());
+        assert!(verify_hmac(&raw, &token(), NOW, 0).is_ok());
+        // A validator that drops `signature` would accept this one; we must not.
+        let dropped = {
+            let mut mac = HmacSha256::new_from_slice(&hmac_secret(&token())).unwrap();
+            mac.update(format!("auth_date={ad}").as_bytes());
+            format!("auth_date={ad}&signature=abc_-&hash={}", hex_encode(&mac.finalize().into_bytes()))
+        };
+        assert_eq!(verify_hmac(&dropped, &token(), NOW, 0).unwrap_err(), InitDataError::HashMismatch);
+    }
+
+    #[test]
+    fn every_failure_has_its_code() {
+        let ad = auth_date();
+        let good = sign(&[("auth_date", &ad), ("user", USER)], &token());
+        let other = BotToken::parse("1:other").unwrap();
+        let cases: Vec<(String, &str)> = vec![
+            (good.replace("hash=", "nohash="), "malformed_init_data"),
+            ("auth_date=1&hash=%zz".into(), "malformed_init_data"),
+            (format!("{good}&auth_date=5"), "malformed_init_data"),
+            ("a".repeat(MAX_INIT_DATA_LEN + 1), "malformed_init_data"),
+            (sign(&[("user", USER)], &token()), "malformed_init_data"),
+            (sign(&[("auth_date", "soon")], &token()), "malformed_init_data"),
+            (sign(&[("auth_date", &ad), ("user", "{\"name\":1}")], &token()), "malformed_init_data"),
+            (sign(&[("auth_date", &ad)], &other), "invalid_hash"),
+            (good.replace("hash=", "hash=00"), "invalid_hash"),
+            (format!("auth_date={ad}&hash=ñññññ"), "invalid_hash"),
+            (format!("auth_date={ad}&hash={}", "é".repeat(32)), "invalid_hash"),
+        ];
+        for (raw, code) in cases {
+            let err = verify_hmac(&raw, &token(), NOW, 0).unwrap_err();
+            assert_eq!(err.code(), code, "{raw:.80}");
+        }
+    }
+
+    #[test]
+    fn expiry_boundaries_with_an_injected_clock() {
+        let ad = auth_date();
+        let raw = sign(&[("auth_date", &ad)], &token());
+        assert!(verify_hmac(&raw, &token(), NOW + 3600, 3600).is_ok());
+        assert_eq!(verify_hmac(&raw, &token(), NOW + 3601, 3600).unwrap_err(), InitDataError::Expired);
+        // 0 disables the check; a clock behind Telegram's is not an error.
+        assert!(verify_hmac(&raw, &token(), NOW + 10_000_000, 0).is_ok());
+        assert!(verify_hmac(&raw, &token(), NOW - 60, 3600).is_ok());
+        // A bad hash is reported before expiry, so old forged data says "invalid".
+        let forged = raw.replace("hash=", "hash=1");
+        assert_eq!(verify_hmac(&forged, &token(), NOW + 99_999, 1).unwrap_err(), InitDataError::HashMismatch);
+    }
+
+    fn ed25519_signed(bot_id: u64, key: &SigningKey, pairs: &[(&str, &str)]) -> String {
+        let mut sorted: Vec<_> = pairs.to_vec();
+        sorted.sort();
+        let body: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let msg = format!("{bot_id}:WebAppData\n{}", body.join("\n"));
+        let sig = base64url_encode(&key.sign(msg.as_bytes()).to_bytes());
+        let mut all: Vec<(&str, &str)> = pairs.to_vec();
+        all.push(("signature", &sig));
+        // The bot's HMAC covers the signature too; a third party ignores `hash`.
+        sign(&all, &token())
+    }
+
+    #[test]
+    fn ed25519_third_party_check() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let public = key.verifying_key().to_bytes();
+        let ad = auth_date();
+        let raw = ed25519_signed(7342037359, &key, &[("auth_date", &ad), ("user", USER), ("chat_type", "private")]);
+        let data = verify_signature(&raw, 7342037359, &public, NOW, 86_400).unwrap();
+        assert_eq!(data.user().unwrap().id, 279058397);
+        // The same raw string passes the bot's own check as well.
+        assert!(verify_hmac(&raw, &token(), NOW, 86_400).is_ok());
+
+        let invalid = |raw: &str, bot: u64, pk: &[u8; 32]| verify_signature(raw, bot, pk, NOW, 86_400).unwrap_err();
+        assert_eq!(invalid(&raw, 1, &public), InitDataError::SignatureInvalid);
+        let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key().to_bytes();
+        assert_eq!(invalid(&raw, 7342037359, &other), InitDataError::SignatureInvalid);
+        let tampered = raw.replace("chat_type=private", "chat_type=group");
+        assert_eq!(invalid(&tampered, 7342037359, &public), InitDataError::SignatureInvalid);
+        let unsigned = sign(&[("auth_date", &ad)], &token());
+        assert_eq!(invalid(&unsigned, 7342037359, &public), InitDataError::MissingSignature);
+        let garbage = format!("auth_date={ad}&signature=%C3%B1%C3%B1&hash=x");
+        assert_eq!(invalid(&garbage, 7342037359, &public), InitDataError::SignatureInvalid);
+        assert_eq!(
+            verify_signature(&raw, 7342037359, &public, NOW + 86_401, 86_400).unwrap_err(),
+            InitDataError::Expired
+        );
+    }
+
+    #[test]
+    fn telegram_public_keys_are_valid_points() {
+        use crate::telegram::TelegramEnv;
+        for env in [TelegramEnv::Production, TelegramEnv::Test] {
+            assert!(VerifyingKey::from_bytes(&env.public_key()).is_ok());
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::error::ApiError;
+use crate::telegram::encoding::hex_decode_into;
 use crate::telegram::{BotToken, TelegramEnv};
 
 /// Where orders and transactions live.
@@ -27,7 +28,15 @@ pub struct Settings {
     pub storage: StorageKind,
     /// The catalog as JSON, when the operator set `CATALOG`.
     pub catalog_json: Option<String>,
+    /// Ed25519 key for third-party checks: Telegram's for `telegram_env`, unless
+    /// `TELEGRAM_PUBLIC_KEY` overrides it (for a local emulator).
+    pub public_key: [u8; 32],
+    /// Where the page loads `telegram-web-app.js` from (`TELEGRAM_WEB_APP_JS`).
+    pub web_app_js: String,
 }
+
+/// Telegram's own copy of the Mini App script.
+pub const OFFICIAL_WEB_APP_JS: &str = "https://telegram.org/js/telegram-web-app.js";
 
 /// A setting that is missing or malformed, named so the operator can fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +104,19 @@ impl Settings {
             Some("kv") => StorageKind::Kv,
             Some(_) => return Err(invalid("STORAGE", "expected `d1` or `kv`")),
         };
+        let public_key = match get("TELEGRAM_PUBLIC_KEY") {
+            Some(hex) => {
+                let mut key = [0u8; 32];
+                hex_decode_into(hex.as_bytes(), &mut key)
+                    .ok_or_else(|| invalid("TELEGRAM_PUBLIC_KEY", "expected 64 hex digits"))?;
+                key
+            }
+            None => telegram_env.public_key(),
+        };
+        let web_app_js = get("TELEGRAM_WEB_APP_JS").unwrap_or_else(|| OFFICIAL_WEB_APP_JS.into());
+        if !(web_app_js.starts_with("https://") || web_app_js.starts_with("http://") || web_app_js.starts_with('/')) {
+            return Err(invalid("TELEGRAM_WEB_APP_JS", "expected an http(s) URL or a path"));
+        }
         Ok(Settings {
             bot_token,
             webhook_secret,
@@ -105,6 +127,8 @@ impl Settings {
             payment_provider_token: get("PAYMENT_PROVIDER_TOKEN"),
             storage,
             catalog_json: get("CATALOG"),
+            public_key,
+            web_app_js,
         })
     }
 
@@ -168,6 +192,9 @@ mod tests {
         assert_eq!(s.telegram_env, TelegramEnv::Test);
         assert_eq!(s.init_data_max_age, 0);
         assert_eq!(s.storage, StorageKind::Kv);
+        assert_eq!(s.public_key, TelegramEnv::Test.public_key());
+        let k = parse(&[("TELEGRAM_PUBLIC_KEY", &"ab".repeat(32))]).unwrap();
+        assert_eq!(k.public_key, [0xab; 32]);
     }
 
     #[test]
@@ -179,6 +206,8 @@ mod tests {
             ("TELEGRAM_ENV", "staging"),
             ("INIT_DATA_MAX_AGE", "-5"),
             ("STORAGE", "postgres"),
+            ("TELEGRAM_PUBLIC_KEY", "abcd"),
+            ("TELEGRAM_WEB_APP_JS", "javascript:alert(1)"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();
             assert_eq!(e.setting, name);

@@ -9,6 +9,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// What went wrong inside, for the log only; never sent to the client.
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -17,7 +19,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -42,7 +50,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.message)
+        write!(f, "{} {}: {}", self.status, self.code, self.message)?;
+        if let Some(d) = &self.detail {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
     }
 }
 
@@ -54,10 +66,12 @@ mod tests {
 
     #[test]
     fn body_has_the_documented_shape() {
-        let e = ApiError::new(409, "conflict", "order is not paid \"yet\"");
+        let e = ApiError::new(409, "conflict", "order is not paid \"yet\"").with_detail("row 7 locked");
         let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(v["error"]["code"], "conflict");
         assert_eq!(v["error"]["message"], "order is not paid \"yet\"");
         assert_eq!(v.as_object().unwrap().len(), 1);
+        assert!(!e.to_json().contains("row 7"), "the detail is for the log only");
+        assert!(e.to_string().contains("row 7"));
     }
 }

@@ -1,1 +1,66 @@
+//! HTTP, runtime-free: the request and response types, the route table, and one
+//! handler module per area. The edge turns the runtime's request into a
+//! [`Request`], calls [`handle`], and turns the [`Response`] back.
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod message;
+pub mod page;
+pub mod platform;
+pub mod router;
+pub mod webhook;
+
+pub use message::{Request, Response};
+pub use platform::Platform;
+pub use router::Route;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+
+/// Answers one request. Every failure becomes the JSON error shape here, and its
+/// internal detail (never a secret) goes to the platform's log.
+pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
+    match dispatch(platform, &req).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            if err.status >= 500 {
+                platform.log(&format!("{} {} -> {}", req.method, req.path, err));
+            }
+            Response::error(&err)
+        }
+    }
+}
+
+/// The 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::new(413, "payload_too_large", format!("the body is larger than {limit} bytes"))
+}
+
+async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, ApiError> {
+    let route = router::route(&req.method, &req.path)?;
+    if req.body.len() > route.body_limit() {
+        return Err(too_large(route.body_limit()));
+    }
+    if route == Route::Health {
+        return Ok(api::health());
+    }
+    let settings = Settings::parse(|name| platform.setting(name))?;
+    match route {
+        Route::Health => unreachable!("answered above"),
+        Route::Page => page::index(platform, &settings).await,
+        Route::Verify => api::verify(platform, &settings, req),
+        Route::VerifyThirdParty => api::verify_third_party(platform, &settings, req),
+        Route::LoginWidget => api::login_widget(platform, &settings, req),
+        Route::Products => api::products(&settings),
+        Route::CreateInvoice => api::create_invoice(platform, &settings, req).await,
+        Route::Orders => api::orders(platform, &settings, req).await,
+        Route::Webhook => webhook::receive(platform, &settings, req).await,
+        Route::AdminRefund => admin::refund(platform, &settings, req).await,
+        Route::AdminSetup => admin::setup(platform, &settings, req).await,
+        Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,111 @@
+//! Storage of orders, payments and processed updates, behind one trait with
+//! three implementations: D1 (the default), Workers KV, and memory (tests).
+//!
+//! Exactly-once rests on two keys: a payment is keyed by its
+//! `telegram_payment_charge_id`, and a processed update by its `update_id`.
 
+pub mod memory;
+
+#[cfg(target_arch = "wasm32")]
+pub mod d1;
+#[cfg(target_arch = "wasm32")]
+pub mod kv;
+
+use std::fmt;
+
+use crate::shop::{Order, Payment};
+
+/// A storage failure. The text is for the log only (it never reaches a client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "storage: {}", self.0)
+    }
+}
+
+/// Whether a write did something or had been done before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    AlreadyDone,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
+    async fn order(&self, id: &str) -> Result<Option<Order>, StoreError>;
+    /// The user's orders, newest first.
+    async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError>;
+    /// `pending` → `failed` (the invoice could not be created).
+    async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError>;
+    /// Stores the payment and applies it to its order ([`Order::with_payment`]),
+    /// all or nothing, and remembers `update_id` as processed. A charge id seen
+    /// before changes nothing and answers [`Outcome::AlreadyDone`]. Also returns
+    /// the order as it now stands (read in the same round trip).
+    async fn record_payment(
+        &self,
+        payment: &Payment,
+        update_id: Option<i64>,
+        now: u64,
+    ) -> Result<(Outcome, Option<Order>), StoreError>;
+    /// Marks the charge refunded and its order `refunded`, once.
+    async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError>;
+    /// Claims an update for processing; `false` when it was processed before.
+    async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError>;
+    /// Gives a claimed update back, so that Telegram's retry processes it.
+    async fn release_update(&self, update_id: i64) -> Result<(), StoreError>;
+    /// Stored payments, newest first.
+    async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
+}
+
+/// One of two stores, chosen at run time by the `STORAGE` setting.
+pub enum EitherStore<A, B> {
+    D1(A),
+    Kv(B),
+}
+
+macro_rules! either {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            EitherStore::D1($s) => $call,
+            EitherStore::Kv($s) => $call,
+        }
+    };
+}
+
+impl<A: Store, B: Store> Store for EitherStore<A, B> {
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
+        either!(self, s => s.insert_order(order).await)
+    }
+    async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
+        either!(self, s => s.order(id).await)
+    }
+    async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
+        either!(self, s => s.orders_for_user(user_id, limit).await)
+    }
+    async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
+        either!(self, s => s.mark_failed(order_id).await)
+    }
+    async fn record_payment(
+        &self,
+        payment: &Payment,
+        update_id: Option<i64>,
+        now: u64,
+    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        either!(self, s => s.record_payment(payment, update_id, now).await)
+    }
+    async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
+        either!(self, s => s.record_refund(charge_id, now).await)
+    }
+    async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
+        either!(self, s => s.claim_update(update_id, now).await)
+    }
+    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
+        either!(self, s => s.release_update(update_id).await)
+    }
+    async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        either!(self, s => s.payments(limit).await)
+    }
+}

@@ -1,1 +1,288 @@
-//! TODO
+//! A small Bot API client: builds each call's URL and JSON body, sends it through
+//! a [`Transport`] (the Worker's fetch, or a fake in tests) and parses Telegram's
+//! `{"ok":…}` envelope, keeping `error_code`, `description` and `retry_after`.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::types::{BotCommand, InlineKeyboard, InvoiceLinkParams, StarTransactions};
+use super::{BotToken, TelegramEnv};
+
+/// Why a request never got an HTTP answer. No free text: transport errors can
+/// echo the URL, which holds the bot token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportError {
+    Timeout,
+    Network,
+}
+
+/// Sends a JSON POST and returns the status and body.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BotError {
+    /// Telegram answered `ok: false`.
+    Api {
+        error_code: i64,
+        description: String,
+        retry_after: Option<u64>,
+    },
+    Transport(TransportError),
+    /// The answer was not the Bot API envelope (a proxy error page, say).
+    BadResponse(u16),
+}
+
+impl BotError {
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            BotError::Api { description, .. } => Some(description),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for BotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BotError::Api {
+                error_code,
+                description,
+                retry_after,
+            } => {
+                write!(f, "Telegram answered {error_code}: {description}")?;
+                if let Some(s) = retry_after {
+                    write!(f, " (retry after {s} s)")?;
+                }
+                Ok(())
+            }
+            BotError::Transport(TransportError::Timeout) => f.write_str("Telegram did not answer in time"),
+            BotError::Transport(TransportError::Network) => f.write_str("Telegram could not be reached"),
+            BotError::BadResponse(status) => write!(f, "Telegram gave an unreadable answer (HTTP {status})"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    ok: bool,
+    result: Option<T>,
+    error_code: Option<i64>,
+    description: Option<String>,
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Deserialize)]
+struct ResponseParameters {
+    retry_after: Option<u64>,
+}
+
+/// Parses a Bot API answer into the method's result.
+pub fn parse_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, BotError> {
+    let env: Envelope<T> = serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
+    match (env.ok, env.result) {
+        (true, Some(result)) => Ok(result),
+        (true, None) => Err(BotError::BadResponse(status)),
+        (false, _) => Err(BotError::Api {
+            error_code: env.error_code.unwrap_or(status as i64),
+            description: env.description.unwrap_or_default(),
+            retry_after: env.parameters.and_then(|p| p.retry_after),
+        }),
+    }
+}
+
+/// The Bot API for one bot.
+pub struct BotApi<'a, T> {
+    transport: &'a T,
+    base: &'a str,
+    token: &'a BotToken,
+    env: TelegramEnv,
+}
+
+impl<'a, T: Transport> BotApi<'a, T> {
+    pub fn new(transport: &'a T, base: &'a str, token: &'a BotToken, env: TelegramEnv) -> Self {
+        BotApi {
+            transport,
+            base,
+            token,
+            env,
+        }
+    }
+
+    /// `<base>/bot<token>[/test]/<method>`.
+    pub fn url(&self, method: &str) -> String {
+        let test = if self.env == TelegramEnv::Test { "/test" } else { "" };
+        format!("{}/bot{}{}/{}", self.base, self.token.expose(), test, method)
+    }
+
+    pub async fn call<R: DeserializeOwned>(&self, method: &str, params: &impl Serialize) -> Result<R, BotError> {
+        let body = serde_json::to_vec(params).expect("serializable parameters");
+        let (status, body) = self
+            .transport
+            .post_json(&self.url(method), body)
+            .await
+            .map_err(BotError::Transport)?;
+        parse_response(status, &body)
+    }
+
+    pub async fn create_invoice_link(&self, params: &InvoiceLinkParams) -> Result<String, BotError> {
+        self.call("createInvoiceLink", params).await
+    }
+
+    pub async fn send_message(&self, chat_id: i64, text: &str, keyboard: Option<&InlineKeyboard>) -> Result<Value, BotError> {
+        self.call("sendMessage", &send_message_params(chat_id, text, keyboard)).await
+    }
+
+    /// Refunds a Stars payment. `CHARGE_ALREADY_REFUNDED` counts as done.
+    pub async fn refund_star_payment(&self, user_id: i64, charge_id: &str) -> Result<(), BotError> {
+        let params = json!({ "user_id": user_id, "telegram_payment_charge_id": charge_id });
+        match self.call::<bool>("refundStarPayment", &params).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.description().is_some_and(|d| d.contains("CHARGE_ALREADY_REFUNDED")) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn get_star_transactions(&self, offset: u32, limit: u32) -> Result<StarTransactions, BotError> {
+        self.call("getStarTransactions", &json!({ "offset": offset, "limit": limit })).await
+    }
+
+    pub async fn set_webhook(&self, url: &str, secret_token: &str, allowed_updates: &[&str]) -> Result<bool, BotError> {
+        let params = json!({ "url": url, "secret_token": secret_token, "allowed_updates": allowed_updates });
+        self.call("setWebhook", &params).await
+    }
+
+    pub async fn set_my_commands(&self, commands: &[BotCommand]) -> Result<bool, BotError> {
+        self.call("setMyCommands", &json!({ "commands": commands })).await
+    }
+
+    pub async fn set_menu_web_app(&self, text: &str, url: &str) -> Result<bool, BotError> {
+        let button = json!({ "type": "web_app", "text": text, "web_app": { "url": url } });
+        self.call("setChatMenuButton", &json!({ "menu_button": button })).await
+    }
+}
+
+/// `sendMessage` parameters; shared with replies carried in a webhook response.
+pub fn send_message_params(chat_id: i64, text: &str, keyboard: Option<&InlineKeyboard>) -> Value {
+    let mut p = json!({ "chat_id": chat_id, "text": text });
+    if let Some(k) = keyboard {
+        p["reply_markup"] = serde_json::to_value(k).expect("serializable keyboard");
+    }
+    p
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A recording transport that answers from a script, for native tests.
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[derive(Default)]
+    pub struct FakeTransport {
+        pub calls: RefCell<Vec<(String, Value)>>,
+        pub answers: RefCell<VecDeque<Result<(u16, Vec<u8>), TransportError>>>,
+    }
+
+    impl FakeTransport {
+        pub fn answer(&self, status: u16, body: Value) {
+            self.answers.borrow_mut().push_back(Ok((status, body.to_string().into_bytes())));
+        }
+        pub fn fail(&self, e: TransportError) {
+            self.answers.borrow_mut().push_back(Err(e));
+        }
+        /// The method names called, in order.
+        pub fn methods(&self) -> Vec<String> {
+            self.calls
+                .borrow()
+                .iter()
+                .map(|(u, _)| u.rsplit('/').next().unwrap().to_owned())
+                .collect()
+        }
+    }
+
+    impl Transport for FakeTransport {
+        async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
+            self.calls
+                .borrow_mut()
+                .push((url.to_owned(), serde_json::from_slice(&body).unwrap()));
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Ok((200, br#"{"ok":true,"result":true}"#.to_vec())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakeTransport;
+    use super::*;
+    use pollster::block_on;
+
+    fn token() -> BotToken {
+        BotToken::parse("42:TEST").unwrap()
+    }
+
+    #[test]
+    fn builds_production_and_test_urls() {
+        let t = FakeTransport::default();
+        let tok = token();
+        assert_eq!(
+            BotApi::new(&t, "https://api.telegram.org", &tok, TelegramEnv::Production).url("getMe"),
+            "https://api.telegram.org/bot42:TEST/getMe"
+        );
+        assert_eq!(
+            BotApi::new(&t, "http://127.0.0.1:8081", &tok, TelegramEnv::Test).url("getMe"),
+            "http://127.0.0.1:8081/bot42:TEST/test/getMe"
+        );
+    }
+
+    #[test]
+    fn parses_results_errors_and_retry_after() {
+        assert_eq!(parse_response::<String>(200, br#"{"ok":true,"result":"https://t.me/$x"}"#).unwrap(), "https://t.me/$x");
+        let e = parse_response::<bool>(
+            429,
+            br#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            BotError::Api {
+                error_code: 429,
+                description: "Too Many Requests: retry after 3".into(),
+                retry_after: Some(3)
+            }
+        );
+        assert_eq!(parse_response::<bool>(502, b"<html>bad gateway</html>").unwrap_err(), BotError::BadResponse(502));
+        assert_eq!(parse_response::<bool>(200, br#"{"ok":true}"#).unwrap_err(), BotError::BadResponse(200));
+    }
+
+    #[test]
+    fn already_refunded_counts_as_refunded() {
+        let t = FakeTransport::default();
+        let tok = token();
+        let api = BotApi::new(&t, "http://x", &tok, TelegramEnv::Production);
+        t.answer(400, json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_ALREADY_REFUNDED"}));
+        assert_eq!(block_on(api.refund_star_payment(7, "stx")), Ok(()));
+        t.answer(400, json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_NOT_FOUND"}));
+        assert!(block_on(api.refund_star_payment(7, "stx")).is_err());
+        assert_eq!(t.calls.borrow()[0].1, json!({"user_id":7,"telegram_payment_charge_id":"stx"}));
+    }
+
+    #[test]
+    fn errors_never_show_the_token() {
+        let t = FakeTransport::default();
+        let tok = token();
+        let api = BotApi::new(&t, "http://x", &tok, TelegramEnv::Production);
+        t.fail(TransportError::Network);
+        let e = block_on(api.set_my_commands(&[])).unwrap_err();
+        assert!(!e.to_string().contains("TEST"));
+        assert!(!format!("{e:?}").contains("TEST"));
+    }
+}

@@ -1,1 +1,191 @@
-//! TODO
+//! The subset of Bot API types tma-pay reads and writes. Unknown fields are
+//! ignored so that new Bot API versions never break decoding.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Update {
+    pub update_id: i64,
+    #[serde(default)]
+    pub message: Option<Message>,
+    #[serde(default)]
+    pub pre_checkout_query: Option<PreCheckoutQuery>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct User {
+    pub id: i64,
+    #[serde(default)]
+    pub is_bot: bool,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Chat {
+    pub id: i64,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Message {
+    pub message_id: i64,
+    #[serde(default)]
+    pub from: Option<User>,
+    pub chat: Chat,
+    #[serde(default)]
+    pub date: i64,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub successful_payment: Option<SuccessfulPayment>,
+    #[serde(default)]
+    pub refunded_payment: Option<RefundedPayment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreCheckoutQuery {
+    pub id: String,
+    pub from: User,
+    pub currency: String,
+    pub total_amount: i64,
+    pub invoice_payload: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct SuccessfulPayment {
+    pub currency: String,
+    pub total_amount: i64,
+    pub invoice_payload: String,
+    pub telegram_payment_charge_id: String,
+    #[serde(default)]
+    pub provider_payment_charge_id: String,
+    #[serde(default)]
+    pub subscription_expiration_date: Option<i64>,
+    #[serde(default)]
+    pub is_recurring: bool,
+    #[serde(default)]
+    pub is_first_recurring: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundedPayment {
+    pub currency: String,
+    pub total_amount: i64,
+    pub invoice_payload: String,
+    pub telegram_payment_charge_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LabeledPrice {
+    pub label: String,
+    pub amount: i64,
+}
+
+/// `createInvoiceLink` parameters.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvoiceLinkParams {
+    pub title: String,
+    pub description: String,
+    pub payload: String,
+    /// Empty for Telegram Stars.
+    pub provider_token: String,
+    pub currency: String,
+    pub prices: Vec<LabeledPrice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_period: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo_url: Option<String>,
+}
+
+/// An inline keyboard: rows of buttons, each opening a URL or a Mini App.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InlineKeyboard {
+    pub inline_keyboard: Vec<Vec<InlineButton>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InlineButton {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_app: Option<WebAppInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WebAppInfo {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BotCommand {
+    pub command: &'static str,
+    pub description: &'static str,
+}
+
+/// `getStarTransactions`: only what reconciliation needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StarTransactions {
+    pub transactions: Vec<StarTransaction>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StarTransaction {
+    /// For incoming payments, the `telegram_payment_charge_id`.
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub date: i64,
+    /// Set for incoming payments (e.g. the paying user).
+    #[serde(default)]
+    pub source: Option<Value>,
+    /// Set for outgoing transfers such as refunds.
+    #[serde(default)]
+    pub receiver: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_payment_update_and_ignores_unknown_fields() {
+        let raw = r#"{"update_id":10,"message":{"message_id":5,"date":1,"chat":{"id":7,"type":"private","new":1},
+            "from":{"id":7,"is_bot":false,"first_name":"A","future_field":{"x":1}},
+            "successful_payment":{"currency":"XTR","total_amount":50,"invoice_payload":"ord_1",
+            "telegram_payment_charge_id":"stx1","provider_payment_charge_id":"","is_recurring":true,
+            "is_first_recurring":true,"subscription_expiration_date":1700000000}}}"#;
+        let u: Update = serde_json::from_str(raw).unwrap();
+        let p = u.message.unwrap().successful_payment.unwrap();
+        assert_eq!(p.total_amount, 50);
+        assert!(p.is_first_recurring);
+        assert_eq!(p.subscription_expiration_date, Some(1_700_000_000));
+    }
+
+    #[test]
+    fn invoice_params_leave_out_what_is_unset() {
+        let p = InvoiceLinkParams {
+            title: "T".into(),
+            description: "D".into(),
+            payload: "p".into(),
+            provider_token: String::new(),
+            currency: "XTR".into(),
+            prices: vec![LabeledPrice { label: "T".into(), amount: 5 }],
+            subscription_period: None,
+            photo_url: None,
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert!(v.get("subscription_period").is_none());
+        assert_eq!(v["provider_token"], "");
+        assert_eq!(v["prices"][0]["amount"], 5);
+    }
+}

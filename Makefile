@@ -1,0 +1,66 @@
+# tma-pay: `make dev` runs it locally, `make test` runs every test.
+# Every tool is pinned here and installed on first use.
+
+WASM_BINDGEN_VERSION := 0.2.130
+WORKER_BUILD_VERSION := 0.8.7
+TOOLS ?= $(HOME)/.cache/tma-pay
+WASM_BINDGEN := $(TOOLS)/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin/wasm-bindgen
+WORKER_BUILD := $(TOOLS)/worker-build-$(WORKER_BUILD_VERSION)/bin/worker-build
+WRANGLER := ./node_modules/.bin/wrangler
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export WRANGLER_SEND_METRICS := false
+export WRANGLER_HIDE_BANNER := true
+
+.PHONY: dev build test test-native test-e2e lint tools rust-tools node-tools migrate clean
+
+## Install what is missing (idempotent).
+tools: rust-tools node-tools
+
+rust-tools: $(WASM_BINDGEN) $(WORKER_BUILD)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+$(WASM_BINDGEN):
+	@grep -q 'wasm-bindgen = "=$(WASM_BINDGEN_VERSION)"' Cargo.toml || { echo "Cargo.toml must pin wasm-bindgen = \"=$(WASM_BINDGEN_VERSION)\""; exit 1; }
+	cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION) --root $(TOOLS)/wasm-bindgen-$(WASM_BINDGEN_VERSION)
+
+$(WORKER_BUILD):
+	cargo install worker-build --version =$(WORKER_BUILD_VERSION) --root $(TOOLS)/worker-build-$(WORKER_BUILD_VERSION)
+
+node-tools: node_modules/.installed
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## The release worker in build/ (what wrangler dev and wrangler deploy run).
+build: rust-tools node-tools
+	WASM_BINDGEN_BIN=$(WASM_BINDGEN) ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild $(WORKER_BUILD) --release
+	@echo "wasm: $$(wc -c < build/index_bg.wasm) bytes, $$(gzip -9c build/index_bg.wasm | wc -c) gzip"
+
+## Apply the D1 migrations to the local database.
+migrate: node-tools
+	$(WRANGLER) d1 migrations apply DB --local
+
+.dev.vars:
+	cp .dev.vars.example .dev.vars
+
+## Run locally on http://127.0.0.1:8787 with local D1 and KV.
+dev: tools .dev.vars migrate
+	$(WRANGLER) dev --ip 127.0.0.1 --port 8787
+
+## Every test: native unit tests, then end-to-end tests against the built worker.
+test: test-native test-e2e
+
+test-native:
+	cargo test --workspace
+
+test-e2e: build
+	node --test --test-concurrency=1 tests/
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+clean:
+	rm -rf build target .wrangler

@@ -1,0 +1,202 @@
+//! Emulator settings, parsed once from command-line flags with environment fallbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the emulator needs to run; `serve` takes it by value.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The one bot the emulator knows, `<bot_id>:<secret>`.
+    pub bot_token: String,
+    /// The Mini App URL used for launches until the bot sets a `web_app` menu button.
+    pub app_url: String,
+    /// Webhook registered at start (and again after `/control/reset`).
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    /// File served at `GET /telegram-web-app.js`.
+    pub web_app_js: Option<PathBuf>,
+    /// Ed25519 seed; when set, launch data carries a `signature` this key made.
+    pub signing_seed: Option<[u8; 32]>,
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    pub precheckout_timeout: Duration,
+    /// How long one webhook POST may take before it counts as failed.
+    pub webhook_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bot_token: "123456:TEST".into(),
+            app_url: "http://127.0.0.1:8787/".into(),
+            webhook_url: None,
+            webhook_secret: None,
+            web_app_js: None,
+            signing_seed: None,
+            retry_base: Duration::from_millis(200),
+            retry_cap: Duration::from_millis(5000),
+            precheckout_timeout: Duration::from_millis(10_000),
+            webhook_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Config {
+    /// The digits before the colon; the Ed25519 message and `getMe` need them.
+    pub fn bot_id(&self) -> i64 {
+        self.bot_token
+            .split(':')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
+
+/// (flag, environment variable, help) for every option, so usage text and parsing agree.
+pub const OPTIONS: &[(&str, &str, &str)] = &[
+    ("--listen", "TMA_EMULATOR_LISTEN", "address to listen on [127.0.0.1:8081]"),
+    ("--bot-token", "TMA_EMULATOR_BOT_TOKEN", "the bot's token [123456:TEST]"),
+    ("--app-url", "TMA_EMULATOR_APP_URL", "Mini App URL [http://127.0.0.1:8787/]"),
+    ("--webhook-url", "TMA_EMULATOR_WEBHOOK_URL", "webhook registered at start"),
+    ("--webhook-secret", "TMA_EMULATOR_WEBHOOK_SECRET", "its secret_token"),
+    ("--web-app-js", "TMA_EMULATOR_WEB_APP_JS", "file served at /telegram-web-app.js"),
+    ("--signing-seed", "TMA_EMULATOR_SIGNING_SEED", "Ed25519 seed, 64 hex digits"),
+    ("--retry-base-ms", "TMA_EMULATOR_RETRY_BASE_MS", "first redelivery delay [200]"),
+    ("--retry-cap-ms", "TMA_EMULATOR_RETRY_CAP_MS", "longest redelivery delay [5000]"),
+    ("--precheckout-timeout-ms", "TMA_EMULATOR_PRECHECKOUT_TIMEOUT_MS", "answer deadline [10000]"),
+];
+
+pub fn usage() -> String {
+    let mut s = String::from("usage: tma-emulator [options]  (each option also from its env var)\n");
+    for (flag, env, help) in OPTIONS {
+        s.push_str(&format!("  {flag:<26} {env:<38} {help}\n"));
+    }
+    s
+}
+
+/// Parses flags (`--name value` or `--name=value`); a flag wins over its env var.
+pub fn parse_args(
+    args: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(SocketAddr, Config), String> {
+    let mut given: Vec<(&str, String)> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        if arg == "-h" || arg == "--help" {
+            return Err(usage());
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let Some((flag, _, _)) = OPTIONS.iter().find(|(f, _, _)| *f == name) else {
+            return Err(format!("unknown option {arg}\n{}", usage()));
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i).cloned().ok_or(format!("{flag} needs a value"))?
+            }
+        };
+        given.push((flag, value));
+        i += 1;
+    }
+    let get = |flag: &str| -> Option<String> {
+        given
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == flag)
+            .map(|(_, v)| v.clone())
+            .or_else(|| {
+                let (_, var, _) = OPTIONS.iter().find(|(f, _, _)| *f == flag)?;
+                env(var).filter(|v| !v.is_empty())
+            })
+    };
+    let ms = |flag: &str, default: Duration| -> Result<Duration, String> {
+        match get(flag) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("{flag}: not a number of milliseconds: {v}")),
+        }
+    };
+    let defaults = Config::default();
+    let listen_text = get("--listen").unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let listen: SocketAddr = listen_text
+        .parse()
+        .map_err(|_| format!("--listen: not an address: {listen_text}"))?;
+    let bot_token = get("--bot-token").unwrap_or(defaults.bot_token);
+    if !bot_token
+        .split_once(':')
+        .is_some_and(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("--bot-token must look like <digits>:<secret>, got {bot_token}"));
+    }
+    let signing_seed = match get("--signing-seed") {
+        None => None,
+        Some(h) => {
+            let bytes = hex::decode(h.trim()).map_err(|_| "--signing-seed: not hex".to_string())?;
+            Some(
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| "--signing-seed: need exactly 32 bytes (64 hex digits)")?,
+            )
+        }
+    };
+    let config = Config {
+        bot_token,
+        app_url: get("--app-url").unwrap_or(defaults.app_url),
+        webhook_url: get("--webhook-url"),
+        webhook_secret: get("--webhook-secret"),
+        web_app_js: get("--web-app-js").map(PathBuf::from),
+        signing_seed,
+        retry_base: ms("--retry-base-ms", defaults.retry_base)?,
+        retry_cap: ms("--retry-cap-ms", defaults.retry_cap)?,
+        precheckout_timeout: ms("--precheckout-timeout-ms", defaults.precheckout_timeout)?,
+        webhook_timeout: defaults.webhook_timeout,
+    };
+    Ok((listen, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_override_env_and_defaults_apply() {
+        let env = |k: &str| match k {
+            "TMA_EMULATOR_BOT_TOKEN" => Some("42:ENV".to_string()),
+            "TMA_EMULATOR_RETRY_BASE_MS" => Some("50".to_string()),
+            _ => None,
+        };
+        let (listen, c) = parse_args(&args(&["--bot-token", "7:FLAG", "--retry-cap-ms=900"]), env).unwrap();
+        assert_eq!(listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.bot_token, "7:FLAG");
+        assert_eq!(c.bot_id(), 7);
+        assert_eq!(c.retry_base, Duration::from_millis(50));
+        assert_eq!(c.retry_cap, Duration::from_millis(900));
+        assert_eq!(c.precheckout_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let none = |_: &str| None;
+        assert!(parse_args(&args(&["--bot-token", "nocolon"]), none).is_err());
+        assert!(parse_args(&args(&["--signing-seed", "abcd"]), none).is_err());
+        assert!(parse_args(&args(&["--listen", "nowhere"]), none).is_err());
+        assert!(parse_args(&args(&["--bogus", "1"]), none).is_err());
+        assert!(parse_args(&args(&["--retry-base-ms"]), none).is_err());
+        let seed = "11".repeat(32);
+        let (_, c) = parse_args(&args(&["--signing-seed", &seed]), none).unwrap();
+        assert_eq!(c.signing_seed, Some([0x11; 32]));
+    }
+}

@@ -1,0 +1,138 @@
+//! Operator routes (`Authorization: Bearer <ADMIN_TOKEN>`): refunds, one-call
+//! bot setup, and reconciliation against Telegram's Star transactions.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::api::storage_error;
+use super::{auth, Platform, Request, Response};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::shop::{bot, OrderStatus};
+use crate::store::Store;
+use crate::telegram::client::{BotApi, BotError};
+
+fn telegram_error(what: &str, e: BotError) -> ApiError {
+    ApiError::new(502, "telegram_error", format!("{what} failed: {e}"))
+}
+
+#[derive(Deserialize)]
+struct RefundRequest {
+    order_id: String,
+}
+
+/// `POST /api/admin/refunds`: refunds a paid Stars order.
+pub async fn refund<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+    auth::admin(settings, req)?;
+    let body: RefundRequest = req.json()?;
+    let store = platform.store(settings.storage)?;
+    let order = store
+        .order(&body.order_id)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| ApiError::new(404, "order_not_found", "no order with that id"))?;
+    if order.status == OrderStatus::Refunded {
+        return Ok(Response::json(200, &json!({ "order": order })));
+    }
+    let charge = match (&order.status, &order.telegram_payment_charge_id) {
+        (OrderStatus::Paid, Some(charge)) => charge.clone(),
+        _ => {
+            return Err(ApiError::new(
+                409,
+                "order_not_paid",
+                format!("order is {}; only paid orders can be refunded", order.status.as_str()),
+            ))
+        }
+    };
+    if order.currency != "XTR" {
+        return Err(ApiError::new(409, "not_refundable_here", "card payments are refunded through the payment provider"));
+    }
+    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    bot.refund_star_payment(order.user_id, &charge)
+        .await
+        .map_err(|e| telegram_error("refundStarPayment", e))?;
+    store.record_refund(&charge, platform.now()).await.map_err(storage_error)?;
+    let order = store.order(&order.id).await.map_err(storage_error)?;
+    Ok(Response::json(200, &json!({ "order": order })))
+}
+
+/// `POST /api/admin/setup`: points the bot at this deployment.
+pub async fn setup<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+    auth::admin(settings, req)?;
+    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    let webhook_url = format!("{}/telegram/webhook", req.origin);
+    let app_url = format!("{}/", req.origin);
+    let allowed = ["message", "pre_checkout_query"];
+    bot.set_webhook(&webhook_url, settings.webhook_secret()?, &allowed)
+        .await
+        .map_err(|e| telegram_error("setWebhook", e))?;
+    bot.set_my_commands(bot::COMMANDS)
+        .await
+        .map_err(|e| telegram_error("setMyCommands", e))?;
+    bot.set_menu_web_app("Shop", &app_url)
+        .await
+        .map_err(|e| telegram_error("setChatMenuButton", e))?;
+    Ok(Response::json(
+        200,
+        &json!({
+            "webhook": { "url": webhook_url, "allowed_updates": allowed },
+            "commands": bot::COMMANDS,
+            "menu_button": { "type": "web_app", "text": "Shop", "url": app_url },
+        }),
+    ))
+}
+
+/// How many pages of `getStarTransactions` (100 each) reconciliation reads.
+const RECONCILE_PAGES: u32 = 20;
+
+/// `GET /api/admin/reconcile`: what Telegram and our store disagree on.
+pub async fn reconcile<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+    auth::admin(settings, req)?;
+    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    // Telegram's view: incoming payments (with a source) and refunds (with a receiver).
+    let mut paid: HashMap<String, i64> = HashMap::new();
+    let mut refunded: HashMap<String, i64> = HashMap::new();
+    for page in 0..RECONCILE_PAGES {
+        let batch = bot
+            .get_star_transactions(page * 100, 100)
+            .await
+            .map_err(|e| telegram_error("getStarTransactions", e))?;
+        let n = batch.transactions.len();
+        for t in batch.transactions {
+            if t.receiver.is_some() {
+                refunded.insert(t.id, t.amount);
+            } else if t.source.is_some() {
+                paid.insert(t.id, t.amount);
+            }
+        }
+        if n < 100 {
+            break;
+        }
+    }
+    let store = platform.store(settings.storage)?;
+    let ours = store.payments(100 * RECONCILE_PAGES as usize).await.map_err(storage_error)?;
+    let mut differences = Vec::new();
+    for p in ours.iter().filter(|p| p.currency == "XTR") {
+        match paid.remove(&p.telegram_payment_charge_id) {
+            None => differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": "missing_at_telegram", "order_id": p.order_id })),
+            Some(amount) if amount != p.amount => differences.push(json!({
+                "charge_id": p.telegram_payment_charge_id, "problem": "amount_differs", "stored": p.amount, "telegram": amount
+            })),
+            Some(_) => {}
+        }
+        let telegram_refunded = refunded.remove(&p.telegram_payment_charge_id).is_some();
+        if telegram_refunded != p.refunded_at.is_some() {
+            let problem = if telegram_refunded { "refund_not_recorded" } else { "refund_missing_at_telegram" };
+            differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": problem, "order_id": p.order_id }));
+        }
+    }
+    for (charge, amount) in paid {
+        differences.push(json!({ "charge_id": charge, "problem": "missing_in_store", "telegram": amount }));
+    }
+    Ok(Response::json(
+        200,
+        &json!({ "checked": ours.len(), "in_sync": differences.is_empty(), "differences": differences }),
+    ))
+}

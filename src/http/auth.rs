@@ -1,0 +1,111 @@
+//! Who is asking: Mini App users (`Authorization: tma <initData>`), the operator
+//! (`Authorization: Bearer <ADMIN_TOKEN>`) and Telegram (the webhook secret).
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{Platform, Request};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::telegram::init_data::{self, InitData, WebAppUser};
+
+/// Compares secrets in constant time. Hashing first makes the time independent
+/// of the lengths too.
+pub fn secrets_equal(given: &str, expected: &str) -> bool {
+    Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into()
+}
+
+/// The raw launch data from `Authorization: tma <initData>`.
+fn tma_header(req: &Request) -> Result<&str, ApiError> {
+    let missing = || ApiError::unauthorized("missing_init_data", "send the launch data as `Authorization: tma <initData>`");
+    let value = req.header("authorization").ok_or_else(missing)?;
+    let (scheme, rest) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("tma") || rest.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(rest.trim())
+}
+
+/// Verified launch data of the caller (the bot's own HMAC check).
+pub fn init_data<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<InitData, ApiError> {
+    let raw = tma_header(req)?;
+    let token = settings.bot_token()?;
+    init_data::verify_hmac(raw, token, platform.now(), settings.init_data_max_age)
+        .map_err(|e| ApiError::unauthorized(e.code(), e.to_string()))
+}
+
+/// The verified user, for routes that act on the caller's behalf.
+pub fn user<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<WebAppUser, ApiError> {
+    init_data(platform, settings, req)?
+        .user()
+        .cloned()
+        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))
+}
+
+/// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.
+pub fn admin(settings: &Settings, req: &Request) -> Result<(), ApiError> {
+    let expected = settings
+        .admin_token()
+        .ok_or_else(|| ApiError::new(403, "admin_disabled", "admin routes are off: set ADMIN_TOKEN to enable them"))?;
+    let given = req
+        .header("authorization")
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or("");
+    if given.is_empty() || !secrets_equal(given, expected) {
+        return Err(ApiError::unauthorized("invalid_admin_token", "send `Authorization: Bearer <ADMIN_TOKEN>`"));
+    }
+    Ok(())
+}
+
+/// The webhook: Telegram sends `WEBHOOK_SECRET` in `X-Telegram-Bot-Api-Secret-Token`.
+pub fn telegram(settings: &Settings, req: &Request) -> Result<(), ApiError> {
+    let expected = settings.webhook_secret()?;
+    match req.header("x-telegram-bot-api-secret-token") {
+        Some(given) if secrets_equal(given, expected) => Ok(()),
+        _ => Err(ApiError::unauthorized("invalid_webhook_secret", "missing or wrong X-Telegram-Bot-Api-Secret-Token")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+        assert!(!secrets_equal("", "abc"));
+    }
+
+    fn req(auth: &str) -> Request {
+        Request {
+            headers: vec![("authorization".into(), auth.into())],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn tma_scheme_is_required() {
+        assert_eq!(tma_header(&req("tma a=b")).unwrap(), "a=b");
+        assert_eq!(tma_header(&req("TMA  a=b ")).unwrap(), "a=b");
+        for bad in ["Bearer a=b", "tma", "tma   ", "a=b"] {
+            assert_eq!(tma_header(&req(bad)).unwrap_err().code, "missing_init_data", "{bad}");
+        }
+        assert_eq!(tma_header(&Request::default()).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn admin_is_closed_without_a_token_and_checks_the_bearer() {
+        let none = Settings::parse(|_| None).unwrap();
+        assert_eq!(admin(&none, &req("Bearer x")).unwrap_err().status, 403);
+        let s = Settings::parse(|k| (k == "ADMIN_TOKEN").then(|| "sesame".to_string())).unwrap();
+        assert!(admin(&s, &req("Bearer sesame")).is_ok());
+        assert!(admin(&s, &req("bearer sesame")).is_ok());
+        for bad in ["Bearer sesam", "Bearer ", "sesame", "Basic sesame"] {
+            assert_eq!(admin(&s, &req(bad)).unwrap_err().status, 401, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The request and response as the core sees them.
+
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query string.
+    pub path: String,
+    pub query: String,
+    /// `scheme://host[:port]` of the request, for links back to this deployment.
+    pub origin: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON of type `T`, after checking the content type.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let ct = self.header("content-type").unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::new(
+                415,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not the expected JSON: {}", json_problem(&e))))
+    }
+
+    /// A query-string parameter, decoded.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .filter_map(|p| p.split_once('=').or(Some((p, ""))))
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| crate::telegram::encoding::form_decode(v))
+    }
+}
+
+/// serde's message without the echo of input it sometimes includes.
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => format!("syntax error at line {} column {}", e.line(), e.column()),
+        Category::Data => {
+            let msg = e.to_string();
+            // "invalid type: …, expected … at line 1 column 9": keep the part before " at line".
+            msg.split(" at line").next().unwrap_or("wrong field types").chars().take(200).collect()
+        }
+        Category::Io => "unreadable body".into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: &impl Serialize) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: serde_json::to_vec(value).expect("serializable response"),
+        }
+    }
+
+    pub fn error(e: &ApiError) -> Response {
+        let mut r = Response {
+            status: e.status,
+            headers: vec![("content-type", "application/json".into())],
+            body: e.to_json().into_bytes(),
+        };
+        if e.status == 405 {
+            r.headers.push(("allow", e.message.rsplit(' ').next().unwrap_or("").into()));
+        }
+        r
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}

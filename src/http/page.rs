@@ -1,0 +1,70 @@
+//! The Mini App page (`static/index.html`) with its security headers. The worker
+//! serves `/` itself so that it can set a CSP and point the page at the
+//! configured `telegram-web-app.js` (a local copy in development).
+
+use super::{Platform, Response};
+use crate::config::{Settings, OFFICIAL_WEB_APP_JS};
+use crate::error::ApiError;
+
+/// The origin part of a script URL, for the CSP (`'self'` for a path).
+fn script_origin(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            &url[..i + 3 + rest.find('/').unwrap_or(rest.len())]
+        }
+        None => "'self'",
+    }
+}
+
+pub fn security_headers(settings: &Settings) -> Vec<(&'static str, String)> {
+    let script = script_origin(&settings.web_app_js);
+    vec![
+        (
+            "content-security-policy",
+            format!(
+                "default-src 'self'; script-src 'self' {script}; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                 form-action 'self'; frame-ancestors *"
+            ),
+        ),
+        ("x-content-type-options", "nosniff".into()),
+        ("referrer-policy", "strict-origin-when-cross-origin".into()),
+        ("cache-control", "no-cache".into()),
+    ]
+}
+
+pub async fn index<P: Platform>(platform: &P, settings: &Settings) -> Result<Response, ApiError> {
+    let html = platform
+        .asset("/")
+        .await
+        .ok_or_else(|| ApiError::not_found("the page is not deployed"))?;
+    let html = String::from_utf8_lossy(&html);
+    let html = if settings.web_app_js == OFFICIAL_WEB_APP_JS {
+        html.into_owned()
+    } else {
+        html.replace(OFFICIAL_WEB_APP_JS, &settings.web_app_js)
+    };
+    let mut headers = vec![("content-type", "text/html; charset=utf-8".to_string())];
+    headers.extend(security_headers(settings));
+    Ok(Response {
+        status: 200,
+        headers,
+        body: html.into_bytes(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_allows_only_the_configured_script_origin() {
+        let s = Settings::parse(|_| None).unwrap();
+        let csp = &security_headers(&s)[0].1;
+        assert!(csp.contains("script-src 'self' https://telegram.org;"), "{csp}");
+        let dev = Settings::parse(|k| (k == "TELEGRAM_WEB_APP_JS").then(|| "http://127.0.0.1:8081/telegram-web-app.js".into())).unwrap();
+        assert!(security_headers(&dev)[0].1.contains("script-src 'self' http://127.0.0.1:8081;"));
+        assert_eq!(script_origin("/dev/telegram-web-app.js"), "'self'");
+    }
+}

@@ -1,0 +1,26 @@
+//! What the runtime provides to the core: settings, a clock, randomness,
+//! outbound HTTP, static assets, storage and a log. The edge implements it for
+//! Workers; tests implement it in memory.
+
+use crate::config::StorageKind;
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::telegram::client::Transport;
+
+#[allow(async_fn_in_trait)]
+pub trait Platform: Transport {
+    type Store: Store;
+
+    /// A var or a secret, whichever is set.
+    fn setting(&self, name: &str) -> Option<String>;
+    /// Unix time in seconds.
+    fn now(&self) -> u64;
+    /// 16 bytes from a CSPRNG.
+    fn random(&self) -> [u8; 16];
+    /// The storage backend the settings chose.
+    fn store(&self, kind: StorageKind) -> Result<&Self::Store, ApiError>;
+    /// A file from `static/`, when it exists.
+    async fn asset(&self, path: &str) -> Option<Vec<u8>>;
+    /// One log line. Callers never pass secrets.
+    fn log(&self, line: &str);
+}

@@ -1,0 +1,104 @@
+//! The route table: which paths the worker answers, with which method, and how
+//! large a body each may have.
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    Page,
+    Verify,
+    VerifyThirdParty,
+    LoginWidget,
+    Products,
+    CreateInvoice,
+    Orders,
+    Webhook,
+    AdminRefund,
+    AdminSetup,
+    AdminReconcile,
+}
+
+const TABLE: &[(&str, &str, Route)] = &[
+    ("/healthz", "GET", Route::Health),
+    ("/", "GET", Route::Page),
+    ("/index.html", "GET", Route::Page),
+    ("/api/verify", "POST", Route::Verify),
+    ("/api/verify/third-party", "POST", Route::VerifyThirdParty),
+    ("/api/login-widget", "POST", Route::LoginWidget),
+    ("/api/products", "GET", Route::Products),
+    ("/api/invoices", "POST", Route::CreateInvoice),
+    ("/api/orders", "GET", Route::Orders),
+    ("/telegram/webhook", "POST", Route::Webhook),
+    ("/api/admin/refunds", "POST", Route::AdminRefund),
+    ("/api/admin/setup", "POST", Route::AdminSetup),
+    ("/api/admin/reconcile", "GET", Route::AdminReconcile),
+];
+
+impl Route {
+    /// The largest body accepted. Telegram updates are small; API bodies tiny.
+    pub fn body_limit(self) -> usize {
+        match self {
+            Route::Webhook => 256 * 1024,
+            _ => 16 * 1024,
+        }
+    }
+}
+
+/// Finds the route, or the 404/405 error to answer with.
+pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let mut allowed = None;
+    for (p, m, r) in TABLE {
+        if *p == path {
+            // HEAD is GET without a body; the runtime drops the body for us.
+            if *m == method || (*m == "GET" && method == "HEAD") {
+                return Ok(*r);
+            }
+            allowed = Some(*m);
+        }
+    }
+    match allowed {
+        Some(m) => Err(ApiError::new(405, "method_not_allowed", format!("{method} is not allowed here; use {m}"))),
+        None => Err(ApiError::not_found(format!("no route for {}", truncate(path, 100)))),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_routes_and_tolerates_a_trailing_slash() {
+        assert_eq!(route("GET", "/healthz"), Ok(Route::Health));
+        assert_eq!(route("HEAD", "/healthz"), Ok(Route::Health));
+        assert_eq!(route("POST", "/api/verify/"), Ok(Route::Verify));
+        assert_eq!(route("POST", "/api/verify/third-party"), Ok(Route::VerifyThirdParty));
+        assert_eq!(route("GET", "/"), Ok(Route::Page));
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405() {
+        let e = route("GET", "/api/nothing").unwrap_err();
+        assert_eq!((e.status, e.code), (404, "not_found"));
+        let e = route("GET", "/api/verify").unwrap_err();
+        assert_eq!((e.status, e.code), (405, "method_not_allowed"));
+        assert!(e.message.ends_with("POST"));
+        let e = route("DELETE", "/telegram/webhook").unwrap_err();
+        assert_eq!(e.status, 405);
+    }
+
+    #[test]
+    fn long_unicode_paths_are_cut_safely() {
+        let path = format!("/api/{}", "ж".repeat(500));
+        let e = route("GET", &path).unwrap_err();
+        assert!(e.message.chars().count() < 120);
+    }
+}

@@ -1,0 +1,124 @@
+//! `POST /telegram/webhook`: updates from Telegram.
+//!
+//! Telegram retries any non-2xx, so a 2xx means "durably handled": a payment is
+//! stored before it is acknowledged, and a storage failure answers 5xx. Replies
+//! ride in the response body (one Bot API call per update), which saves a round
+//! trip and keeps pre-checkout answers well inside Telegram's 10 s.
+
+use serde_json::{json, Value};
+
+use super::api::{catalog, storage_error};
+use super::{auth, Platform, Request, Response};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::shop::bot;
+use crate::shop::checkout::{decide_pre_checkout, receipt};
+use crate::shop::Payment;
+use crate::store::{Outcome, Store};
+use crate::telegram::client::send_message_params;
+use crate::telegram::types::{Message, PreCheckoutQuery, Update};
+
+/// A 200 that tells Telegram to make one more Bot API call.
+fn call(method: &str, mut params: Value) -> Response {
+    params["method"] = method.into();
+    Response::json(200, &params)
+}
+
+fn done() -> Response {
+    Response::json(200, &json!({}))
+}
+
+pub async fn receive<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+    auth::telegram(settings, req)?;
+    let update: Update = serde_json::from_slice(&req.body)
+        .map_err(|_| ApiError::bad_request("invalid_update", "the body is not a Telegram Update"))?;
+    let store = platform.store(settings.storage)?;
+
+    if let Some(q) = &update.pre_checkout_query {
+        return Ok(pre_checkout(platform, store, q).await);
+    }
+    let Some(msg) = &update.message else {
+        return Ok(done());
+    };
+    if let Some(p) = &msg.successful_payment {
+        let payment = Payment {
+            telegram_payment_charge_id: p.telegram_payment_charge_id.clone(),
+            provider_payment_charge_id: p.provider_payment_charge_id.clone(),
+            order_id: p.invoice_payload.clone(),
+            user_id: msg.from.as_ref().map_or(msg.chat.id, |u| u.id),
+            currency: p.currency.clone(),
+            amount: p.total_amount,
+            paid_at: if msg.date > 0 { msg.date as u64 } else { platform.now() },
+            subscription_expiration_date: p.subscription_expiration_date,
+            is_recurring: p.is_recurring,
+            is_first_recurring: p.is_first_recurring,
+            refunded_at: None,
+            raw_update: String::from_utf8_lossy(&req.body).into_owned(),
+        };
+        return successful_payment(platform, settings, store, msg, &payment, update.update_id).await;
+    }
+    if let Some(r) = &msg.refunded_payment {
+        store
+            .record_refund(&r.telegram_payment_charge_id, platform.now())
+            .await
+            .map_err(storage_error)?;
+        return Ok(done());
+    }
+    if let Some((command, _arg)) = msg.text.as_deref().and_then(bot::command_of) {
+        if !store.claim_update(update.update_id, platform.now()).await.map_err(storage_error)? {
+            return Ok(done());
+        }
+        let (text, keyboard) = bot::reply(&command, &format!("{}/", req.origin));
+        return Ok(call("sendMessage", send_message_params(msg.chat.id, &text, keyboard.as_ref())));
+    }
+    Ok(done())
+}
+
+async fn pre_checkout<P: Platform>(platform: &P, store: &P::Store, q: &PreCheckoutQuery) -> Response {
+    let decision = match store.order(&q.invoice_payload).await {
+        Ok(order) => decide_pre_checkout(order.as_ref(), q),
+        Err(e) => {
+            // Without the order we cannot say yes; saying no now beats a retry
+            // that might miss Telegram's 10 s.
+            platform.log(&format!("pre_checkout_query {}: {e}", q.id));
+            Err("The shop is briefly unavailable. Please try again in a minute.")
+        }
+    };
+    let mut params = json!({ "pre_checkout_query_id": q.id, "ok": decision.is_ok() });
+    if let Err(why) = decision {
+        params["error_message"] = why.into();
+    }
+    call("answerPreCheckoutQuery", params)
+}
+
+async fn successful_payment<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    store: &P::Store,
+    msg: &Message,
+    payment: &Payment,
+    update_id: i64,
+) -> Result<Response, ApiError> {
+    let (outcome, order) = store
+        .record_payment(payment, Some(update_id), platform.now())
+        .await
+        .map_err(storage_error)?;
+    if outcome == Outcome::AlreadyDone {
+        return Ok(done());
+    }
+    match &order {
+        None => platform.log(&format!(
+            "payment {} is for unknown order {:?}: stored for reconciliation",
+            payment.telegram_payment_charge_id, payment.order_id
+        )),
+        Some(o) if o.user_id != payment.user_id || o.currency != payment.currency || o.amount != payment.amount => {
+            platform.log(&format!("payment {} does not match order {}", payment.telegram_payment_charge_id, o.id))
+        }
+        Some(_) => {}
+    }
+    // A bad catalog must not turn a stored payment into a retry.
+    let catalog = catalog(settings).unwrap_or(crate::shop::Catalog { products: vec![] });
+    let renewal = payment.is_recurring && !payment.is_first_recurring;
+    let text = receipt(order.as_ref(), &catalog, &payment.currency, payment.amount, renewal);
+    Ok(call("sendMessage", send_message_params(msg.chat.id, &text, None)))
+}

@@ -1,0 +1,89 @@
+//! What the bot says in chat: its commands and their replies.
+
+use crate::telegram::types::{BotCommand, InlineButton, InlineKeyboard, WebAppInfo};
+
+/// The commands registered with `setMyCommands` by `/api/admin/setup`.
+pub const COMMANDS: &[BotCommand] = &[
+    BotCommand {
+        command: "start",
+        description: "Open the shop",
+    },
+    BotCommand {
+        command: "paysupport",
+        description: "Help with a payment",
+    },
+    BotCommand {
+        command: "terms",
+        description: "Terms of sale",
+    },
+    BotCommand {
+        command: "help",
+        description: "What this bot can do",
+    },
+];
+
+const PAYSUPPORT: &str = "Need help with a payment? Reply here with your order id (shown in the shop under \"My orders\") \
+and what went wrong, and we will answer within 24 hours. Purchases made with Telegram Stars can be refunded by us; \
+Telegram support cannot help with purchases made in this bot.";
+
+const TERMS: &str = "Terms of sale: prices are shown before you pay and charged in Telegram Stars or by card. \
+Digital goods are delivered right after payment. Subscriptions renew every 30 days until cancelled; you can cancel \
+any time and keep access until the end of the paid period. If something you bought does not work, use /paysupport \
+and we will fix it or refund you.";
+
+const HELP: &str = "This bot sells digital goods.\n/start opens the shop\n/paysupport gets help with a payment\n\
+/terms shows the terms of sale";
+
+/// The command in a message text (`/start@MyBot param` → `start`), lower-cased.
+pub fn command_of(text: &str) -> Option<(String, &str)> {
+    let rest = text.strip_prefix('/')?;
+    let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let name = word.split('@').next().unwrap_or("");
+    if name.is_empty() {
+        return None;
+    }
+    Some((name.to_ascii_lowercase(), arg.trim()))
+}
+
+/// The reply to a command. `app_url` is the Mini App (this deployment's page).
+pub fn reply(command: &str, app_url: &str) -> (String, Option<InlineKeyboard>) {
+    match command {
+        "start" => (
+            "Welcome! Tap the button below to open the shop and pay with Telegram Stars.".into(),
+            Some(InlineKeyboard {
+                inline_keyboard: vec![vec![InlineButton {
+                    text: "🛍 Open the shop".into(),
+                    web_app: Some(WebAppInfo { url: app_url.into() }),
+                    url: None,
+                }]],
+            }),
+        ),
+        "paysupport" => (PAYSUPPORT.into(), None),
+        "terms" => (TERMS.into(), None),
+        _ => (HELP.into(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(command_of("/start"), Some(("start".into(), "")));
+        assert_eq!(command_of("/START@ShopBot buy_x"), Some(("start".into(), "buy_x")));
+        assert_eq!(command_of("hello"), None);
+        assert_eq!(command_of("/"), None);
+    }
+
+    #[test]
+    fn start_opens_the_mini_app_and_the_rest_answer_in_words() {
+        let (text, kb) = reply("start", "https://shop.example/");
+        assert!(text.contains("Welcome"));
+        assert_eq!(kb.unwrap().inline_keyboard[0][0].web_app.as_ref().unwrap().url, "https://shop.example/");
+        assert!(reply("paysupport", "u").0.contains("payment"));
+        assert!(reply("terms", "u").0.contains("Terms"));
+        assert_eq!(reply("whatever", "u").0, reply("help", "u").0);
+        assert!(COMMANDS.iter().any(|c| c.command == "paysupport"));
+    }
+}

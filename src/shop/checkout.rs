@@ -1,0 +1,121 @@
+//! The decisions a payment takes: whether to accept a pre-checkout query, and
+//! what the buyer is told.
+
+use super::catalog::Catalog;
+use super::order::{Order, OrderStatus};
+use crate::telegram::types::PreCheckoutQuery;
+
+/// Accept the pre-checkout query only for our own pending order, for the same
+/// user, currency and amount. The error is shown to the buyer by Telegram.
+pub fn decide_pre_checkout(order: Option<&Order>, q: &PreCheckoutQuery) -> Result<(), &'static str> {
+    let order = order.ok_or("This invoice is not known to the shop. Please start a new purchase.")?;
+    if order.user_id != q.from.id {
+        return Err("This invoice belongs to another account.");
+    }
+    match order.status {
+        OrderStatus::Pending => {}
+        OrderStatus::Paid | OrderStatus::Refunded => return Err("This order has already been paid."),
+        OrderStatus::Failed => return Err("This order can no longer be paid. Please start a new purchase."),
+    }
+    if order.currency != q.currency || order.amount != q.total_amount {
+        return Err("The price of this order has changed. Please start a new purchase.");
+    }
+    Ok(())
+}
+
+/// The price as people read it: `⭐ 50` or `12.34 EUR`.
+pub fn format_price(currency: &str, amount: i64) -> String {
+    if currency == "XTR" {
+        return format!("⭐ {amount}");
+    }
+    // Currencies without minor units; the rest use two decimals here.
+    const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF"];
+    if ZERO_DECIMAL.contains(&currency) {
+        format!("{amount} {currency}")
+    } else {
+        format!("{}.{:02} {currency}", amount / 100, (amount % 100).abs())
+    }
+}
+
+/// The receipt sent to the buyer once a payment is stored.
+pub fn receipt(order: Option<&Order>, catalog: &Catalog, currency: &str, amount: i64, renewal: bool) -> String {
+    let title = order
+        .and_then(|o| catalog.get(&o.product_id))
+        .map_or("your purchase", |p| p.title.as_str());
+    let price = format_price(currency, amount);
+    let what = if renewal { "Subscription renewed" } else { "Payment received" };
+    match order {
+        Some(o) => format!("✅ {what}: {title}, {price}.\nOrder {}. Thank you!", o.id),
+        None => format!("✅ {what}: {price}. Thank you!"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shop::catalog::Product;
+    use crate::telegram::types::User;
+
+    fn order(status: OrderStatus) -> Order {
+        let p = Product {
+            id: "p".into(),
+            title: "Pack".into(),
+            description: "D".into(),
+            currency: "XTR".into(),
+            amount: 50,
+            subscription_period: None,
+            photo_url: None,
+        };
+        let mut o = Order::new("o1".into(), 7, &p, 0);
+        o.status = status;
+        o
+    }
+
+    fn query(user: i64, currency: &str, amount: i64) -> PreCheckoutQuery {
+        PreCheckoutQuery {
+            id: "q".into(),
+            from: User {
+                id: user,
+                is_bot: false,
+                first_name: "A".into(),
+                last_name: None,
+                username: None,
+                language_code: None,
+            },
+            currency: currency.into(),
+            total_amount: amount,
+            invoice_payload: "o1".into(),
+        }
+    }
+
+    #[test]
+    fn accepts_only_a_matching_pending_order() {
+        let pending = order(OrderStatus::Pending);
+        assert_eq!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 50)), Ok(()));
+        assert!(decide_pre_checkout(None, &query(7, "XTR", 50)).unwrap_err().contains("not known"));
+        assert!(decide_pre_checkout(Some(&pending), &query(8, "XTR", 50)).unwrap_err().contains("another account"));
+        assert!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 49)).unwrap_err().contains("price"));
+        assert!(decide_pre_checkout(Some(&pending), &query(7, "USD", 50)).unwrap_err().contains("price"));
+        for s in [OrderStatus::Paid, OrderStatus::Refunded, OrderStatus::Failed] {
+            assert!(decide_pre_checkout(Some(&order(s)), &query(7, "XTR", 50)).is_err(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn prices_read_naturally() {
+        assert_eq!(format_price("XTR", 50), "⭐ 50");
+        assert_eq!(format_price("EUR", 1234), "12.34 EUR");
+        assert_eq!(format_price("USD", 5), "0.05 USD");
+        assert_eq!(format_price("JPY", 500), "500 JPY");
+    }
+
+    #[test]
+    fn receipts_name_the_product_and_order() {
+        let c = Catalog::load(None, crate::telegram::TelegramEnv::Production).unwrap();
+        let mut o = order(OrderStatus::Paid);
+        o.product_id = "sticker_pack".into();
+        let r = receipt(Some(&o), &c, "XTR", 50, false);
+        assert!(r.contains("Sticker pack") && r.contains("⭐ 50") && r.contains("o1"), "{r}");
+        assert!(receipt(None, &c, "XTR", 50, true).contains("renewed"));
+    }
+}

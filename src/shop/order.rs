@@ -1,0 +1,183 @@
+//! Orders and payments: the records, and the rules for moving between states.
+//!
+//! ```text
+//! pending ──successful_payment──▶ paid ──refund──▶ refunded
+//!    └──createInvoiceLink failed──▶ failed
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::Product;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Refunded,
+    Failed,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        Some(match s {
+            "pending" => OrderStatus::Pending,
+            "paid" => OrderStatus::Paid,
+            "refunded" => OrderStatus::Refunded,
+            "failed" => OrderStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub user_id: i64,
+    pub product_id: String,
+    pub status: OrderStatus,
+    pub currency: String,
+    pub amount: i64,
+    pub created_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram_payment_charge_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_expiration_date: Option<i64>,
+}
+
+impl Order {
+    /// A new pending order for `product`, priced from the catalog.
+    pub fn new(id: String, user_id: i64, product: &Product, now: u64) -> Order {
+        Order {
+            id,
+            user_id,
+            product_id: product.id.clone(),
+            status: OrderStatus::Pending,
+            currency: product.currency.clone(),
+            amount: product.amount,
+            created_at: now,
+            paid_at: None,
+            telegram_payment_charge_id: None,
+            subscription_expiration_date: None,
+        }
+    }
+
+    /// The order after `payment` is applied. A store applies exactly this, so
+    /// that every backend agrees: the first payment makes it paid; a renewal
+    /// moves the charge and the subscription end forward; a refunded order
+    /// stays refunded.
+    pub fn with_payment(&self, payment: &Payment) -> Order {
+        let mut o = self.clone();
+        if o.status == OrderStatus::Refunded {
+            return o;
+        }
+        if o.status != OrderStatus::Paid {
+            o.status = OrderStatus::Paid;
+            o.paid_at = Some(payment.paid_at);
+        }
+        o.telegram_payment_charge_id = Some(payment.telegram_payment_charge_id.clone());
+        if let Some(exp) = payment.subscription_expiration_date {
+            o.subscription_expiration_date = Some(o.subscription_expiration_date.map_or(exp, |e| e.max(exp)));
+        }
+        o
+    }
+}
+
+/// A payment Telegram reported (`successful_payment`), kept for audit and
+/// reconciliation. `telegram_payment_charge_id` is unique.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub telegram_payment_charge_id: String,
+    pub provider_payment_charge_id: String,
+    /// The invoice payload, which is our order id.
+    pub order_id: String,
+    pub user_id: i64,
+    pub currency: String,
+    pub amount: i64,
+    pub paid_at: u64,
+    #[serde(default)]
+    pub subscription_expiration_date: Option<i64>,
+    #[serde(default)]
+    pub is_recurring: bool,
+    #[serde(default)]
+    pub is_first_recurring: bool,
+    #[serde(default)]
+    pub refunded_at: Option<u64>,
+    /// The update as received, for audit.
+    pub raw_update: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product() -> Product {
+        Product {
+            id: "p".into(),
+            title: "T".into(),
+            description: "D".into(),
+            currency: "XTR".into(),
+            amount: 5,
+            subscription_period: Some(2_592_000),
+            photo_url: None,
+        }
+    }
+
+    fn payment(charge: &str, at: u64, exp: Option<i64>) -> Payment {
+        Payment {
+            telegram_payment_charge_id: charge.into(),
+            provider_payment_charge_id: String::new(),
+            order_id: "o".into(),
+            user_id: 1,
+            currency: "XTR".into(),
+            amount: 5,
+            paid_at: at,
+            subscription_expiration_date: exp,
+            is_recurring: exp.is_some(),
+            is_first_recurring: false,
+            refunded_at: None,
+            raw_update: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn first_payment_pays_and_renewals_extend() {
+        let o = Order::new("o".into(), 1, &product(), 100);
+        assert_eq!(o.status, OrderStatus::Pending);
+        let paid = o.with_payment(&payment("c1", 200, Some(1000)));
+        assert_eq!((paid.status, paid.paid_at), (OrderStatus::Paid, Some(200)));
+        let renewed = paid.with_payment(&payment("c2", 900, Some(2000)));
+        assert_eq!(renewed.paid_at, Some(200), "paid_at is the first payment");
+        assert_eq!(renewed.telegram_payment_charge_id.as_deref(), Some("c2"));
+        assert_eq!(renewed.subscription_expiration_date, Some(2000));
+        // A late, older renewal never moves the end backwards.
+        let late = renewed.with_payment(&payment("c1", 200, Some(1000)));
+        assert_eq!(late.subscription_expiration_date, Some(2000));
+    }
+
+    #[test]
+    fn a_refunded_order_stays_refunded() {
+        let mut o = Order::new("o".into(), 1, &product(), 100);
+        o.status = OrderStatus::Refunded;
+        assert_eq!(o.with_payment(&payment("c9", 300, None)).status, OrderStatus::Refunded);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Refunded, OrderStatus::Failed] {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(OrderStatus::parse("PAID"), None);
+    }
+}

@@ -1,0 +1,261 @@
+//! The D1 store, the system of record. Each state change is one `batch` (one
+//! round trip, one transaction); ids are bound as f64, never as BigInt.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+use super::{Outcome, Store, StoreError};
+use crate::shop::{Order, OrderStatus, Payment};
+
+pub struct D1Store {
+    db: D1Database,
+}
+
+impl D1Store {
+    pub fn new(db: D1Database) -> Self {
+        D1Store { db }
+    }
+
+    fn stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
+        self.db.prepare(sql).bind(args).map_err(err)
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn int(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+fn text(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+fn opt_int(n: Option<i64>) -> JsValue {
+    n.map_or(JsValue::NULL, int)
+}
+
+fn changes(r: &D1Result) -> usize {
+    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}
+
+const ORDER_COLUMNS: &str = "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
+                             telegram_payment_charge_id, subscription_expiration_date";
+
+#[derive(Deserialize)]
+struct OrderRow {
+    id: String,
+    user_id: f64,
+    product_id: String,
+    status: String,
+    currency: String,
+    amount: f64,
+    created_at: f64,
+    paid_at: Option<f64>,
+    telegram_payment_charge_id: Option<String>,
+    subscription_expiration_date: Option<f64>,
+}
+
+impl OrderRow {
+    fn into_order(self) -> Result<Order, StoreError> {
+        Ok(Order {
+            status: OrderStatus::parse(&self.status).ok_or_else(|| err(format!("unknown status {}", self.status)))?,
+            id: self.id,
+            user_id: self.user_id as i64,
+            product_id: self.product_id,
+            currency: self.currency,
+            amount: self.amount as i64,
+            created_at: self.created_at as u64,
+            paid_at: self.paid_at.map(|t| t as u64),
+            telegram_payment_charge_id: self.telegram_payment_charge_id,
+            subscription_expiration_date: self.subscription_expiration_date.map(|t| t as i64),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PaymentRow {
+    telegram_payment_charge_id: String,
+    provider_payment_charge_id: String,
+    order_id: String,
+    user_id: f64,
+    currency: String,
+    amount: f64,
+    paid_at: f64,
+    subscription_expiration_date: Option<f64>,
+    is_recurring: f64,
+    is_first_recurring: f64,
+    refunded_at: Option<f64>,
+    raw_update: String,
+}
+
+fn orders(r: &D1Result) -> Result<Vec<Order>, StoreError> {
+    r.results::<OrderRow>().map_err(err)?.into_iter().map(OrderRow::into_order).collect()
+}
+
+impl Store for D1Store {
+    async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
+        let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL)");
+        let args = [
+            text(&o.id),
+            int(o.user_id),
+            text(&o.product_id),
+            text(o.status.as_str()),
+            text(&o.currency),
+            int(o.amount),
+            int(o.created_at as i64),
+        ];
+        self.stmt(&sql, &args)?.run().await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
+        let r = self.stmt(&sql, &[text(id)])?.all().await.map_err(err)?;
+        Ok(orders(&r)?.pop())
+    }
+
+    async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+        );
+        let r = self.stmt(&sql, &[int(user_id), int(limit as i64)])?.all().await.map_err(err)?;
+        orders(&r)
+    }
+
+    async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
+        let sql = "UPDATE orders SET status = 'failed' WHERE id = ?1 AND status = 'pending'";
+        self.stmt(sql, &[text(order_id)])?.run().await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn record_payment(
+        &self,
+        p: &Payment,
+        update_id: Option<i64>,
+        now: u64,
+    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        let charge = text(&p.telegram_payment_charge_id);
+        let insert = self.stmt(
+            "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
+             amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, raw_update) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
+            &[
+                charge.clone(),
+                text(&p.provider_payment_charge_id),
+                text(&p.order_id),
+                int(p.user_id),
+                text(&p.currency),
+                int(p.amount),
+                int(p.paid_at as i64),
+                opt_int(p.subscription_expiration_date),
+                int(p.is_recurring as i64),
+                int(p.is_first_recurring as i64),
+                text(&p.raw_update),
+            ],
+        )?;
+        // Order::with_payment in SQL, applied only by the batch that inserted the
+        // charge (`applied = 0`), so a redelivered old charge changes nothing.
+        let apply = self.stmt(
+            "UPDATE orders SET \
+               paid_at = CASE WHEN status = 'paid' THEN paid_at ELSE ?2 END, \
+               status = 'paid', \
+               telegram_payment_charge_id = ?3, \
+               subscription_expiration_date = CASE WHEN ?4 IS NULL THEN subscription_expiration_date \
+                 ELSE MAX(COALESCE(subscription_expiration_date, ?4), ?4) END \
+             WHERE id = ?1 AND status != 'refunded' \
+               AND EXISTS (SELECT 1 FROM payments WHERE telegram_payment_charge_id = ?3 AND applied = 0)",
+            &[text(&p.order_id), int(p.paid_at as i64), charge.clone(), opt_int(p.subscription_expiration_date)],
+        )?;
+        let mark = self.stmt(
+            "UPDATE payments SET applied = 1 WHERE telegram_payment_charge_id = ?1 AND applied = 0",
+            &[charge],
+        )?;
+        let seen = self.stmt(
+            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[opt_int(update_id), int(now as i64)],
+        )?;
+        let read = self.stmt(
+            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
+            &[text(&p.order_id)],
+        )?;
+        let mut batch = vec![insert, apply, mark];
+        if update_id.is_some() {
+            batch.push(seen);
+        }
+        batch.push(read);
+        let results = self.db.batch(batch).await.map_err(err)?;
+        let outcome = if changes(&results[0]) == 1 { Outcome::Applied } else { Outcome::AlreadyDone };
+        let order = orders(results.last().expect("the batch has a read"))?.pop();
+        Ok((outcome, order))
+    }
+
+    async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
+        let payment = self.stmt(
+            "UPDATE payments SET refunded_at = ?2 WHERE telegram_payment_charge_id = ?1 AND refunded_at IS NULL",
+            &[text(charge_id), int(now as i64)],
+        )?;
+        let order = self.stmt(
+            "UPDATE orders SET status = 'refunded' WHERE status = 'paid' \
+             AND id = (SELECT order_id FROM payments WHERE telegram_payment_charge_id = ?1)",
+            &[text(charge_id)],
+        )?;
+        let results = self.db.batch(vec![payment, order]).await.map_err(err)?;
+        let changed = results.iter().map(changes).sum::<usize>();
+        Ok(if changed > 0 { Outcome::Applied } else { Outcome::AlreadyDone })
+    }
+
+    async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
+        let r = self
+            .stmt(
+                "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                &[int(update_id), int(now as i64)],
+            )?
+            .run()
+            .await
+            .map_err(err)?;
+        Ok(changes(&r) == 1)
+    }
+
+    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
+        self.stmt("DELETE FROM processed_updates WHERE update_id = ?1", &[int(update_id)])?
+            .run()
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        let r = self
+            .stmt(
+                "SELECT telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, amount, \
+                 paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update \
+                 FROM payments ORDER BY paid_at DESC LIMIT ?1",
+                &[int(limit as i64)],
+            )?
+            .all()
+            .await
+            .map_err(err)?;
+        Ok(r.results::<PaymentRow>()
+            .map_err(err)?
+            .into_iter()
+            .map(|p| Payment {
+                telegram_payment_charge_id: p.telegram_payment_charge_id,
+                provider_payment_charge_id: p.provider_payment_charge_id,
+                order_id: p.order_id,
+                user_id: p.user_id as i64,
+                currency: p.currency,
+                amount: p.amount as i64,
+                paid_at: p.paid_at as u64,
+                subscription_expiration_date: p.subscription_expiration_date.map(|t| t as i64),
+                is_recurring: p.is_recurring != 0.0,
+                is_first_recurring: p.is_first_recurring != 0.0,
+                refunded_at: p.refunded_at.map(|t| t as u64),
+                raw_update: p.raw_update,
+            })
+            .collect())
+    }
+}

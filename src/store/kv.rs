@@ -1,0 +1,188 @@
+//! The Workers KV store (`STORAGE=kv`). KV is eventually consistent and has no
+//! transactions: a charge id written in one location may be unseen in another
+//! for up to a minute, so two deliveries of one payment racing through different
+//! locations could both apply it. The README says so; D1 is the default.
+//!
+//! Keys: `order:<id>` (the order), `user:<user_id>:<rev_time>:<id>` (an index
+//! entry whose metadata is the order, so listing needs one call),
+//! `payment:<charge_id>` (the payment; metadata holds it without the raw update),
+//! `update:<update_id>` (processed updates, expiring after Telegram's 24 h).
+
+use worker::kv::KvStore;
+
+use super::{Outcome, Store, StoreError};
+use crate::shop::{Order, OrderStatus, Payment};
+
+/// Telegram keeps updates 24 h; we remember them a little longer.
+const UPDATE_TTL: u64 = 2 * 86_400;
+
+pub struct KvBackend {
+    kv: KvStore,
+}
+
+fn err(e: impl std::fmt::Debug) -> StoreError {
+    StoreError(format!("{e:?}"))
+}
+
+fn user_key(o: &Order) -> String {
+    // Newest first: list order is lexicographic, so invert the time.
+    format!("user:{}:{:012}:{}", o.user_id, 999_999_999_999 - o.created_at.min(999_999_999_999), o.id)
+}
+
+impl KvBackend {
+    pub fn new(kv: KvStore) -> Self {
+        KvBackend { kv }
+    }
+
+    async fn put_order(&self, o: &Order) -> Result<(), StoreError> {
+        let json = serde_json::to_string(o).map_err(err)?;
+        self.kv.put(&format!("order:{}", o.id), json).map_err(err)?.execute().await.map_err(err)?;
+        self.kv
+            .put(&user_key(o), "")
+            .map_err(err)?
+            .metadata(o)
+            .map_err(err)?
+            .execute()
+            .await
+            .map_err(err)
+    }
+
+    async fn payment(&self, charge_id: &str) -> Result<Option<Payment>, StoreError> {
+        self.kv.get(&format!("payment:{charge_id}")).json().await.map_err(err)
+    }
+
+    async fn put_payment(&self, p: &Payment) -> Result<(), StoreError> {
+        let mut summary = p.clone();
+        summary.raw_update = String::new();
+        self.kv
+            .put(&format!("payment:{}", p.telegram_payment_charge_id), serde_json::to_string(p).map_err(err)?)
+            .map_err(err)?
+            .metadata(summary)
+            .map_err(err)?
+            .execute()
+            .await
+            .map_err(err)
+    }
+}
+
+impl Store for KvBackend {
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
+        self.put_order(order).await
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
+        self.kv.get(&format!("order:{id}")).json().await.map_err(err)
+    }
+
+    async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let list = self
+            .kv
+            .list()
+            .prefix(format!("user:{user_id}:"))
+            .limit(limit as u64)
+            .execute()
+            .await
+            .map_err(err)?;
+        Ok(list
+            .keys
+            .into_iter()
+            .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
+            .collect())
+    }
+
+    async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
+        if let Some(mut o) = self.order(order_id).await? {
+            if o.status == OrderStatus::Pending {
+                o.status = OrderStatus::Failed;
+                self.put_order(&o).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_payment(
+        &self,
+        p: &Payment,
+        update_id: Option<i64>,
+        now: u64,
+    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        let order = self.order(&p.order_id).await?;
+        if self.payment(&p.telegram_payment_charge_id).await?.is_some() {
+            return Ok((Outcome::AlreadyDone, order));
+        }
+        // The order first, the payment last: the payment's key is what marks the
+        // charge done, so a failure in between leaves it to Telegram's retry.
+        let order = match order {
+            Some(o) => {
+                let paid = o.with_payment(p);
+                self.put_order(&paid).await?;
+                Some(paid)
+            }
+            None => None,
+        };
+        self.put_payment(p).await?;
+        if let Some(u) = update_id {
+            self.claim_update(u, now).await?;
+        }
+        Ok((Outcome::Applied, order))
+    }
+
+    async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
+        let Some(mut p) = self.payment(charge_id).await? else {
+            return Ok(Outcome::AlreadyDone);
+        };
+        let mut changed = false;
+        if let Some(mut o) = self.order(&p.order_id).await? {
+            if o.status == OrderStatus::Paid {
+                o.status = OrderStatus::Refunded;
+                self.put_order(&o).await?;
+                changed = true;
+            }
+        }
+        if p.refunded_at.is_none() {
+            p.refunded_at = Some(now);
+            self.put_payment(&p).await?;
+            changed = true;
+        }
+        Ok(if changed { Outcome::Applied } else { Outcome::AlreadyDone })
+    }
+
+    async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
+        let key = format!("update:{update_id}");
+        if self.kv.get(&key).text().await.map_err(err)?.is_some() {
+            return Ok(false);
+        }
+        self.kv
+            .put(&key, now.to_string())
+            .map_err(err)?
+            .expiration_ttl(UPDATE_TTL)
+            .execute()
+            .await
+            .map_err(err)?;
+        Ok(true)
+    }
+
+    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
+        self.kv.delete(&format!("update:{update_id}")).await.map_err(err)
+    }
+
+    async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut list = self.kv.list().prefix("payment:".into()).limit(1000);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.map_err(err)?;
+            out.extend(page.keys.into_iter().filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())));
+            if page.list_complete || out.len() >= limit || page.cursor.is_none() {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        out.sort_by(|a: &Payment, b| b.paid_at.cmp(&a.paid_at));
+        out.truncate(limit);
+        Ok(out)
+    }
+}

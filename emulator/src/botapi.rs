@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use crate::ids;
 use crate::params::{ok_body, ApiError, ApiResult, Params};
 use crate::payments;
-use crate::state::{now_ms, now_unix, CallRecord, Ctx, Invoice, PreCheckoutAnswer, UpdateStatus, Webhook};
+use crate::state::{
+    now_ms, now_unix, CallRecord, Ctx, Invoice, PreCheckoutAnswer, UpdateStatus, Webhook,
+};
 
 /// Where a call came from; decides the test-environment rules and what gets logged.
 #[derive(Clone, Copy, Debug, Default)]
@@ -40,7 +42,8 @@ impl Via {
 
 pub const GET_UPDATES_CONFLICT: &str =
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
-pub const QUERY_TOO_OLD: &str = "query is too old and response timeout expired or query ID is invalid";
+pub const QUERY_TOO_OLD: &str =
+    "query is too old and response timeout expired or query ID is invalid";
 /// Subscription periods: 30 days, and on the test servers also 1 and 5 minutes.
 pub const SUBSCRIPTION_PERIOD: i64 = 2_592_000;
 pub const TEST_SUBSCRIPTION_PERIODS: [i64; 2] = [60, 300];
@@ -68,7 +71,12 @@ pub fn allowed_in_webhook_reply(method: &str) -> bool {
 }
 
 /// Runs one method and logs it in `/control/calls`; returns the HTTP status and Telegram's body.
-pub async fn call_and_record(ctx: &Arc<Ctx>, method: &str, params: &Params, env: CallEnv) -> (u16, Value) {
+pub async fn call_and_record(
+    ctx: &Arc<Ctx>,
+    method: &str,
+    params: &Params,
+    env: CallEnv,
+) -> (u16, Value) {
     let (status, body) = match execute(ctx, method, params, env).await {
         Ok(result) => (200, ok_body(&result)),
         Err(e) => (e.code, e.body()),
@@ -77,7 +85,15 @@ pub async fn call_and_record(ctx: &Arc<Ctx>, method: &str, params: &Params, env:
     (status, body)
 }
 
-pub fn record_call(ctx: &Ctx, method: &str, params: &Params, env: CallEnv, status: u16, body: &Value, fault: Option<&str>) {
+pub fn record_call(
+    ctx: &Ctx,
+    method: &str,
+    params: &Params,
+    env: CallEnv,
+    status: u16,
+    body: &Value,
+    fault: Option<&str>,
+) {
     let mut s = ctx.lock();
     let seq = s.next_call_seq;
     s.next_call_seq += 1;
@@ -102,7 +118,9 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
         "createinvoicelink" => create_invoice_link(ctx, p, env),
         "answerprecheckoutquery" => answer_pre_checkout_query(ctx, p),
         "refundstarpayment" => {
-            let user_id = p.int("user_id")?.ok_or_else(|| ApiError::bad("invalid user_id specified"))?;
+            let user_id = p
+                .int("user_id")?
+                .ok_or_else(|| ApiError::bad("invalid user_id specified"))?;
             let charge = p.str_req("telegram_payment_charge_id")?;
             payments::refund(ctx, user_id, &charge).map(|_| json!(true))
         }
@@ -110,13 +128,23 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
             let offset = p.int_clamped("offset", 0, 0, i64::MAX)? as usize;
             let limit = p.int_clamped("limit", 100, 1, 100)? as usize;
             let s = ctx.lock();
-            let list: Vec<Value> = s.star_transactions.iter().skip(offset).take(limit).cloned().collect();
+            let list: Vec<Value> = s
+                .star_transactions
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect();
             Ok(json!({"transactions": list}))
         }
         "edituserstarsubscription" => {
-            let user_id = p.int("user_id")?.ok_or_else(|| ApiError::bad("invalid user_id specified"))?;
+            let user_id = p
+                .int("user_id")?
+                .ok_or_else(|| ApiError::bad("invalid user_id specified"))?;
             let charge = p.str_req("telegram_payment_charge_id")?;
-            let canceled = p.bool("is_canceled")?.ok_or_else(|| ApiError::missing("is_canceled"))?;
+            let canceled = p
+                .bool("is_canceled")?
+                .ok_or_else(|| ApiError::missing("is_canceled"))?;
             payments::edit_subscription(ctx, user_id, &charge, canceled).map(|_| json!(true))
         }
         "setwebhook" => {
@@ -156,7 +184,9 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
             let chat_id = p.int("chat_id")?;
             let mut s = ctx.lock();
             match chat_id {
-                Some(id) if !s.users.contains_key(&id) => return Err(ApiError::bad("chat not found")),
+                Some(id) if !s.users.contains_key(&id) => {
+                    return Err(ApiError::bad("chat not found"))
+                }
                 Some(id) => {
                     s.chat_menu_buttons.insert(id, button);
                 }
@@ -179,10 +209,18 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
 }
 
 /// `sendMessage` parameters checked; returns (chat_id, text, entities, reply_markup).
-pub fn validate_message(p: &Params) -> Result<(i64, String, Option<Value>, Option<Value>), ApiError> {
-    let chat = p.str("chat_id")?.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("chat_id is empty"))?;
+pub fn validate_message(
+    p: &Params,
+) -> Result<(i64, String, Option<Value>, Option<Value>), ApiError> {
+    let chat = p
+        .str("chat_id")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad("chat_id is empty"))?;
     // Bots cannot start chats by @username with users; only numeric ids of known users work.
-    let chat_id: i64 = chat.trim().parse().map_err(|_| ApiError::bad("chat not found"))?;
+    let chat_id: i64 = chat
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad("chat not found"))?;
     let text = p.str("text")?.unwrap_or_default();
     if text.trim().is_empty() {
         return Err(ApiError::bad("message text is empty"));
@@ -210,7 +248,9 @@ fn validate_reply_markup(m: &Value) -> Result<(), ApiError> {
     let unparsable = || ApiError::bad("can't parse reply keyboard markup JSON object");
     let o = m.as_object().ok_or_else(unparsable)?;
     if let Some(rows) = o.get("inline_keyboard") {
-        let rows = rows.as_array().ok_or_else(|| ApiError::bad("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array"))?;
+        let rows = rows.as_array().ok_or_else(|| {
+            ApiError::bad("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        })?;
         for row in rows {
             for button in row.as_array().ok_or_else(unparsable)? {
                 if !button.get("text").is_some_and(Value::is_string) {
@@ -228,7 +268,10 @@ fn validate_reply_markup(m: &Value) -> Result<(), ApiError> {
                 }
             }
         }
-    } else if !["keyboard", "remove_keyboard", "force_reply"].iter().any(|k| o.contains_key(*k)) {
+    } else if !["keyboard", "remove_keyboard", "force_reply"]
+        .iter()
+        .any(|k| o.contains_key(*k))
+    {
         return Err(unparsable());
     }
     Ok(())
@@ -236,9 +279,15 @@ fn validate_reply_markup(m: &Value) -> Result<(), ApiError> {
 
 fn send_message(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
     let (chat_id, text, entities, markup) = validate_message(p)?;
-    let bot = bot_user(ctx);
+    // Message.from carries only the plain User fields, not getMe's capabilities.
+    let me = bot_user(ctx);
+    let bot = json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]});
     ctx.mutate(|s| {
-        let user = s.users.get(&chat_id).cloned().ok_or_else(|| ApiError::bad("chat not found"))?;
+        let user = s
+            .users
+            .get(&chat_id)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("chat not found"))?;
         let mut msg = json!({"from": bot, "chat": user.chat(), "date": now_unix(), "text": text});
         if let Some(e) = entities {
             msg["entities"] = e;
@@ -256,16 +305,24 @@ pub fn validate_invoice(p: &Params, test_env: bool) -> Result<Invoice, ApiError>
     let title = p.str("title")?.unwrap_or_default();
     let n = title.chars().count();
     if n == 0 || n > 32 {
-        return Err(ApiError::bad(if n == 0 { "INVOICE_TITLE_EMPTY: title must be 1-32 characters" } else { "INVOICE_TITLE_INVALID: title must be 1-32 characters" }));
+        return Err(ApiError::bad(if n == 0 {
+            "INVOICE_TITLE_EMPTY: title must be 1-32 characters"
+        } else {
+            "INVOICE_TITLE_INVALID: title must be 1-32 characters"
+        }));
     }
     let description = p.str("description")?.unwrap_or_default();
     let n = description.chars().count();
     if n == 0 || n > 255 {
-        return Err(ApiError::bad("INVOICE_DESCRIPTION_INVALID: description must be 1-255 characters"));
+        return Err(ApiError::bad(
+            "INVOICE_DESCRIPTION_INVALID: description must be 1-255 characters",
+        ));
     }
     let payload = p.str("payload")?.unwrap_or_default();
     if payload.is_empty() || payload.len() > 128 {
-        return Err(ApiError::bad("INVOICE_PAYLOAD_INVALID: payload must be 1-128 bytes"));
+        return Err(ApiError::bad(
+            "INVOICE_PAYLOAD_INVALID: payload must be 1-128 bytes",
+        ));
     }
     let currency = p.str("currency")?.unwrap_or_default();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -289,7 +346,9 @@ pub fn validate_invoice(p: &Params, test_env: bool) -> Result<Invoice, ApiError>
         };
         // Card invoices may carry negative lines (discounts); Stars take one positive price.
         if amount == 0 || (stars && amount < 0) {
-            return Err(ApiError::bad("CURRENCY_TOTAL_AMOUNT_INVALID: amounts must be positive"));
+            return Err(ApiError::bad(
+                "CURRENCY_TOTAL_AMOUNT_INVALID: amounts must be positive",
+            ));
         }
         total += amount;
     }
@@ -305,7 +364,9 @@ pub fn validate_invoice(p: &Params, test_env: bool) -> Result<Invoice, ApiError>
             return Err(ApiError::bad("PAYMENT_PROVIDER_INVALID: provider_token must be empty for payments in Telegram Stars"));
         }
         if p.int("max_tip_amount")?.unwrap_or(0) != 0 {
-            return Err(ApiError::bad("tips are not supported for payments in Telegram Stars"));
+            return Err(ApiError::bad(
+                "tips are not supported for payments in Telegram Stars",
+            ));
         }
     } else if provider_token.is_empty() {
         return Err(ApiError::bad("PAYMENT_PROVIDER_INVALID: provider_token is required for payments not in Telegram Stars"));
@@ -315,7 +376,8 @@ pub fn validate_invoice(p: &Params, test_env: bool) -> Result<Invoice, ApiError>
         if !stars {
             return Err(ApiError::bad("SUBSCRIPTION_PERIOD_INVALID: subscriptions are supported only for payments in Telegram Stars"));
         }
-        let allowed = period == SUBSCRIPTION_PERIOD || (test_env && TEST_SUBSCRIPTION_PERIODS.contains(&period));
+        let allowed = period == SUBSCRIPTION_PERIOD
+            || (test_env && TEST_SUBSCRIPTION_PERIODS.contains(&period));
         if !allowed {
             return Err(ApiError::bad("SUBSCRIPTION_PERIOD_INVALID"));
         }
@@ -355,7 +417,9 @@ pub fn validate_pre_checkout_answer(p: &Params) -> Result<(String, PreCheckoutAn
     let ok = p.bool("ok")?.ok_or_else(|| ApiError::missing("ok"))?;
     let error_message = p.str("error_message")?.filter(|m| !m.trim().is_empty());
     if !ok && error_message.is_none() {
-        return Err(ApiError::bad("ERROR_MESSAGE_EMPTY: error_message is required when ok is false"));
+        return Err(ApiError::bad(
+            "ERROR_MESSAGE_EMPTY: error_message is required when ok is false",
+        ));
     }
     Ok((id, PreCheckoutAnswer { ok, error_message }))
 }
@@ -384,14 +448,19 @@ pub fn validate_webhook(p: &Params) -> Result<Option<Webhook>, ApiError> {
     // Real Telegram wants HTTPS on a public host; a local emulator must accept loopback HTTP.
     let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
     if !scheme_ok || url.split("://").nth(1).is_none_or(|rest| rest.is_empty()) {
-        return Err(ApiError::bad("bad webhook: An HTTPS URL must be provided for webhook"));
+        return Err(ApiError::bad(
+            "bad webhook: An HTTPS URL must be provided for webhook",
+        ));
     }
     let secret_token = p.str("secret_token")?.filter(|s| !s.is_empty());
     if let Some(s) = &secret_token {
         if s.len() > 256 {
             return Err(ApiError::bad("secret token is too long"));
         }
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(ApiError::bad("secret token contains unallowed characters"));
         }
     }
@@ -423,7 +492,9 @@ fn webhook_info(ctx: &Ctx) -> Value {
     let s = ctx.lock();
     let pending = s.pending_count();
     match &s.webhook {
-        None => json!({"url": "", "has_custom_certificate": false, "pending_update_count": pending}),
+        None => {
+            json!({"url": "", "has_custom_certificate": false, "pending_update_count": pending})
+        }
         Some(w) => {
             let mut v = json!({
                 "url": w.url,
@@ -455,9 +526,17 @@ pub fn validate_commands(p: &Params) -> Result<Value, ApiError> {
         return Err(ApiError::bad("too many commands specified"));
     }
     for c in &list {
-        let command = c.get("command").and_then(Value::as_str).ok_or_else(|| ApiError::bad("can't parse BotCommand"))?;
+        let command = c
+            .get("command")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad("can't parse BotCommand"))?;
         let command = command.strip_prefix('/').unwrap_or(command);
-        if command.is_empty() || command.len() > 32 || !command.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if command.is_empty()
+            || command.len() > 32
+            || !command
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(ApiError::bad("BOT_COMMAND_INVALID"));
         }
         let d = c.get("description").and_then(Value::as_str).unwrap_or("");
@@ -470,21 +549,35 @@ pub fn validate_commands(p: &Params) -> Result<Value, ApiError> {
 
 /// `setChatMenuButton`'s `menu_button` (default: `{"type":"default"}`).
 pub fn validate_menu_button(p: &Params) -> Result<Value, ApiError> {
-    let b = p.json("menu_button")?.unwrap_or_else(|| json!({"type": "default"}));
+    let b = p
+        .json("menu_button")?
+        .unwrap_or_else(|| json!({"type": "default"}));
     match b.get("type").and_then(Value::as_str) {
         Some("default") | Some("commands") => Ok(b),
         Some("web_app") => {
-            let text_ok = b.get("text").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
-            let url_ok = b.pointer("/web_app/url").and_then(Value::as_str).is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
+            let text_ok = b
+                .get("text")
+                .and_then(Value::as_str)
+                .is_some_and(|t| !t.is_empty());
+            let url_ok = b
+                .pointer("/web_app/url")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
             if !text_ok {
-                return Err(ApiError::bad("can't parse menu button: Field \"text\" must be non-empty"));
+                return Err(ApiError::bad(
+                    "can't parse menu button: Field \"text\" must be non-empty",
+                ));
             }
             if !url_ok {
-                return Err(ApiError::bad("can't parse menu button: Web App URL is invalid"));
+                return Err(ApiError::bad(
+                    "can't parse menu button: Web App URL is invalid",
+                ));
             }
             Ok(b)
         }
-        _ => Err(ApiError::bad("can't parse menu button: Unsupported type specified")),
+        _ => Err(ApiError::bad(
+            "can't parse menu button: Unsupported type specified",
+        )),
     }
 }
 
@@ -504,13 +597,22 @@ async fn get_updates(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
             if let Some(a) = &allowed {
                 s.poll_allowed_updates = a.clone();
             }
-            let waiting = |st: &UpdateStatus| matches!(st, UpdateStatus::Pending | UpdateStatus::Polled);
+            let waiting =
+                |st: &UpdateStatus| matches!(st, UpdateStatus::Pending | UpdateStatus::Polled);
             // A positive offset confirms everything before it; a negative one keeps the last -offset.
             let first = if offset < 0 {
-                let mut ids: Vec<i64> = s.updates.iter().filter(|u| waiting(&u.status)).map(|u| u.update_id).collect();
+                let mut ids: Vec<i64> = s
+                    .updates
+                    .iter()
+                    .filter(|u| waiting(&u.status))
+                    .map(|u| u.update_id)
+                    .collect();
                 ids.sort_unstable();
                 let keep = (-offset) as usize;
-                ids.len().checked_sub(keep).and_then(|i| ids.get(i).copied()).unwrap_or(i64::MIN)
+                ids.len()
+                    .checked_sub(keep)
+                    .and_then(|i| ids.get(i).copied())
+                    .unwrap_or(i64::MIN)
             } else {
                 offset
             };
@@ -519,7 +621,11 @@ async fn get_updates(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
                     u.status = UpdateStatus::Confirmed;
                 }
             }
-            let mut out: Vec<&mut crate::state::UpdateRecord> = s.updates.iter_mut().filter(|u| waiting(&u.status)).collect();
+            let mut out: Vec<&mut crate::state::UpdateRecord> = s
+                .updates
+                .iter_mut()
+                .filter(|u| waiting(&u.status))
+                .collect();
             out.sort_by_key(|u| u.update_id);
             out.truncate(limit);
             out.iter_mut()
@@ -578,35 +684,112 @@ mod tests {
         let card = json!({"title": "T", "description": "D", "payload": "x", "currency": "USD", "provider_token": "284685063:TEST:abc",
             "prices": [{"label": "Item", "amount": 1000}, {"label": "Discount", "amount": -100}]});
         assert_eq!(validate_invoice(&p(card), false).unwrap().total_amount, 900);
-        let form_prices = with(stars_invoice(), "prices", json!(r#"[{"label":"Gold","amount":50}]"#));
-        assert_eq!(validate_invoice(&form_prices, false).unwrap().total_amount, 50);
+        let form_prices = with(
+            stars_invoice(),
+            "prices",
+            json!(r#"[{"label":"Gold","amount":50}]"#),
+        );
+        assert_eq!(
+            validate_invoice(&form_prices, false).unwrap().total_amount,
+            50
+        );
         let sub = with(stars_invoice(), "subscription_period", json!(2592000));
-        assert_eq!(validate_invoice(&sub, false).unwrap().subscription_period, Some(2592000));
+        assert_eq!(
+            validate_invoice(&sub, false).unwrap().subscription_period,
+            Some(2592000)
+        );
     }
 
     #[test]
     fn each_invoice_refusal() {
         let inv = stars_invoice();
-        assert!(refusal(validate_invoice(&with(inv.clone(), "title", json!("")), false)).contains("title"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "title", json!("x".repeat(33))), false)).contains("title"));
-        assert!(validate_invoice(&with(inv.clone(), "title", json!("é".repeat(32))), false).is_ok());
-        assert!(refusal(validate_invoice(&with(inv.clone(), "description", Value::Null), false)).contains("description"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "description", json!("d".repeat(256))), false)).contains("description"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "payload", json!("")), false)).contains("PAYLOAD"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "title", json!("")),
+            false
+        ))
+        .contains("title"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "title", json!("x".repeat(33))),
+            false
+        ))
+        .contains("title"));
+        assert!(
+            validate_invoice(&with(inv.clone(), "title", json!("é".repeat(32))), false).is_ok()
+        );
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "description", Value::Null),
+            false
+        ))
+        .contains("description"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "description", json!("d".repeat(256))),
+            false
+        ))
+        .contains("description"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "payload", json!("")),
+            false
+        ))
+        .contains("PAYLOAD"));
         // 128 bytes is the limit, counted in bytes: 65 two-byte characters are 130 bytes.
-        assert!(validate_invoice(&with(inv.clone(), "payload", json!("p".repeat(128))), false).is_ok());
-        assert!(refusal(validate_invoice(&with(inv.clone(), "payload", json!("é".repeat(65))), false)).contains("PAYLOAD"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "currency", json!("XT")), false)).contains("CURRENCY_INVALID"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "currency", json!("xtr")), false)).contains("CURRENCY_INVALID"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", json!([])), false)).contains("non-empty"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", Value::Null), false)).contains("\"prices\" is required"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", json!("[1,")), false)).contains("can't parse prices"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", json!([{"label": "x"}])), false)).contains("can't parse prices"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", json!([{"label": "x", "amount": 0}])), false)).contains("AMOUNT"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", json!([{"label": "x", "amount": -5}])), false)).contains("AMOUNT"));
+        assert!(
+            validate_invoice(&with(inv.clone(), "payload", json!("p".repeat(128))), false).is_ok()
+        );
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "payload", json!("é".repeat(65))),
+            false
+        ))
+        .contains("PAYLOAD"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "currency", json!("XT")),
+            false
+        ))
+        .contains("CURRENCY_INVALID"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "currency", json!("xtr")),
+            false
+        ))
+        .contains("CURRENCY_INVALID"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", json!([])),
+            false
+        ))
+        .contains("non-empty"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", Value::Null),
+            false
+        ))
+        .contains("\"prices\" is required"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", json!("[1,")),
+            false
+        ))
+        .contains("can't parse prices"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", json!([{"label": "x"}])),
+            false
+        ))
+        .contains("can't parse prices"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", json!([{"label": "x", "amount": 0}])),
+            false
+        ))
+        .contains("AMOUNT"));
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "prices", json!([{"label": "x", "amount": -5}])),
+            false
+        ))
+        .contains("AMOUNT"));
         let two = json!([{"label": "a", "amount": 1}, {"label": "b", "amount": 2}]);
-        assert!(refusal(validate_invoice(&with(inv.clone(), "prices", two), false)).contains("exactly one price"));
-        assert!(refusal(validate_invoice(&with(inv.clone(), "provider_token", json!("284685063:TEST:abc")), false)).contains("PAYMENT_PROVIDER_INVALID"));
+        assert!(
+            refusal(validate_invoice(&with(inv.clone(), "prices", two), false))
+                .contains("exactly one price")
+        );
+        assert!(refusal(validate_invoice(
+            &with(inv.clone(), "provider_token", json!("284685063:TEST:abc")),
+            false
+        ))
+        .contains("PAYMENT_PROVIDER_INVALID"));
         let card = with(inv.clone(), "currency", json!("USD"));
         assert!(refusal(validate_invoice(&card, false)).contains("provider_token is required"));
     }
@@ -614,35 +797,64 @@ mod tests {
     #[test]
     fn subscription_rules() {
         let inv = stars_invoice();
-        let period = |v: i64, test: bool| validate_invoice(&with(inv.clone(), "subscription_period", json!(v)), test);
+        let period = |v: i64, test: bool| {
+            validate_invoice(&with(inv.clone(), "subscription_period", json!(v)), test)
+        };
         assert!(refusal(period(86400, false)).contains("SUBSCRIPTION_PERIOD_INVALID"));
         assert!(refusal(period(60, false)).contains("SUBSCRIPTION_PERIOD_INVALID"));
-        assert!(period(60, true).is_ok() && period(300, true).is_ok() && period(2592000, true).is_ok());
+        assert!(
+            period(60, true).is_ok() && period(300, true).is_ok() && period(2592000, true).is_ok()
+        );
         assert!(refusal(period(120, true)).contains("SUBSCRIPTION_PERIOD_INVALID"));
         let mut card = inv.clone();
         card["currency"] = json!("USD");
         card["provider_token"] = json!("tok");
-        assert!(refusal(validate_invoice(&with(card, "subscription_period", json!(2592000)), false)).contains("only for payments in Telegram Stars"));
+        assert!(refusal(validate_invoice(
+            &with(card, "subscription_period", json!(2592000)),
+            false
+        ))
+        .contains("only for payments in Telegram Stars"));
         let mut pricey = inv.clone();
         pricey["prices"] = json!([{"label": "x", "amount": 10001}]);
-        assert!(refusal(validate_invoice(&with(pricey.clone(), "subscription_period", json!(2592000)), false)).contains("10000"));
+        assert!(refusal(validate_invoice(
+            &with(pricey.clone(), "subscription_period", json!(2592000)),
+            false
+        ))
+        .contains("10000"));
         pricey["prices"] = json!([{"label": "x", "amount": 10000}]);
-        assert!(validate_invoice(&with(pricey, "subscription_period", json!(2592000)), false).is_ok());
+        assert!(
+            validate_invoice(&with(pricey, "subscription_period", json!(2592000)), false).is_ok()
+        );
     }
 
     #[test]
     fn message_refusals() {
         let d = |v: Value| validate_message(&p(v)).unwrap_err().description;
         assert_eq!(d(json!({"text": "hi"})), "Bad Request: chat_id is empty");
-        assert_eq!(d(json!({"chat_id": 1})), "Bad Request: message text is empty");
-        assert_eq!(d(json!({"chat_id": 1, "text": "x".repeat(4097)})), "Bad Request: message is too long");
-        assert_eq!(d(json!({"chat_id": "@someone", "text": "x"})), "Bad Request: chat not found");
-        assert!(d(json!({"chat_id": 1, "text": "x", "parse_mode": "BBCode"})).contains("parse_mode"));
-        assert!(d(json!({"chat_id": 1, "text": "x", "reply_markup": "{"})).contains("can't parse reply_markup"));
+        assert_eq!(
+            d(json!({"chat_id": 1})),
+            "Bad Request: message text is empty"
+        );
+        assert_eq!(
+            d(json!({"chat_id": 1, "text": "x".repeat(4097)})),
+            "Bad Request: message is too long"
+        );
+        assert_eq!(
+            d(json!({"chat_id": "@someone", "text": "x"})),
+            "Bad Request: chat not found"
+        );
+        assert!(
+            d(json!({"chat_id": 1, "text": "x", "parse_mode": "BBCode"})).contains("parse_mode")
+        );
+        assert!(d(json!({"chat_id": 1, "text": "x", "reply_markup": "{"}))
+            .contains("can't parse reply_markup"));
         assert!(d(json!({"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"url": "x"}]]}})).contains("inline keyboard button"));
         assert!(d(json!({"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": ""}]]}})).contains("BUTTON_DATA_INVALID"));
         let kb = json!({"inline_keyboard": [[{"text": "Open", "web_app": {"url": "http://127.0.0.1:8787/"}}]]});
-        let (chat, text, _, markup) = validate_message(&p(json!({"chat_id": "10001", "text": "x".repeat(4096), "reply_markup": kb.to_string()}))).unwrap();
+        let (chat, text, _, markup) = validate_message(&p(
+            json!({"chat_id": "10001", "text": "x".repeat(4096), "reply_markup": kb.to_string()}),
+        ))
+        .unwrap();
         assert_eq!((chat, text.len()), (10001, 4096));
         assert_eq!(markup.unwrap(), kb);
     }
@@ -653,9 +865,18 @@ mod tests {
         assert!(d(json!({"ok": true})).contains("pre_checkout_query_id"));
         assert!(d(json!({"pre_checkout_query_id": "1"})).contains("\"ok\" is required"));
         assert!(d(json!({"pre_checkout_query_id": "1", "ok": false})).contains("error_message"));
-        assert!(d(json!({"pre_checkout_query_id": "1", "ok": "false", "error_message": " "})).contains("error_message"));
-        let (_, a) = validate_pre_checkout_answer(&p(json!({"pre_checkout_query_id": "1", "ok": false, "error_message": "Sold out"}))).unwrap();
-        assert_eq!((a.ok, a.error_message.as_deref()), (false, Some("Sold out")));
+        assert!(
+            d(json!({"pre_checkout_query_id": "1", "ok": "false", "error_message": " "}))
+                .contains("error_message")
+        );
+        let (_, a) = validate_pre_checkout_answer(&p(
+            json!({"pre_checkout_query_id": "1", "ok": false, "error_message": "Sold out"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (a.ok, a.error_message.as_deref()),
+            (false, Some("Sold out"))
+        );
     }
 
     #[test]
@@ -663,29 +884,63 @@ mod tests {
         let d = |v: Value| validate_webhook(&p(v)).unwrap_err().description;
         assert!(d(json!({})).contains("\"url\" is required"));
         assert!(d(json!({"url": "ftp://x"})).contains("HTTPS URL"));
-        assert!(d(json!({"url": "http://127.0.0.1/h", "secret_token": "bad token!"})).contains("unallowed characters"));
-        assert!(d(json!({"url": "http://127.0.0.1/h", "secret_token": "a".repeat(257)})).contains("too long"));
-        assert!(d(json!({"url": "http://127.0.0.1/h", "allowed_updates": "[1]"})).contains("allowed_updates"));
+        assert!(
+            d(json!({"url": "http://127.0.0.1/h", "secret_token": "bad token!"}))
+                .contains("unallowed characters")
+        );
+        assert!(
+            d(json!({"url": "http://127.0.0.1/h", "secret_token": "a".repeat(257)}))
+                .contains("too long")
+        );
+        assert!(
+            d(json!({"url": "http://127.0.0.1/h", "allowed_updates": "[1]"}))
+                .contains("allowed_updates")
+        );
         assert!(validate_webhook(&p(json!({"url": ""}))).unwrap().is_none());
         let w = validate_webhook(&p(json!({"url": "http://127.0.0.1/h", "secret_token": "Ab_9-z", "max_connections": 500, "allowed_updates": "[\"message\"]"})))
             .unwrap()
             .unwrap();
-        assert_eq!((w.max_connections, w.allowed_updates, w.secret_token.as_deref()), (100, vec!["message".to_string()], Some("Ab_9-z")));
+        assert_eq!(
+            (
+                w.max_connections,
+                w.allowed_updates,
+                w.secret_token.as_deref()
+            ),
+            (100, vec!["message".to_string()], Some("Ab_9-z"))
+        );
     }
 
     #[test]
     fn command_and_menu_refusals() {
         let c = |v: Value| validate_commands(&p(json!({"commands": v}))).map_err(|e| e.description);
         assert!(c(json!([{"command": "start", "description": "Start"}])).is_ok());
-        assert!(c(json!([{"command": "Start", "description": "x"}])).unwrap_err().contains("BOT_COMMAND_INVALID"));
-        assert!(c(json!([{"command": "a".repeat(33), "description": "x"}])).unwrap_err().contains("BOT_COMMAND_INVALID"));
-        assert!(c(json!([{"command": "start", "description": ""}])).unwrap_err().contains("DESCRIPTION"));
-        let many: Vec<Value> = (0..101).map(|i| json!({"command": format!("c{i}"), "description": "x"})).collect();
+        assert!(c(json!([{"command": "Start", "description": "x"}]))
+            .unwrap_err()
+            .contains("BOT_COMMAND_INVALID"));
+        assert!(c(json!([{"command": "a".repeat(33), "description": "x"}]))
+            .unwrap_err()
+            .contains("BOT_COMMAND_INVALID"));
+        assert!(c(json!([{"command": "start", "description": ""}]))
+            .unwrap_err()
+            .contains("DESCRIPTION"));
+        let many: Vec<Value> = (0..101)
+            .map(|i| json!({"command": format!("c{i}"), "description": "x"}))
+            .collect();
         assert!(c(json!(many)).unwrap_err().contains("too many"));
-        let m = |v: Value| validate_menu_button(&p(json!({"menu_button": v}))).map_err(|e| e.description);
-        assert!(m(json!({"type": "web_app", "text": "Shop", "web_app": {"url": "http://127.0.0.1:8787/"}})).is_ok());
-        assert!(m(json!({"type": "web_app", "text": "", "web_app": {"url": "http://x/"}})).is_err());
-        assert!(m(json!({"type": "web_app", "text": "Shop", "web_app": {"url": "javascript:1"}})).is_err());
+        let m = |v: Value| {
+            validate_menu_button(&p(json!({"menu_button": v}))).map_err(|e| e.description)
+        };
+        assert!(m(
+            json!({"type": "web_app", "text": "Shop", "web_app": {"url": "http://127.0.0.1:8787/"}})
+        )
+        .is_ok());
+        assert!(
+            m(json!({"type": "web_app", "text": "", "web_app": {"url": "http://x/"}})).is_err()
+        );
+        assert!(
+            m(json!({"type": "web_app", "text": "Shop", "web_app": {"url": "javascript:1"}}))
+                .is_err()
+        );
         assert!(m(json!({"type": "bogus"})).is_err());
     }
 

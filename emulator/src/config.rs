@@ -57,20 +57,61 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
 
 /// (flag, environment variable, help) for every option, so usage text and parsing agree.
 pub const OPTIONS: &[(&str, &str, &str)] = &[
-    ("--listen", "TMA_EMULATOR_LISTEN", "address to listen on [127.0.0.1:8081]"),
-    ("--bot-token", "TMA_EMULATOR_BOT_TOKEN", "the bot's token [123456:TEST]"),
-    ("--app-url", "TMA_EMULATOR_APP_URL", "Mini App URL [http://127.0.0.1:8787/]"),
-    ("--webhook-url", "TMA_EMULATOR_WEBHOOK_URL", "webhook registered at start"),
-    ("--webhook-secret", "TMA_EMULATOR_WEBHOOK_SECRET", "its secret_token"),
-    ("--web-app-js", "TMA_EMULATOR_WEB_APP_JS", "file served at /telegram-web-app.js"),
-    ("--signing-seed", "TMA_EMULATOR_SIGNING_SEED", "Ed25519 seed, 64 hex digits"),
-    ("--retry-base-ms", "TMA_EMULATOR_RETRY_BASE_MS", "first redelivery delay [200]"),
-    ("--retry-cap-ms", "TMA_EMULATOR_RETRY_CAP_MS", "longest redelivery delay [5000]"),
-    ("--precheckout-timeout-ms", "TMA_EMULATOR_PRECHECKOUT_TIMEOUT_MS", "answer deadline [10000]"),
+    (
+        "--listen",
+        "TMA_EMULATOR_LISTEN",
+        "address to listen on [127.0.0.1:8081]",
+    ),
+    (
+        "--bot-token",
+        "TMA_EMULATOR_BOT_TOKEN",
+        "the bot's token [123456:TEST]",
+    ),
+    (
+        "--app-url",
+        "TMA_EMULATOR_APP_URL",
+        "Mini App URL [http://127.0.0.1:8787/]",
+    ),
+    (
+        "--webhook-url",
+        "TMA_EMULATOR_WEBHOOK_URL",
+        "webhook registered at start",
+    ),
+    (
+        "--webhook-secret",
+        "TMA_EMULATOR_WEBHOOK_SECRET",
+        "its secret_token",
+    ),
+    (
+        "--web-app-js",
+        "TMA_EMULATOR_WEB_APP_JS",
+        "file served at /telegram-web-app.js",
+    ),
+    (
+        "--signing-seed",
+        "TMA_EMULATOR_SIGNING_SEED",
+        "Ed25519 seed, 64 hex digits",
+    ),
+    (
+        "--retry-base-ms",
+        "TMA_EMULATOR_RETRY_BASE_MS",
+        "first redelivery delay [200]",
+    ),
+    (
+        "--retry-cap-ms",
+        "TMA_EMULATOR_RETRY_CAP_MS",
+        "longest redelivery delay [5000]",
+    ),
+    (
+        "--precheckout-timeout-ms",
+        "TMA_EMULATOR_PRECHECKOUT_TIMEOUT_MS",
+        "answer deadline [10000]",
+    ),
 ];
 
 pub fn usage() -> String {
-    let mut s = String::from("usage: tma-emulator [options]  (each option also from its env var)\n");
+    let mut s =
+        String::from("usage: tma-emulator [options]  (each option also from its env var)\n");
     for (flag, env, help) in OPTIONS {
         s.push_str(&format!("  {flag:<26} {env:<38} {help}\n"));
     }
@@ -100,7 +141,9 @@ pub fn parse_args(
             Some(v) => v,
             None => {
                 i += 1;
-                args.get(i).cloned().ok_or(format!("{flag} needs a value"))?
+                args.get(i)
+                    .cloned()
+                    .ok_or(format!("{flag} needs a value"))?
             }
         };
         given.push((flag, value));
@@ -136,7 +179,9 @@ pub fn parse_args(
         .split_once(':')
         .is_some_and(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(format!("--bot-token must look like <digits>:<secret>, got {bot_token}"));
+        return Err(format!(
+            "--bot-token must look like <digits>:<secret>, got {bot_token}"
+        ));
     }
     let signing_seed = match get("--signing-seed") {
         None => None,
@@ -178,7 +223,8 @@ mod tests {
             "TMA_EMULATOR_RETRY_BASE_MS" => Some("50".to_string()),
             _ => None,
         };
-        let (listen, c) = parse_args(&args(&["--bot-token", "7:FLAG", "--retry-cap-ms=900"]), env).unwrap();
+        let (listen, c) =
+            parse_args(&args(&["--bot-token", "7:FLAG", "--retry-cap-ms=900"]), env).unwrap();
         assert_eq!(listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.bot_token, "7:FLAG");
         assert_eq!(c.bot_id(), 7);

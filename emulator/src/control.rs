@@ -15,11 +15,11 @@ use serde_json::{json, Value};
 
 use crate::botapi::{self, CallEnv, Via};
 use crate::http::{fault_list, json_response, validate_fault};
-use crate::launch::{self, LaunchParams};
-use crate::payments::{self, PayError};
-use crate::params::Params;
-use crate::state::{default_user, now_unix, Ctx, Fault, UpdateStatus, User};
 use crate::ids;
+use crate::launch::{self, LaunchParams};
+use crate::params::Params;
+use crate::payments::{self, PayError};
+use crate::state::{default_user, now_unix, Ctx, Fault, UpdateStatus, User};
 
 type Shared = State<Arc<Ctx>>;
 
@@ -64,7 +64,9 @@ pub fn router() -> Router<Arc<Ctx>> {
 }
 
 pub fn signing_key(ctx: &Ctx) -> Option<SigningKey> {
-    ctx.config.signing_seed.map(|seed| SigningKey::from_bytes(&seed))
+    ctx.config
+        .signing_seed
+        .map(|seed| SigningKey::from_bytes(&seed))
 }
 
 fn public_key_hex(ctx: &Ctx) -> Option<String> {
@@ -75,7 +77,11 @@ fn public_key_hex(ctx: &Ctx) -> Option<String> {
 /// else `--app-url`.
 fn app_url_for(ctx: &Ctx, user_id: i64) -> String {
     let s = ctx.lock();
-    let url_of = |b: &Value| b.pointer("/web_app/url").and_then(Value::as_str).map(str::to_string);
+    let url_of = |b: &Value| {
+        b.pointer("/web_app/url")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     s.chat_menu_buttons
         .get(&user_id)
         .and_then(url_of)
@@ -124,12 +130,21 @@ async fn launch_data(State(ctx): Shared, Query(q): Query<LaunchQuery>) -> Json<V
     let params = LaunchParams {
         query_id: ids::web_app_query_id(),
         // Stable per user, like a chat's chat_instance.
-        chat_instance: format!("-{}", (user_id.unsigned_abs().wrapping_mul(2_654_435_761)) % 9_000_000_000_000_000_000),
+        chat_instance: format!(
+            "-{}",
+            (user_id.unsigned_abs().wrapping_mul(2_654_435_761)) % 9_000_000_000_000_000_000
+        ),
         auth_date: now_unix(),
         start_param: start_param.clone(),
     };
     let key = signing_key(&ctx);
-    let init_data = launch::init_data(&ctx.config.bot_token, ctx.config.bot_id(), &user, &params, key.as_ref());
+    let init_data = launch::init_data(
+        &ctx.config.bot_token,
+        ctx.config.bot_id(),
+        &user,
+        &params,
+        key.as_ref(),
+    );
     let url = launch::launch_url(&app_url, &init_data, start_param.as_deref());
     Json(json!({
         "init_data": init_data,
@@ -177,7 +192,11 @@ struct ChatQuery {
 async fn chat(State(ctx): Shared, Query(q): Query<ChatQuery>) -> Json<Value> {
     let id = q.user_id.or(q.chat_id).unwrap_or(default_user().id);
     let s = ctx.lock();
-    let list: Vec<&Value> = s.messages.iter().filter(|m| m["chat"]["id"] == id).collect();
+    let list: Vec<&Value> = s
+        .messages
+        .iter()
+        .filter(|m| m["chat"]["id"] == id)
+        .collect();
     Json(json!(list))
 }
 
@@ -188,7 +207,11 @@ async fn sent(State(ctx): Shared, Query(q): Query<ChatQuery>) -> Json<Value> {
         .messages
         .iter()
         .filter(|m| m["from"]["is_bot"] == true)
-        .filter(|m| q.chat_id.or(q.user_id).is_none_or(|id| m["chat"]["id"] == id))
+        .filter(|m| {
+            q.chat_id
+                .or(q.user_id)
+                .is_none_or(|id| m["chat"]["id"] == id)
+        })
         .collect();
     Json(json!(list))
 }
@@ -199,7 +222,10 @@ fn slug_of(raw: &str) -> &str {
 
 async fn invoice(State(ctx): Shared, Path(slug): Path<String>) -> CtlResult {
     let s = ctx.lock();
-    let inv = s.invoices.get(slug_of(&slug)).ok_or_else(|| not_found("no such invoice"))?;
+    let inv = s
+        .invoices
+        .get(slug_of(&slug))
+        .ok_or_else(|| not_found("no such invoice"))?;
     Ok(Json(json!(inv)))
 }
 
@@ -208,7 +234,11 @@ struct PayBody {
     user_id: Option<i64>,
 }
 
-async fn pay(State(ctx): Shared, Path(slug): Path<String>, body: Option<Json<PayBody>>) -> CtlResult {
+async fn pay(
+    State(ctx): Shared,
+    Path(slug): Path<String>,
+    body: Option<Json<PayBody>>,
+) -> CtlResult {
     let user_id = body.and_then(|b| b.0.user_id).unwrap_or(default_user().id);
     match payments::pay(&ctx, slug_of(&slug), user_id).await {
         Ok(v) => Ok(Json(v)),
@@ -245,8 +275,13 @@ async fn renew(State(ctx): Shared, Json(b): Json<ChargeRef>) -> CtlResult {
 
 /// As if the bot called refundStarPayment; answers exactly what the Bot API would.
 async fn refund(State(ctx): Shared, Json(b): Json<ChargeRef>) -> Response {
-    let params = Params::from_json(json!({"user_id": b.user_id, "telegram_payment_charge_id": b.telegram_payment_charge_id}));
-    let env = CallEnv { test_env: false, via: Via::Http };
+    let params = Params::from_json(
+        json!({"user_id": b.user_id, "telegram_payment_charge_id": b.telegram_payment_charge_id}),
+    );
+    let env = CallEnv {
+        test_env: false,
+        via: Via::Http,
+    };
     let (status, body) = botapi::call_and_record(&ctx, "refundStarPayment", &params, env).await;
     json_response(status, &body)
 }
@@ -261,7 +296,11 @@ async fn calls(State(ctx): Shared, Query(q): Query<MethodQuery>) -> Json<Value> 
     let list: Vec<_> = s
         .calls
         .iter()
-        .filter(|c| q.method.as_ref().is_none_or(|m| c.method.eq_ignore_ascii_case(m)))
+        .filter(|c| {
+            q.method
+                .as_ref()
+                .is_none_or(|m| c.method.eq_ignore_ascii_case(m))
+        })
         .collect();
     Json(json!(list))
 }
@@ -291,16 +330,25 @@ struct UpdateRef {
 /// is done (or has failed once and is being retried).
 async fn redeliver(State(ctx): Shared, Json(b): Json<UpdateRef>) -> CtlResult {
     let attempts_before = ctx.mutate(|s| {
-        let u = s.updates.iter_mut().find(|u| u.update_id == b.update_id).ok_or_else(|| not_found("no such update"))?;
+        let u = s
+            .updates
+            .iter_mut()
+            .find(|u| u.update_id == b.update_id)
+            .ok_or_else(|| not_found("no such update"))?;
         u.status = UpdateStatus::Pending;
         Ok::<_, CtlError>(u.attempts.len())
     })?;
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(b.timeout_ms.unwrap_or(30_000));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(b.timeout_ms.unwrap_or(30_000));
     let mut rx = ctx.watch();
     loop {
         {
             let s = ctx.lock();
-            let u = s.updates.iter().find(|u| u.update_id == b.update_id).expect("kept");
+            let u = s
+                .updates
+                .iter()
+                .find(|u| u.update_id == b.update_id)
+                .expect("kept");
             let tried = u.attempts.len() > attempts_before && s.delivering != Some(b.update_id);
             if s.webhook.is_none() || tried {
                 return Ok(Json(json!(u)));
@@ -346,13 +394,17 @@ async fn wait(State(ctx): Shared, Query(q): Query<WaitQuery>) -> CtlResult {
     if what != "idle" {
         return Err(bad("for must be idle"));
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.timeout_ms.unwrap_or(10_000));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(q.timeout_ms.unwrap_or(10_000));
     let mut rx = ctx.watch();
     loop {
         let (idle, pending) = {
             let s = ctx.lock();
             let pending = s.pending_count();
-            (pending == 0 && s.delivering.is_none() && s.payments_in_flight == 0, pending)
+            (
+                pending == 0 && s.delivering.is_none() && s.payments_in_flight == 0,
+                pending,
+            )
         };
         if idle {
             return Ok(Json(json!({"idle": true})));

@@ -57,7 +57,9 @@ fn next_job(ctx: &Ctx) -> Option<Job> {
 
 /// base·2^(n-1), capped; `n` counts consecutive failures including this one.
 pub fn backoff(base: Duration, cap: Duration, failures: u32) -> Duration {
-    let factor = 1u32.checked_shl(failures.saturating_sub(1)).unwrap_or(u32::MAX);
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
     base.saturating_mul(factor).min(cap)
 }
 
@@ -137,7 +139,13 @@ async fn run(ctx: Arc<Ctx>) {
             continue;
         }
 
-        let delay = retry_after.unwrap_or_else(|| backoff(ctx.config.retry_base, ctx.config.retry_cap, job.failures + 1));
+        let delay = retry_after.unwrap_or_else(|| {
+            backoff(
+                ctx.config.retry_base,
+                ctx.config.retry_cap,
+                job.failures + 1,
+            )
+        });
         attempt.retry_in_ms = Some(delay.as_millis() as u64);
         ctx.mutate(|s| {
             if let Some(w) = s.webhook.as_mut().filter(|w| w.url == job.url) {
@@ -155,7 +163,12 @@ async fn run(ctx: Arc<Ctx>) {
 
 /// Sleeps `delay`, cut short when the webhook changes or the update stops being pending
 /// (dropped, or the bot switched to getUpdates).
-async fn wait_before_retry(ctx: &Ctx, rx: &mut tokio::sync::watch::Receiver<u64>, job: &Job, delay: Duration) {
+async fn wait_before_retry(
+    ctx: &Ctx,
+    rx: &mut tokio::sync::watch::Receiver<u64>,
+    job: &Job,
+    delay: Duration,
+) {
     let deadline = Instant::now() + delay;
     loop {
         tokio::select! {
@@ -180,7 +193,11 @@ async fn wait_before_retry(ctx: &Ctx, rx: &mut tokio::sync::watch::Receiver<u64>
 
 /// A webhook reply `{"method": "...", ...params}` is one Bot API call whose result nobody sees.
 async fn run_reply_method(ctx: &Arc<Ctx>, reply: Value) {
-    let Some(method) = reply.get("method").and_then(Value::as_str).map(str::to_string) else {
+    let Some(method) = reply
+        .get("method")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
         return;
     };
     let params = Params::from_json(reply).without("method");

@@ -31,16 +31,28 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
 
 pub fn json_response(status: u16, body: &Value) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn web_app_js(State(ctx): State<Arc<Ctx>>) -> Response {
     let Some(path) = &ctx.config.web_app_js else {
-        return (StatusCode::NOT_FOUND, "start the emulator with --web-app-js <file>").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "start the emulator with --web-app-js <file>",
+        )
+            .into_response();
     };
     match tokio::fs::read(path).await {
         Ok(bytes) => (
-            [(header::CONTENT_TYPE, "application/javascript; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            )],
             bytes,
         )
             .into_response(),
@@ -63,13 +75,20 @@ fn read_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, Ap
         .unwrap_or("")
         .to_ascii_lowercase();
     if ctype.starts_with("multipart/") {
-        return Err(ApiError::bad("multipart/form-data is not supported by the emulator; send JSON or a form"));
+        return Err(ApiError::bad(
+            "multipart/form-data is not supported by the emulator; send JSON or a form",
+        ));
     }
-    let as_json = ctype.starts_with("application/json") || (!ctype.contains("urlencoded") && body.first() == Some(&b'{'));
+    let as_json = ctype.starts_with("application/json")
+        || (!ctype.contains("urlencoded") && body.first() == Some(&b'{'));
     if as_json {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(m)) => p.0.extend(m),
-            _ => return Err(ApiError::bad("can't parse JSON object from the request body")),
+            _ => {
+                return Err(ApiError::bad(
+                    "can't parse JSON object from the request body",
+                ))
+            }
         }
     } else {
         p.extend_pairs(form_urlencoded::parse(body).into_owned());
@@ -95,7 +114,12 @@ fn take_fault(ctx: &Ctx, method: &str) -> Option<Fault> {
 }
 
 /// `/bot<token>/<method>` and `/bot<token>/test/<method>`, any HTTP method.
-async fn bot_api(State(ctx): State<Arc<Ctx>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn bot_api(
+    State(ctx): State<Arc<Ctx>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path();
     let Some(rest) = path.strip_prefix("/bot") else {
         return json_response(404, &ApiError::new(404, "Not Found").body());
@@ -111,11 +135,22 @@ async fn bot_api(State(ctx): State<Arc<Ctx>>, uri: Uri, headers: HeaderMap, body
     if method.is_empty() || method.contains('/') {
         return json_response(404, &ApiError::method_not_found().body());
     }
-    let env = CallEnv { test_env, via: Via::Http };
+    let env = CallEnv {
+        test_env,
+        via: Via::Http,
+    };
     let params = match read_params(&uri, &headers, &body) {
         Ok(p) => p,
         Err(e) => {
-            botapi::record_call(&ctx, method, &Params::default(), env, e.code, &e.body(), None);
+            botapi::record_call(
+                &ctx,
+                method,
+                &Params::default(),
+                env,
+                e.code,
+                &e.body(),
+                None,
+            );
             return json_response(e.code, &e.body());
         }
     };
@@ -125,7 +160,9 @@ async fn bot_api(State(ctx): State<Arc<Ctx>>, uri: Uri, headers: HeaderMap, body
             let f = fault.as_ref().expect("matched");
             let e = ApiError::new(
                 f.error_code.unwrap_or(500),
-                f.description.clone().unwrap_or_else(|| "Internal Server Error".into()),
+                f.description
+                    .clone()
+                    .unwrap_or_else(|| "Internal Server Error".into()),
             );
             botapi::record_call(&ctx, method, &params, env, e.code, &e.body(), Some("error"));
             return json_response(e.code, &e.body());
@@ -136,7 +173,15 @@ async fn bot_api(State(ctx): State<Arc<Ctx>>, uri: Uri, headers: HeaderMap, body
             if let Some(d) = &f.description {
                 e.description = d.clone();
             }
-            botapi::record_call(&ctx, method, &params, env, e.code, &e.body(), Some("rate_limit"));
+            botapi::record_call(
+                &ctx,
+                method,
+                &params,
+                env,
+                e.code,
+                &e.body(),
+                Some("rate_limit"),
+            );
             return json_response(e.code, &e.body());
         }
         Some("slow") => {
@@ -181,7 +226,10 @@ impl http_body::Body for BrokenBody {
 /// Faults are validated when registered so a typo fails the test that set it up.
 pub fn validate_fault(f: &Fault) -> Result<(), String> {
     if !["error", "rate_limit", "slow", "drop"].contains(&f.kind.as_str()) {
-        return Err(format!("kind must be error, rate_limit, slow or drop, not {:?}", f.kind));
+        return Err(format!(
+            "kind must be error, rate_limit, slow or drop, not {:?}",
+            f.kind
+        ));
     }
     if f.method.is_empty() {
         return Err("method is required (a Bot API method name or *)".into());

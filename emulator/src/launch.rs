@@ -55,7 +55,10 @@ pub fn theme_params() -> Value {
 pub fn user_json(user: &User) -> String {
     let mut v = json!({"id": user.id, "first_name": user.first_name});
     let o = v.as_object_mut().expect("object");
-    o.insert("last_name".into(), json!(user.last_name.clone().unwrap_or_default()));
+    o.insert(
+        "last_name".into(),
+        json!(user.last_name.clone().unwrap_or_default()),
+    );
     if let Some(s) = &user.username {
         o.insert("username".into(), json!(s));
     }
@@ -213,8 +216,14 @@ mod tests {
         let raw = init_data("123456:TEST", 123456, &alice(), &params(), None);
         let fields = decode(&raw);
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        assert_eq!(get("hash").unwrap(), independent_hash("123456:TEST", &fields));
-        assert_ne!(get("hash").unwrap(), independent_hash("123456:OTHER", &fields));
+        assert_eq!(
+            get("hash").unwrap(),
+            independent_hash("123456:TEST", &fields)
+        );
+        assert_ne!(
+            get("hash").unwrap(),
+            independent_hash("123456:OTHER", &fields)
+        );
         let user = get("user").unwrap();
         assert!(user.contains(r"https:\/\/t.me\/i\/userpic"), "{user}");
         let parsed: Value = serde_json::from_str(&user).unwrap();
@@ -237,7 +246,11 @@ mod tests {
         // HMAC covers signature: dropping it from the string must not verify.
         let hash = get("hash").unwrap();
         assert_eq!(hash, independent_hash("123456:TEST", &fields));
-        let without: Vec<_> = fields.iter().filter(|(k, _)| k != "signature").cloned().collect();
+        let without: Vec<_> = fields
+            .iter()
+            .filter(|(k, _)| k != "signature")
+            .cloned()
+            .collect();
         assert_ne!(hash, independent_hash("123456:TEST", &without));
         // Ed25519 over "<bot_id>:WebAppData\n" + sorted fields without hash and signature.
         let mut lines: Vec<String> = fields
@@ -261,7 +274,9 @@ mod tests {
     fn launch_url_carries_encoded_data_version_and_theme() {
         let url = launch_url("http://127.0.0.1:8787/app#old", "a=1&b=2", Some("x"));
         assert!(url.starts_with("http://127.0.0.1:8787/app#tgWebAppData=a%3D1%26b%3D2&"));
-        assert!(url.contains("&tgWebAppVersion=9.1&tgWebAppPlatform=tdesktop&tgWebAppThemeParams=%7B"));
+        assert!(
+            url.contains("&tgWebAppVersion=9.1&tgWebAppPlatform=tdesktop&tgWebAppThemeParams=%7B")
+        );
         assert!(url.ends_with("&tgWebAppStartParam=x"));
     }
 }

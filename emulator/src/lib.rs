@@ -33,7 +33,11 @@ pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> std::io
 /// Hex of the Ed25519 public key for `config.signing_seed`, what a verifier of the launch
 /// data's `signature` must be given instead of Telegram's.
 pub fn public_key_hex(config: &Config) -> Option<String> {
-    config
-        .signing_seed
-        .map(|seed| hex::encode(ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes()))
+    config.signing_seed.map(|seed| {
+        hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&seed)
+                .verifying_key()
+                .to_bytes(),
+        )
+    })
 }

@@ -105,7 +105,9 @@ impl Params {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
             Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => Err(ApiError::bad(format!("field \"{name}\" must be of type String"))),
+            Some(_) => Err(ApiError::bad(format!(
+                "field \"{name}\" must be of type String"
+            ))),
         }
     }
 
@@ -125,7 +127,13 @@ impl Params {
     }
 
     /// Like the real server: an out-of-range integer is clamped, not refused.
-    pub fn int_clamped(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+    pub fn int_clamped(
+        &self,
+        name: &str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ApiError> {
         Ok(self.int(name)?.unwrap_or(default).clamp(min, max))
     }
 
@@ -172,9 +180,14 @@ mod tests {
         form.extend_pairs([
             ("user_id".to_string(), "42".to_string()),
             ("ok".to_string(), "true".to_string()),
-            ("prices".to_string(), r#"[{"label":"x","amount":5}]"#.to_string()),
+            (
+                "prices".to_string(),
+                r#"[{"label":"x","amount":5}]"#.to_string(),
+            ),
         ]);
-        let json = Params::from_json(json!({"user_id": 42, "ok": true, "prices": [{"label":"x","amount":5}]}));
+        let json = Params::from_json(
+            json!({"user_id": 42, "ok": true, "prices": [{"label":"x","amount":5}]}),
+        );
         for p in [form, json] {
             assert_eq!(p.int("user_id").unwrap(), Some(42));
             assert_eq!(p.bool("ok").unwrap(), Some(true));
@@ -184,12 +197,22 @@ mod tests {
 
     #[test]
     fn refuses_malformed_values() {
-        let p = Params::from_json(json!({"n": "x1", "b": "maybe", "j": "[1,", "s": [1], "nul": null}));
-        assert_eq!(p.int("n").unwrap_err().description, "Bad Request: invalid n specified");
+        let p =
+            Params::from_json(json!({"n": "x1", "b": "maybe", "j": "[1,", "s": [1], "nul": null}));
+        assert_eq!(
+            p.int("n").unwrap_err().description,
+            "Bad Request: invalid n specified"
+        );
         assert!(p.bool("b").is_err());
-        assert_eq!(p.json("j").unwrap_err().description, "Bad Request: can't parse j JSON object");
+        assert_eq!(
+            p.json("j").unwrap_err().description,
+            "Bad Request: can't parse j JSON object"
+        );
         assert!(p.str("s").is_err());
-        assert_eq!(p.str_req("nul").unwrap_err().description, "Bad Request: parameter \"nul\" is required");
+        assert_eq!(
+            p.str_req("nul").unwrap_err().description,
+            "Bad Request: parameter \"nul\" is required"
+        );
         assert_eq!(p.int_clamped("absent", 100, 1, 100).unwrap(), 100);
         let big = Params::from_json(json!({"limit": 1000}));
         assert_eq!(big.int_clamped("limit", 100, 1, 100).unwrap(), 100);

@@ -9,7 +9,9 @@ use tokio::sync::oneshot;
 
 use crate::ids;
 use crate::params::ApiError;
-use crate::state::{now_unix, Charge, Ctx, Invoice, PendingQuery, PreCheckoutAnswer, State, Subscription, User};
+use crate::state::{
+    now_unix, Charge, Ctx, Invoice, PendingQuery, PreCheckoutAnswer, State, Subscription, User,
+};
 
 /// Why a control call about payments could not be done (not a Bot API error).
 #[derive(Debug)]
@@ -25,7 +27,11 @@ pub async fn pay(ctx: &Arc<Ctx>, slug: &str, user_id: i64) -> Result<Value, PayE
     let (tx, rx) = oneshot::channel();
     let timeout = ctx.config.precheckout_timeout;
     let (query_id, invoice, user) = ctx.mutate(|s| {
-        let invoice = s.invoices.get(slug).cloned().ok_or(PayError::UnknownInvoice)?;
+        let invoice = s
+            .invoices
+            .get(slug)
+            .cloned()
+            .ok_or(PayError::UnknownInvoice)?;
         let user = s.user(user_id);
         let query_id = ids::digits(19);
         s.queries.insert(
@@ -163,8 +169,14 @@ fn announce_payment(s: &mut State, c: &Charge, user: &User, first: bool) {
 
 /// The charge that started a subscription, given it or any of its renewals.
 fn subscription_root(s: &State, charge_id: &str) -> Option<usize> {
-    let c = s.charges.iter().find(|c| c.telegram_payment_charge_id == charge_id)?;
-    let root_id = c.renews.clone().unwrap_or_else(|| c.telegram_payment_charge_id.clone());
+    let c = s
+        .charges
+        .iter()
+        .find(|c| c.telegram_payment_charge_id == charge_id)?;
+    let root_id = c
+        .renews
+        .clone()
+        .unwrap_or_else(|| c.telegram_payment_charge_id.clone());
     s.charges
         .iter()
         .position(|c| c.telegram_payment_charge_id == root_id && c.subscription.is_some())
@@ -173,16 +185,23 @@ fn subscription_root(s: &State, charge_id: &str) -> Option<usize> {
 /// Charges the next period of a subscription, as Telegram does on its own at expiry.
 pub fn renew(ctx: &Ctx, charge_id: &str) -> Result<Value, PayError> {
     ctx.mutate(|s| {
-        let i = subscription_root(s, charge_id).ok_or_else(|| PayError::Refused("no subscription with this charge id".into()))?;
+        let i = subscription_root(s, charge_id)
+            .ok_or_else(|| PayError::Refused("no subscription with this charge id".into()))?;
         let root = s.charges[i].clone();
         let sub = root.subscription.clone().expect("root has a subscription");
         if sub.is_canceled {
             return Err(PayError::Refused("subscription is canceled".into()));
         }
         if root.refunded {
-            return Err(PayError::Refused("subscription payment was refunded".into()));
+            return Err(PayError::Refused(
+                "subscription payment was refunded".into(),
+            ));
         }
-        let invoice = s.invoices.get(&root.slug).cloned().ok_or(PayError::UnknownInvoice)?;
+        let invoice = s
+            .invoices
+            .get(&root.slug)
+            .cloned()
+            .ok_or(PayError::UnknownInvoice)?;
         let user = s.user(root.user_id);
         let expiration = sub.expiration_date.max(now_unix()) + sub.period;
         let mut c = charge(s, &invoice, &user, Some(&root.telegram_payment_charge_id));
@@ -212,7 +231,11 @@ pub fn refund(ctx: &Ctx, user_id: i64, charge_id: &str) -> Result<(), ApiError> 
         let c = s
             .charges
             .iter_mut()
-            .find(|c| c.telegram_payment_charge_id == charge_id && c.user_id == user_id && c.currency == "XTR")
+            .find(|c| {
+                c.telegram_payment_charge_id == charge_id
+                    && c.user_id == user_id
+                    && c.currency == "XTR"
+            })
             .ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
         if c.refunded {
             return Err(ApiError::bad("CHARGE_ALREADY_REFUNDED"));
@@ -251,7 +274,12 @@ pub fn refund(ctx: &Ctx, user_id: i64, charge_id: &str) -> Result<(), ApiError> 
 }
 
 /// `editUserStarSubscription`: cancel or re-enable the next renewal.
-pub fn edit_subscription(ctx: &Ctx, user_id: i64, charge_id: &str, is_canceled: bool) -> Result<(), ApiError> {
+pub fn edit_subscription(
+    ctx: &Ctx,
+    user_id: i64,
+    charge_id: &str,
+    is_canceled: bool,
+) -> Result<(), ApiError> {
     ctx.mutate(|s| {
         let i = subscription_root(s, charge_id)
             .filter(|&i| s.charges[i].user_id == user_id)

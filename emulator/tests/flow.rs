@@ -23,7 +23,10 @@ impl Emu {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(serve(config, listener));
-        Emu { base, http: reqwest::Client::new() }
+        Emu {
+            base,
+            http: reqwest::Client::new(),
+        }
     }
 
     /// A Bot API call with a JSON body: (HTTP status, Telegram's body).
@@ -39,17 +42,38 @@ impl Emu {
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
     async fn idle(&self) {
         let (status, body) = {
-            let r = self.http.get(format!("{}/control/wait?for=idle&timeout_ms=5000", self.base)).send().await.unwrap();
+            let r = self
+                .http
+                .get(format!(
+                    "{}/control/wait?for=idle&timeout_ms=5000",
+                    self.base
+                ))
+                .send()
+                .await
+                .unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         };
         assert_eq!(status, 200, "not idle: {body}");
@@ -64,7 +88,9 @@ impl Emu {
         let (status, body) = self.bot("createInvoiceLink", params).await;
         assert_eq!(status, 200, "{body}");
         let link = body["result"].as_str().unwrap().to_string();
-        link.strip_prefix("https://t.me/$").expect("Telegram-style link").to_string()
+        link.strip_prefix("https://t.me/$")
+            .expect("Telegram-style link")
+            .to_string()
     }
 }
 
@@ -78,8 +104,13 @@ struct Hook {
 
 impl Hook {
     async fn start(behavior: Behavior) -> (String, Arc<Hook>) {
-        let hook = Arc::new(Hook { received: Mutex::new(Vec::new()), behavior });
-        let app = Router::new().fallback(hook_handler).with_state(hook.clone());
+        let hook = Arc::new(Hook {
+            received: Mutex::new(Vec::new()),
+            behavior,
+        });
+        let app = Router::new()
+            .fallback(hook_handler)
+            .with_state(hook.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/telegram/webhook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -87,15 +118,27 @@ impl Hook {
     }
 
     fn updates(&self) -> Vec<Value> {
-        self.received.lock().unwrap().iter().map(|(u, _)| u.clone()).collect()
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(u, _)| u.clone())
+            .collect()
     }
 
     fn of_kind(&self, kind: &str) -> Vec<Value> {
-        self.updates().into_iter().filter(|u| u.get(kind).is_some()).collect()
+        self.updates()
+            .into_iter()
+            .filter(|u| u.get(kind).is_some())
+            .collect()
     }
 }
 
-async fn hook_handler(State(h): State<Arc<Hook>>, headers: HeaderMap, Json(update): Json<Value>) -> Response {
+async fn hook_handler(
+    State(h): State<Arc<Hook>>,
+    headers: HeaderMap,
+    Json(update): Json<Value>,
+) -> Response {
     let secret = headers
         .get("x-telegram-bot-api-secret-token")
         .map(|v| v.to_str().unwrap().to_string());
@@ -104,7 +147,8 @@ async fn hook_handler(State(h): State<Arc<Hook>>, headers: HeaderMap, Json(updat
     let mut resp = (StatusCode::from_u16(status).unwrap(), Json(body.clone())).into_response();
     // A 429 body's retry_after becomes a Retry-After header, as a rate-limited server sends.
     if let (429, Some(n)) = (status, body["retry_after"].as_u64()) {
-        resp.headers_mut().insert("retry-after", n.to_string().parse().unwrap());
+        resp.headers_mut()
+            .insert("retry-after", n.to_string().parse().unwrap());
     }
     resp
 }
@@ -124,8 +168,14 @@ fn config(webhook: Option<&str>) -> Config {
 /// Answers every pre-checkout query in the webhook reply body, the cheapest way.
 fn answer_in_reply(ok: bool) -> Behavior {
     Box::new(move |u| match u.get("pre_checkout_query") {
-        Some(q) if ok => (200, json!({"method": "answerPreCheckoutQuery", "pre_checkout_query_id": q["id"], "ok": true})),
-        Some(q) => (200, json!({"method": "answerPreCheckoutQuery", "pre_checkout_query_id": q["id"], "ok": false, "error_message": "Sold out"})),
+        Some(q) if ok => (
+            200,
+            json!({"method": "answerPreCheckoutQuery", "pre_checkout_query_id": q["id"], "ok": true}),
+        ),
+        Some(q) => (
+            200,
+            json!({"method": "answerPreCheckoutQuery", "pre_checkout_query_id": q["id"], "ok": false, "error_message": "Sold out"}),
+        ),
         None => (200, json!({})),
     })
 }
@@ -136,22 +186,42 @@ async fn stars_payment_accepted_in_webhook_reply_then_refunded() {
     let emu = Emu::start(config(Some(&url))).await;
     let slug = emu.stars_invoice(json!({})).await;
 
-    let (status, paid) = emu.post(&format!("/control/invoices/{slug}/pay"), json!({"user_id": 555})).await;
+    let (status, paid) = emu
+        .post(
+            &format!("/control/invoices/{slug}/pay"),
+            json!({"user_id": 555}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(paid["status"], "paid", "{paid}");
-    let charge = paid["telegram_payment_charge_id"].as_str().unwrap().to_string();
+    let charge = paid["telegram_payment_charge_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(charge.starts_with("stx"));
     emu.idle().await;
 
     // The pre-checkout query carried the invoice, the user and the secret header.
     let received = hook.received.lock().unwrap().clone();
-    let (q, secret) = received.iter().find(|(u, _)| u.get("pre_checkout_query").is_some()).unwrap();
+    let (q, secret) = received
+        .iter()
+        .find(|(u, _)| u.get("pre_checkout_query").is_some())
+        .unwrap();
     assert_eq!(secret.as_deref(), Some("s3cret_-X"));
     let q = &q["pre_checkout_query"];
-    assert_eq!((q["from"]["id"].as_i64(), q["currency"].as_str(), q["total_amount"].as_i64(), q["invoice_payload"].as_str()),
-        (Some(555), Some("XTR"), Some(50), Some("order-7")));
+    assert_eq!(
+        (
+            q["from"]["id"].as_i64(),
+            q["currency"].as_str(),
+            q["total_amount"].as_i64(),
+            q["invoice_payload"].as_str()
+        ),
+        (Some(555), Some("XTR"), Some(50), Some("order-7"))
+    );
     // The answer came from the webhook reply, not an HTTP call.
-    let calls = emu.get("/control/calls?method=answerPreCheckoutQuery").await;
+    let calls = emu
+        .get("/control/calls?method=answerPreCheckoutQuery")
+        .await;
     assert_eq!(calls[0]["via"], "webhook_response");
     assert_eq!(calls[0]["response"]["result"], true);
 
@@ -159,7 +229,14 @@ async fn stars_payment_accepted_in_webhook_reply_then_refunded() {
     let msgs = hook.of_kind("message");
     let sp = &msgs[0]["message"]["successful_payment"];
     assert_eq!(sp["telegram_payment_charge_id"], charge.as_str());
-    assert_eq!((sp["currency"].as_str(), sp["total_amount"].as_i64(), sp["invoice_payload"].as_str()), (Some("XTR"), Some(50), Some("order-7")));
+    assert_eq!(
+        (
+            sp["currency"].as_str(),
+            sp["total_amount"].as_i64(),
+            sp["invoice_payload"].as_str()
+        ),
+        (Some("XTR"), Some(50), Some("order-7"))
+    );
     assert_eq!(sp["provider_payment_charge_id"], "");
     assert!(sp.get("is_recurring").is_none());
     assert_eq!(msgs[0]["message"]["chat"]["id"], 555);
@@ -167,20 +244,44 @@ async fn stars_payment_accepted_in_webhook_reply_then_refunded() {
 
     let (_, tx) = emu.bot("getStarTransactions", json!({"limit": 10})).await;
     let t = &tx["result"]["transactions"][0];
-    assert_eq!((t["id"].as_str(), t["amount"].as_i64()), (Some(charge.as_str()), Some(50)));
+    assert_eq!(
+        (t["id"].as_str(), t["amount"].as_i64()),
+        (Some(charge.as_str()), Some(50))
+    );
     assert_eq!(t["source"]["type"], "user");
     assert_eq!(t["source"]["user"]["id"], 555);
 
     // Refund: once, then CHARGE_ALREADY_REFUNDED; wrong user or unknown charge: CHARGE_NOT_FOUND.
     let refund = |user: i64, c: &str| json!({"user_id": user, "telegram_payment_charge_id": c});
-    assert_eq!(emu.bot("refundStarPayment", refund(556, &charge)).await.1["description"], "Bad Request: CHARGE_NOT_FOUND");
-    assert_eq!(emu.bot("refundStarPayment", refund(555, "stxNOPE")).await.1["description"], "Bad Request: CHARGE_NOT_FOUND");
-    assert_eq!(emu.bot("refundStarPayment", refund(555, &charge)).await, (200, json!({"ok": true, "result": true})));
+    assert_eq!(
+        emu.bot("refundStarPayment", refund(556, &charge)).await.1["description"],
+        "Bad Request: CHARGE_NOT_FOUND"
+    );
+    assert_eq!(
+        emu.bot("refundStarPayment", refund(555, "stxNOPE")).await.1["description"],
+        "Bad Request: CHARGE_NOT_FOUND"
+    );
+    assert_eq!(
+        emu.bot("refundStarPayment", refund(555, &charge)).await,
+        (200, json!({"ok": true, "result": true}))
+    );
     let again = emu.bot("refundStarPayment", refund(555, &charge)).await;
-    assert_eq!(again, (400, json!({"ok": false, "error_code": 400, "description": "Bad Request: CHARGE_ALREADY_REFUNDED"})));
+    assert_eq!(
+        again,
+        (
+            400,
+            json!({"ok": false, "error_code": 400, "description": "Bad Request: CHARGE_ALREADY_REFUNDED"})
+        )
+    );
     emu.idle().await;
     let rp = &hook.of_kind("message")[1]["message"]["refunded_payment"];
-    assert_eq!((rp["telegram_payment_charge_id"].as_str(), rp["total_amount"].as_i64()), (Some(charge.as_str()), Some(50)));
+    assert_eq!(
+        (
+            rp["telegram_payment_charge_id"].as_str(),
+            rp["total_amount"].as_i64()
+        ),
+        (Some(charge.as_str()), Some(50))
+    );
     let (_, tx) = emu.bot("getStarTransactions", json!({})).await;
     let list = tx["result"]["transactions"].as_array().unwrap().clone();
     assert_eq!(list.len(), 2);
@@ -192,7 +293,9 @@ async fn stars_payment_accepted_in_webhook_reply_then_refunded() {
 }
 
 fn q_update_id(hook: &Hook) -> i64 {
-    hook.of_kind("pre_checkout_query")[0]["update_id"].as_i64().unwrap()
+    hook.of_kind("pre_checkout_query")[0]["update_id"]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,32 +324,77 @@ async fn subscription_answered_by_api_call_renews_until_canceled() {
     emu_base.set(emu.base.clone()).unwrap();
 
     // A 60-second period is only for the test environment.
-    let (status, body) = emu.bot("createInvoiceLink", json!({"title": "Club", "description": "Monthly", "payload": "sub-1",
-        "currency": "XTR", "prices": [{"label": "Club", "amount": 99}], "subscription_period": 60})).await;
-    assert_eq!((status, body["description"].as_str()), (400, Some("Bad Request: SUBSCRIPTION_PERIOD_INVALID")));
+    let (status, body) = emu
+        .bot(
+            "createInvoiceLink",
+            json!({"title": "Club", "description": "Monthly", "payload": "sub-1",
+        "currency": "XTR", "prices": [{"label": "Club", "amount": 99}], "subscription_period": 60}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["description"].as_str()),
+        (400, Some("Bad Request: SUBSCRIPTION_PERIOD_INVALID"))
+    );
     let r = emu
         .http
         .post(format!("{}/bot{TOKEN}/test/createInvoiceLink", emu.base))
-        .form(&[("title", "Club"), ("description", "Monthly"), ("payload", "sub-1"), ("currency", "XTR"),
-            ("prices", r#"[{"label":"Club","amount":99}]"#), ("subscription_period", "60"), ("provider_token", "")])
+        .form(&[
+            ("title", "Club"),
+            ("description", "Monthly"),
+            ("payload", "sub-1"),
+            ("currency", "XTR"),
+            ("prices", r#"[{"label":"Club","amount":99}]"#),
+            ("subscription_period", "60"),
+            ("provider_token", ""),
+        ])
         .send()
         .await
         .unwrap();
     let body: Value = r.json().await.unwrap();
-    let slug = body["result"].as_str().unwrap().trim_start_matches("https://t.me/$").to_string();
+    let slug = body["result"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("https://t.me/$")
+        .to_string();
 
     let before = chrono_now();
-    let (_, paid) = emu.post(&format!("/control/invoices/{slug}/pay"), json!({"user_id": 77})).await;
+    let (_, paid) = emu
+        .post(
+            &format!("/control/invoices/{slug}/pay"),
+            json!({"user_id": 77}),
+        )
+        .await;
     assert_eq!(paid["status"], "paid", "{paid}");
-    let first = paid["telegram_payment_charge_id"].as_str().unwrap().to_string();
+    let first = paid["telegram_payment_charge_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     emu.idle().await;
-    assert_eq!(emu.get("/control/calls?method=answerPreCheckoutQuery").await[0]["via"], "http");
+    assert_eq!(
+        emu.get("/control/calls?method=answerPreCheckoutQuery")
+            .await[0]["via"],
+        "http"
+    );
     let sp = hook.of_kind("message")[0]["message"]["successful_payment"].clone();
-    assert_eq!((sp["is_recurring"].as_bool(), sp["is_first_recurring"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (
+            sp["is_recurring"].as_bool(),
+            sp["is_first_recurring"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
     let exp1 = sp["subscription_expiration_date"].as_i64().unwrap();
-    assert!((before + 60..=before + 62).contains(&exp1), "{exp1} vs {before}");
+    assert!(
+        (before + 60..=before + 62).contains(&exp1),
+        "{exp1} vs {before}"
+    );
 
-    let (status, renewed) = emu.post("/control/subscriptions/renew", json!({"telegram_payment_charge_id": first})).await;
+    let (status, renewed) = emu
+        .post(
+            "/control/subscriptions/renew",
+            json!({"telegram_payment_charge_id": first}),
+        )
+        .await;
     assert_eq!(status, 200, "{renewed}");
     let second = renewed["telegram_payment_charge_id"].as_str().unwrap();
     assert_ne!(second, first);
@@ -255,18 +403,30 @@ async fn subscription_answered_by_api_call_renews_until_canceled() {
     assert_eq!(sp2["telegram_payment_charge_id"], second);
     assert_eq!(sp2["is_recurring"], true);
     assert_ne!(sp2.get("is_first_recurring"), Some(&json!(true)));
-    assert_eq!(sp2["subscription_expiration_date"].as_i64(), Some(exp1 + 60));
+    assert_eq!(
+        sp2["subscription_expiration_date"].as_i64(),
+        Some(exp1 + 60)
+    );
 
     let cancel = json!({"user_id": 77, "telegram_payment_charge_id": first, "is_canceled": true});
     assert_eq!(emu.bot("editUserStarSubscription", cancel).await.0, 200);
-    let (status, _) = emu.post("/control/subscriptions/renew", json!({"telegram_payment_charge_id": first})).await;
+    let (status, _) = emu
+        .post(
+            "/control/subscriptions/renew",
+            json!({"telegram_payment_charge_id": first}),
+        )
+        .await;
     assert_eq!(status, 400);
-    let wrong_user = json!({"user_id": 78, "telegram_payment_charge_id": first, "is_canceled": false});
+    let wrong_user =
+        json!({"user_id": 78, "telegram_payment_charge_id": first, "is_canceled": false});
     assert_eq!(emu.bot("editUserStarSubscription", wrong_user).await.0, 400);
 }
 
 fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,8 +434,16 @@ async fn declined_payment_reports_the_bots_message_and_charges_nothing() {
     let (url, hook) = Hook::start(answer_in_reply(false)).await;
     let emu = Emu::start(config(Some(&url))).await;
     let slug = emu.stars_invoice(json!({})).await;
-    let (_, r) = emu.post(&format!("/control/invoices/{slug}/pay"), json!({"user_id": 9})).await;
-    assert_eq!((r["status"].as_str(), r["error_message"].as_str()), (Some("failed"), Some("Sold out")));
+    let (_, r) = emu
+        .post(
+            &format!("/control/invoices/{slug}/pay"),
+            json!({"user_id": 9}),
+        )
+        .await;
+    assert_eq!(
+        (r["status"].as_str(), r["error_message"].as_str()),
+        (Some("failed"), Some("Sold out"))
+    );
     assert!(r.get("telegram_payment_charge_id").is_none());
     emu.idle().await;
     assert!(hook.of_kind("message").is_empty());
@@ -283,22 +451,48 @@ async fn declined_payment_reports_the_bots_message_and_charges_nothing() {
     let (_, tx) = emu.bot("getStarTransactions", json!({})).await;
     assert_eq!(tx["result"]["transactions"], json!([]));
     // Unknown invoices are 404 for the control API.
-    assert_eq!(emu.post("/control/invoices/nope/pay", json!({})).await.0, 404);
+    assert_eq!(
+        emu.post("/control/invoices/nope/pay", json!({})).await.0,
+        404
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unanswered_pre_checkout_times_out_and_a_late_answer_is_refused() {
     let (url, hook) = Hook::start(Box::new(|_| (200, json!({})))).await;
-    let emu = Emu::start(Config { precheckout_timeout: Duration::from_millis(300), ..config(Some(&url)) }).await;
+    let emu = Emu::start(Config {
+        precheckout_timeout: Duration::from_millis(300),
+        ..config(Some(&url))
+    })
+    .await;
     let slug = emu.stars_invoice(json!({})).await;
     let started = std::time::Instant::now();
-    let (_, r) = emu.post(&format!("/control/invoices/{slug}/pay"), json!({"user_id": 9})).await;
+    let (_, r) = emu
+        .post(
+            &format!("/control/invoices/{slug}/pay"),
+            json!({"user_id": 9}),
+        )
+        .await;
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!((r["status"].as_str(), r["reason"].as_str()), (Some("failed"), Some("timeout")));
-    let id = hook.of_kind("pre_checkout_query")[0]["pre_checkout_query"]["id"].as_str().unwrap().to_string();
-    let (status, body) = emu.bot("answerPreCheckoutQuery", json!({"pre_checkout_query_id": id, "ok": true})).await;
+    assert_eq!(
+        (r["status"].as_str(), r["reason"].as_str()),
+        (Some("failed"), Some("timeout"))
+    );
+    let id = hook.of_kind("pre_checkout_query")[0]["pre_checkout_query"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = emu
+        .bot(
+            "answerPreCheckoutQuery",
+            json!({"pre_checkout_query_id": id, "ok": true}),
+        )
+        .await;
     assert_eq!(status, 400);
-    assert_eq!(body["description"], "Bad Request: query is too old and response timeout expired or query ID is invalid");
+    assert_eq!(
+        body["description"],
+        "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    );
     assert!(hook.of_kind("message").is_empty());
 }
 
@@ -310,23 +504,49 @@ async fn failed_deliveries_are_retried_in_order_and_can_be_redelivered() {
     let (url, hook) = Hook::start(Box::new(move |_| {
         let mut n = c.lock().unwrap();
         *n += 1;
-        if *n <= 2 { (500, json!({"error": "db down"})) } else { (200, json!({})) }
+        if *n <= 2 {
+            (500, json!({"error": "db down"}))
+        } else {
+            (200, json!({}))
+        }
     }))
     .await;
     let emu = Emu::start(config(Some(&url))).await;
-    let (_, a) = emu.post("/control/messages", json!({"user_id": 5, "text": "/start promo"})).await;
-    let (_, b) = emu.post("/control/messages", json!({"user_id": 5, "text": "hello"})).await;
+    let (_, a) = emu
+        .post(
+            "/control/messages",
+            json!({"user_id": 5, "text": "/start promo"}),
+        )
+        .await;
+    let (_, b) = emu
+        .post("/control/messages", json!({"user_id": 5, "text": "hello"}))
+        .await;
     emu.idle().await;
 
-    let ids: Vec<i64> = hook.updates().iter().map(|u| u["update_id"].as_i64().unwrap()).collect();
-    let (a_id, b_id) = (a["update_id"].as_i64().unwrap(), b["update_id"].as_i64().unwrap());
+    let ids: Vec<i64> = hook
+        .updates()
+        .iter()
+        .map(|u| u["update_id"].as_i64().unwrap())
+        .collect();
+    let (a_id, b_id) = (
+        a["update_id"].as_i64().unwrap(),
+        b["update_id"].as_i64().unwrap(),
+    );
     // The same update three times, and the next one only after it succeeded.
     assert_eq!(ids, vec![a_id, a_id, a_id, b_id]);
     let first = &hook.updates()[0]["message"];
-    assert_eq!(first["entities"], json!([{"offset": 0, "length": 6, "type": "bot_command"}]));
+    assert_eq!(
+        first["entities"],
+        json!([{"offset": 0, "length": 6, "type": "bot_command"}])
+    );
 
     let log = emu.get("/control/updates").await;
-    let statuses: Vec<Value> = log[0]["attempts"].as_array().unwrap().iter().map(|a| a["http_status"].clone()).collect();
+    let statuses: Vec<Value> = log[0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["http_status"].clone())
+        .collect();
     assert_eq!(statuses, vec![json!(500), json!(500), json!(200)]);
     assert_eq!(log[0]["attempts"][0]["retry_in_ms"], 20);
     assert_eq!(log[0]["attempts"][1]["retry_in_ms"], 40);
@@ -335,13 +555,22 @@ async fn failed_deliveries_are_retried_in_order_and_can_be_redelivered() {
     let (_, info) = emu.bot("getWebhookInfo", json!({})).await;
     assert_eq!(info["result"]["url"], url.as_str());
     assert_eq!(info["result"]["pending_update_count"], 0);
-    assert!(info["result"]["last_error_message"].as_str().unwrap().contains("500"));
+    assert!(info["result"]["last_error_message"]
+        .as_str()
+        .unwrap()
+        .contains("500"));
     assert!(info["result"]["last_error_date"].as_i64().unwrap() > 0);
 
-    let (status, again) = emu.post("/control/redeliver", json!({"update_id": a_id})).await;
+    let (status, again) = emu
+        .post("/control/redeliver", json!({"update_id": a_id}))
+        .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["status"], "delivered");
-    let ids: Vec<i64> = hook.updates().iter().map(|u| u["update_id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = hook
+        .updates()
+        .iter()
+        .map(|u| u["update_id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![a_id, a_id, a_id, b_id, a_id]);
 }
 
@@ -351,44 +580,85 @@ async fn webhook_retry_after_header_and_allowed_updates_are_honoured() {
     let (url, hook) = Hook::start(Box::new(move |_| {
         let mut n = count.lock().unwrap();
         *n += 1;
-        if *n == 1 { (429, json!({"retry_after": 1})) } else { (200, json!({})) }
+        if *n == 1 {
+            (429, json!({"retry_after": 1}))
+        } else {
+            (200, json!({}))
+        }
     }))
     .await;
     let emu = Emu::start(config(None)).await;
-    let (status, _) = emu.bot("setWebhook", json!({"url": url, "allowed_updates": ["pre_checkout_query"]})).await;
+    let (status, _) = emu
+        .bot(
+            "setWebhook",
+            json!({"url": url, "allowed_updates": ["pre_checkout_query"]}),
+        )
+        .await;
     assert_eq!(status, 200);
-    emu.post("/control/messages", json!({"text": "filtered out"})).await;
+    emu.post("/control/messages", json!({"text": "filtered out"}))
+        .await;
     let slug = emu.stars_invoice(json!({})).await;
     // This bot only acknowledges; the test answers the query itself below.
     let pay = tokio::spawn({
         let http = emu.http.clone();
         let url = format!("{}/control/invoices/{slug}/pay", emu.base);
-        async move { http.post(url).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            http.post(url)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let log = emu.get("/control/updates").await;
     assert_eq!(log[0]["status"], "filtered");
     assert_eq!(log[1]["attempts"][0]["http_status"], 429);
     assert_eq!(log[1]["attempts"][0]["retry_in_ms"], 1000);
-    assert_eq!(log[1]["attempts"].as_array().unwrap().len(), 1, "still waiting out Retry-After");
+    assert_eq!(
+        log[1]["attempts"].as_array().unwrap().len(),
+        1,
+        "still waiting out Retry-After"
+    );
     let q = &log[1]["update"]["pre_checkout_query"];
-    emu.bot("answerPreCheckoutQuery", json!({"pre_checkout_query_id": q["id"], "ok": true})).await;
+    emu.bot(
+        "answerPreCheckoutQuery",
+        json!({"pre_checkout_query_id": q["id"], "ok": true}),
+    )
+    .await;
     assert_eq!(pay.await.unwrap()["status"], "paid");
     emu.idle().await;
     let log = emu.get("/control/updates").await;
     let at = |i: usize| log[1]["attempts"][i]["at_ms"].as_i64().unwrap();
     assert!(at(1) - at(0) >= 990, "retried after {} ms", at(1) - at(0));
-    assert!(hook.updates().iter().all(|u| u.get("message").is_none()), "messages are filtered");
+    assert!(
+        hook.updates().iter().all(|u| u.get("message").is_none()),
+        "messages are filtered"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_faults_answer_like_telegram_then_clear() {
     let emu = Emu::start(config(None)).await;
-    let (status, _) = emu.post("/control/faults", json!({"method": "sendMessage", "kind": "rate_limit", "retry_after": 7, "times": 1})).await;
+    let (status, _) = emu
+        .post(
+            "/control/faults",
+            json!({"method": "sendMessage", "kind": "rate_limit", "retry_after": 7, "times": 1}),
+        )
+        .await;
     assert_eq!(status, 200);
     let send = json!({"chat_id": 10001, "text": "Your order is ready"});
     let (status, body) = emu.bot("sendMessage", send.clone()).await;
-    assert_eq!((status, body), (429, json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}})));
+    assert_eq!(
+        (status, body),
+        (
+            429,
+            json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}})
+        )
+    );
     assert_eq!(emu.get("/control/sent?chat_id=10001").await, json!([]));
     let (status, body) = emu.bot("sendMessage", send.clone()).await;
     assert_eq!(status, 200);
@@ -398,25 +668,63 @@ async fn injected_faults_answer_like_telegram_then_clear() {
     assert_eq!(sent.as_array().unwrap().len(), 1);
     assert_eq!(sent[0]["text"], "Your order is ready");
 
-    emu.post("/control/faults", json!({"method": "*", "kind": "error", "error_code": 502, "description": "Bad Gateway"})).await;
-    assert_eq!(emu.bot("getMe", json!({})).await, (502, json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})));
+    emu.post(
+        "/control/faults",
+        json!({"method": "*", "kind": "error", "error_code": 502, "description": "Bad Gateway"}),
+    )
+    .await;
+    assert_eq!(
+        emu.bot("getMe", json!({})).await,
+        (
+            502,
+            json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})
+        )
+    );
     assert_eq!(emu.bot("getMe", json!({})).await.0, 502);
-    assert_eq!(emu.post("/control/faults", json!({"method": "getMe", "kind": "explode"})).await.0, 400);
-    emu.http.delete(format!("{}/control/faults", emu.base)).send().await.unwrap();
+    assert_eq!(
+        emu.post(
+            "/control/faults",
+            json!({"method": "getMe", "kind": "explode"})
+        )
+        .await
+        .0,
+        400
+    );
+    emu.http
+        .delete(format!("{}/control/faults", emu.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(emu.bot("getMe", json!({})).await.0, 200);
     let calls = emu.get("/control/calls?method=sendMessage").await;
     assert_eq!(calls[0]["fault"], "rate_limit");
     assert!(calls[1].get("fault").is_none());
 
     // "drop": executed, but the caller sees a broken connection.
-    emu.post("/control/faults", json!({"method": "sendMessage", "kind": "drop", "times": 1})).await;
-    let r = emu.http.post(format!("{}/bot{TOKEN}/sendMessage", emu.base)).json(&send).send().await;
+    emu.post(
+        "/control/faults",
+        json!({"method": "sendMessage", "kind": "drop", "times": 1}),
+    )
+    .await;
+    let r = emu
+        .http
+        .post(format!("{}/bot{TOKEN}/sendMessage", emu.base))
+        .json(&send)
+        .send()
+        .await;
     let broken = match r {
         Err(_) => true,
         Ok(resp) => resp.bytes().await.is_err(),
     };
     assert!(broken);
-    assert_eq!(emu.get("/control/sent?chat_id=10001").await.as_array().unwrap().len(), 2);
+    assert_eq!(
+        emu.get("/control/sent?chat_id=10001")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,29 +734,51 @@ async fn get_updates_polls_confirms_and_conflicts_with_a_webhook() {
     let poll = tokio::spawn({
         let http = emu.http.clone();
         let url = format!("{}/bot{TOKEN}/getUpdates?timeout=5", emu.base);
-        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     });
     tokio::time::sleep(Duration::from_millis(150)).await;
     emu.post("/control/messages", json!({"text": "hi"})).await;
-    let got = tokio::time::timeout(Duration::from_secs(2), poll).await.expect("long poll returned early").unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(2), poll)
+        .await
+        .expect("long poll returned early")
+        .unwrap();
     let first = got["result"][0]["update_id"].as_i64().unwrap();
     assert_eq!(got["result"][0]["message"]["text"], "hi");
 
-    emu.post("/control/messages", json!({"text": "second"})).await;
+    emu.post("/control/messages", json!({"text": "second"}))
+        .await;
     // Unconfirmed updates come again; an offset confirms the earlier ones.
     let (_, again) = emu.bot("getUpdates", json!({})).await;
     assert_eq!(again["result"].as_array().unwrap().len(), 2);
     let (_, after) = emu.bot("getUpdates", json!({"offset": first + 1})).await;
     assert_eq!(after["result"].as_array().unwrap().len(), 1);
     assert_eq!(after["result"][0]["message"]["text"], "second");
-    let (_, none) = emu.bot("getUpdates", json!({"offset": first + 2, "timeout": 0})).await;
+    let (_, none) = emu
+        .bot("getUpdates", json!({"offset": first + 2, "timeout": 0}))
+        .await;
     assert_eq!(none["result"], json!([]));
 
-    assert_eq!(emu.bot("setWebhook", json!({"url": "http://127.0.0.1:9/hook"})).await.0, 200);
+    assert_eq!(
+        emu.bot("setWebhook", json!({"url": "http://127.0.0.1:9/hook"}))
+            .await
+            .0,
+        200
+    );
     let (status, body) = emu.bot("getUpdates", json!({})).await;
     assert_eq!(status, 409);
-    assert_eq!(body, json!({"ok": false, "error_code": 409,
-        "description": "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}));
+    assert_eq!(
+        body,
+        json!({"ok": false, "error_code": 409,
+        "description": "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})
+    );
     assert_eq!(emu.bot("deleteWebhook", json!({})).await.0, 200);
     assert_eq!(emu.bot("getUpdates", json!({})).await.0, 200);
 }
@@ -456,30 +786,63 @@ async fn get_updates_polls_confirms_and_conflicts_with_a_webhook() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_methods_and_launch_data() {
     let seed = [9u8; 32];
-    let emu = Emu::start(Config { signing_seed: Some(seed), ..config(None) }).await;
-    let r = emu.http.post(format!("{}/bot4242:WRONG/getMe", emu.base)).send().await.unwrap();
+    let emu = Emu::start(Config {
+        signing_seed: Some(seed),
+        ..config(None)
+    })
+    .await;
+    let r = emu
+        .http
+        .post(format!("{}/bot4242:WRONG/getMe", emu.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({"ok": false, "error_code": 401, "description": "Unauthorized"}));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"ok": false, "error_code": 401, "description": "Unauthorized"})
+    );
     let (status, body) = emu.bot("sendPigeon", json!({})).await;
-    assert_eq!((status, body["description"].as_str()), (404, Some("Not Found: method not found")));
-    let r: Value = emu.http.get(format!("{}/bot{TOKEN}/test/getMe", emu.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (status, body["description"].as_str()),
+        (404, Some("Not Found: method not found"))
+    );
+    let r: Value = emu
+        .http
+        .get(format!("{}/bot{TOKEN}/test/getMe", emu.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["result"]["id"], 4242);
 
     // The menu button's web_app URL becomes the launch URL.
     let button = json!({"menu_button": {"type": "web_app", "text": "Shop", "web_app": {"url": "http://127.0.0.1:8787/shop"}}});
     assert_eq!(emu.bot("setChatMenuButton", button).await.0, 200);
     let info = emu.get("/control/info").await;
-    let expected_key = tma_pay_emulator::public_key_hex(&Config { signing_seed: Some(seed), ..Config::default() }).unwrap();
+    let expected_key = tma_pay_emulator::public_key_hex(&Config {
+        signing_seed: Some(seed),
+        ..Config::default()
+    })
+    .unwrap();
     assert_eq!(info["public_key"], expected_key.as_str());
-    let launch = emu.get("/control/launch?user_id=31337&start_param=ref42").await;
+    let launch = emu
+        .get("/control/launch?user_id=31337&start_param=ref42")
+        .await;
     let url = launch["url"].as_str().unwrap();
-    assert!(url.starts_with("http://127.0.0.1:8787/shop#tgWebAppData="), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:8787/shop#tgWebAppData="),
+        "{url}"
+    );
     assert!(url.contains("&tgWebAppVersion=9.1&") && url.ends_with("&tgWebAppStartParam=ref42"));
     let init = launch["init_data"].as_str().unwrap();
     let fields: Vec<(String, String)> = form_pairs(init);
     let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
     assert!(names.contains(&"signature") && names.last() == Some(&"hash"));
-    let user: Value = serde_json::from_str(&fields.iter().find(|(k, _)| k == "user").unwrap().1).unwrap();
+    let user: Value =
+        serde_json::from_str(&fields.iter().find(|(k, _)| k == "user").unwrap().1).unwrap();
     assert_eq!(user["id"], 31337);
 }
 
@@ -507,4 +870,60 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_page_and_web_app_script_are_served() {
+    let js = std::env::temp_dir().join(format!("tma-emu-test-{}.js", std::process::id()));
+    std::fs::write(&js, "window.Telegram = {WebApp: {}};").unwrap();
+    let emu = Emu::start(Config {
+        web_app_js: Some(js.clone()),
+        ..config(None)
+    })
+    .await;
+    let r = emu
+        .http
+        .get(format!("{}/telegram-web-app.js", emu.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/javascript"));
+    assert_eq!(r.text().await.unwrap(), "window.Telegram = {WebApp: {}};");
+    let page = emu
+        .http
+        .get(format!("{}/", emu.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for id in [
+        "app-frame",
+        "pay-sheet",
+        "pay-button",
+        "cancel-button",
+        "chat",
+        "chat-input",
+        "event-log",
+        "user-id",
+    ] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "page lacks #{id}");
+    }
+    // Without --web-app-js there is nothing to serve.
+    let bare = Emu::start(config(None)).await;
+    assert_eq!(
+        bare.http
+            .get(format!("{}/telegram-web-app.js", bare.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let _ = std::fs::remove_file(js);
 }

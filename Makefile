@@ -11,7 +11,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
-.PHONY: dev build test test-native test-e2e lint tools rust-tools node-tools migrate clean
+.PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
 
 ## Install what is missing (idempotent).
 tools: rust-tools node-tools
@@ -44,20 +44,34 @@ migrate: node-tools
 .dev.vars:
 	cp .dev.vars.example .dev.vars
 
-## Run locally on http://127.0.0.1:8787 with local D1 and KV.
-dev: tools .dev.vars migrate
-	$(WRANGLER) dev --ip 127.0.0.1 --port 8787
+## The local Telegram emulator.
+emulator:
+	cargo build -p tma-pay-emulator
 
-## Every test: native unit tests, then end-to-end tests against the built worker.
-test: test-native test-e2e
+## Run locally: the worker on http://127.0.0.1:8787 (local D1 and KV) and the
+## Telegram emulator on http://127.0.0.1:8081, the URL to open.
+dev: tools .dev.vars migrate emulator
+	scripts/dev.sh
+
+## Forward a real bot's updates (getUpdates) to the local worker's webhook.
+bridge: node-tools .dev.vars
+	node scripts/bridge.mjs $(ARGS)
+
+## Every test: lint, native unit tests, then end-to-end tests against the built
+## worker, the emulator and a real headless Chromium.
+test: lint test-native test-e2e
 
 test-native:
 	cargo test --workspace
 
-test-e2e: build
+test-e2e: build emulator browser-tools
 	node --test --test-concurrency=1 tests/
 
-lint:
+## Debian's Chromium for the browser tests (playwright-core drives it).
+browser-tools:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+lint: rust-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings

@@ -70,22 +70,31 @@ impl Settings {
     /// is only an error when a route needs it (see [`Settings::bot_token`]), so
     /// that `/healthz` and the page keep working on a half-configured deployment.
     pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let bot_token = get("BOT_TOKEN")
             .map(|v| BotToken::parse(&v).map_err(|e| invalid("BOT_TOKEN", e)))
             .transpose()?;
         let webhook_secret = get("WEBHOOK_SECRET")
             .map(|v| {
                 let ok = v.len() <= 256
-                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                 if ok {
                     Ok(v)
                 } else {
-                    Err(invalid("WEBHOOK_SECRET", "use 1-256 characters of A-Z, a-z, 0-9, _ and -"))
+                    Err(invalid(
+                        "WEBHOOK_SECRET",
+                        "use 1-256 characters of A-Z, a-z, 0-9, _ and -",
+                    ))
                 }
             })
             .transpose()?;
-        let api_base = get("TELEGRAM_API_BASE").unwrap_or_else(|| "https://api.telegram.org".into());
+        let api_base =
+            get("TELEGRAM_API_BASE").unwrap_or_else(|| "https://api.telegram.org".into());
         if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
             return Err(invalid("TELEGRAM_API_BASE", "expected an http(s) URL"));
         }
@@ -114,8 +123,14 @@ impl Settings {
             None => telegram_env.public_key(),
         };
         let web_app_js = get("TELEGRAM_WEB_APP_JS").unwrap_or_else(|| OFFICIAL_WEB_APP_JS.into());
-        if !(web_app_js.starts_with("https://") || web_app_js.starts_with("http://") || web_app_js.starts_with('/')) {
-            return Err(invalid("TELEGRAM_WEB_APP_JS", "expected an http(s) URL or a path"));
+        if !(web_app_js.starts_with("https://")
+            || web_app_js.starts_with("http://")
+            || web_app_js.starts_with('/'))
+        {
+            return Err(invalid(
+                "TELEGRAM_WEB_APP_JS",
+                "expected an http(s) URL or a path",
+            ));
         }
         Ok(Settings {
             bot_token,
@@ -158,8 +173,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::parse(|k| map.get(k).cloned())
     }
 

@@ -66,12 +66,16 @@ mod tests {
 
     #[test]
     fn body_has_the_documented_shape() {
-        let e = ApiError::new(409, "conflict", "order is not paid \"yet\"").with_detail("row 7 locked");
+        let e =
+            ApiError::new(409, "conflict", "order is not paid \"yet\"").with_detail("row 7 locked");
         let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(v["error"]["code"], "conflict");
         assert_eq!(v["error"]["message"], "order is not paid \"yet\"");
         assert_eq!(v.as_object().unwrap().len(), 1);
-        assert!(!e.to_json().contains("row 7"), "the detail is for the log only");
+        assert!(
+            !e.to_json().contains("row 7"),
+            "the detail is for the log only"
+        );
         assert!(e.to_string().contains("row 7"));
     }
 }

@@ -4,7 +4,9 @@
 
 mod platform;
 
-use worker::{event, Context, Env, Headers, Request as WorkerRequest, Response as WorkerResponse, Result};
+use worker::{
+    event, Context, Env, Headers, Request as WorkerRequest, Response as WorkerResponse, Result,
+};
 
 use crate::http::{self, router, Request, Response};
 use platform::WorkerPlatform;
@@ -25,12 +27,20 @@ async fn fetch(req: WorkerRequest, env: Env, _ctx: Context) -> Result<WorkerResp
 
 /// Reads the request, refusing an oversized body before reading it when the
 /// client declared its length.
-async fn read_request(mut req: WorkerRequest) -> std::result::Result<Request, crate::error::ApiError> {
-    let bad = |_| crate::error::ApiError::bad_request("bad_request", "the request could not be read");
+async fn read_request(
+    mut req: WorkerRequest,
+) -> std::result::Result<Request, crate::error::ApiError> {
+    let bad =
+        |_| crate::error::ApiError::bad_request("bad_request", "the request could not be read");
     let url = req.url().map_err(bad)?;
     let method = req.method().to_string();
     let limit = router::route(&method, url.path()).map_or(16 * 1024, |r| r.body_limit());
-    let declared: Option<usize> = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse().ok());
+    let declared: Option<usize> = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok());
     let body = match declared {
         Some(n) if n > limit => return Err(http::too_large(limit)),
         _ if method == "GET" || method == "HEAD" => Vec::new(),
@@ -41,7 +51,11 @@ async fn read_request(mut req: WorkerRequest) -> std::result::Result<Request, cr
         path: url.path().to_owned(),
         query: url.query().unwrap_or("").to_owned(),
         origin: url.origin().ascii_serialization(),
-        headers: req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+        headers: req
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
         body,
     })
 }
@@ -51,5 +65,7 @@ fn to_worker(r: Response) -> Result<WorkerResponse> {
     for (k, v) in &r.headers {
         headers.set(k, v)?;
     }
-    Ok(WorkerResponse::from_bytes(r.body)?.with_status(r.status).with_headers(headers))
+    Ok(WorkerResponse::from_bytes(r.body)?
+        .with_status(r.status)
+        .with_headers(headers))
 }

@@ -33,13 +33,19 @@ impl WorkerPlatform {
 }
 
 fn binding_missing(name: &str) -> ApiError {
-    ApiError::new(503, "not_configured", format!("the {name} binding is missing from wrangler.toml"))
+    ApiError::new(
+        503,
+        "not_configured",
+        format!("the {name} binding is missing from wrangler.toml"),
+    )
 }
 
 impl Transport for WorkerPlatform {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
         let headers = Headers::new();
-        headers.set("content-type", "application/json").map_err(|_| TransportError::Network)?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(|_| TransportError::Network)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
@@ -88,15 +94,22 @@ impl Platform for WorkerPlatform {
             return Ok(s);
         }
         let store = match kind {
-            StorageKind::D1 => EitherStore::D1(D1Store::new(self.env.d1("DB").map_err(|_| binding_missing("DB"))?)),
-            StorageKind::Kv => EitherStore::Kv(KvBackend::new(self.env.kv("KV").map_err(|_| binding_missing("KV"))?)),
+            StorageKind::D1 => EitherStore::D1(D1Store::new(
+                self.env.d1("DB").map_err(|_| binding_missing("DB"))?,
+            )),
+            StorageKind::Kv => EitherStore::Kv(KvBackend::new(
+                self.env.kv("KV").map_err(|_| binding_missing("KV"))?,
+            )),
         };
         Ok(self.store.get_or_init(|| store))
     }
 
     async fn asset(&self, path: &str) -> Option<Vec<u8>> {
         let assets = self.env.assets("ASSETS").ok()?;
-        let mut resp = assets.fetch(format!("https://assets.local{path}"), None).await.ok()?;
+        let mut resp = assets
+            .fetch(format!("https://assets.local{path}"), None)
+            .await
+            .ok()?;
         if resp.status_code() != 200 {
             return None;
         }

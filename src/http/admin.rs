@@ -24,7 +24,11 @@ struct RefundRequest {
 }
 
 /// `POST /api/admin/refunds`: refunds a paid Stars order.
-pub async fn refund<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn refund<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
     let body: RefundRequest = req.json()?;
     let store = platform.store(settings.storage)?;
@@ -42,26 +46,50 @@ pub async fn refund<P: Platform>(platform: &P, settings: &Settings, req: &Reques
             return Err(ApiError::new(
                 409,
                 "order_not_paid",
-                format!("order is {}; only paid orders can be refunded", order.status.as_str()),
+                format!(
+                    "order is {}; only paid orders can be refunded",
+                    order.status.as_str()
+                ),
             ))
         }
     };
     if order.currency != "XTR" {
-        return Err(ApiError::new(409, "not_refundable_here", "card payments are refunded through the payment provider"));
+        return Err(ApiError::new(
+            409,
+            "not_refundable_here",
+            "card payments are refunded through the payment provider",
+        ));
     }
-    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    let bot = BotApi::new(
+        platform,
+        &settings.api_base,
+        settings.bot_token()?,
+        settings.telegram_env,
+    );
     bot.refund_star_payment(order.user_id, &charge)
         .await
         .map_err(|e| telegram_error("refundStarPayment", e))?;
-    store.record_refund(&charge, platform.now()).await.map_err(storage_error)?;
+    store
+        .record_refund(&charge, platform.now())
+        .await
+        .map_err(storage_error)?;
     let order = store.order(&order.id).await.map_err(storage_error)?;
     Ok(Response::json(200, &json!({ "order": order })))
 }
 
 /// `POST /api/admin/setup`: points the bot at this deployment.
-pub async fn setup<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn setup<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
-    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    let bot = BotApi::new(
+        platform,
+        &settings.api_base,
+        settings.bot_token()?,
+        settings.telegram_env,
+    );
     let webhook_url = format!("{}/telegram/webhook", req.origin);
     let app_url = format!("{}/", req.origin);
     let allowed = ["message", "pre_checkout_query"];
@@ -88,9 +116,18 @@ pub async fn setup<P: Platform>(platform: &P, settings: &Settings, req: &Request
 const RECONCILE_PAGES: u32 = 20;
 
 /// `GET /api/admin/reconcile`: what Telegram and our store disagree on.
-pub async fn reconcile<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn reconcile<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
-    let bot = BotApi::new(platform, &settings.api_base, settings.bot_token()?, settings.telegram_env);
+    let bot = BotApi::new(
+        platform,
+        &settings.api_base,
+        settings.bot_token()?,
+        settings.telegram_env,
+    );
     // Telegram's view: incoming payments (with a source) and refunds (with a receiver).
     let mut paid: HashMap<String, i64> = HashMap::new();
     let mut refunded: HashMap<String, i64> = HashMap::new();
@@ -112,7 +149,10 @@ pub async fn reconcile<P: Platform>(platform: &P, settings: &Settings, req: &Req
         }
     }
     let store = platform.store(settings.storage)?;
-    let ours = store.payments(100 * RECONCILE_PAGES as usize).await.map_err(storage_error)?;
+    let ours = store
+        .payments(100 * RECONCILE_PAGES as usize)
+        .await
+        .map_err(storage_error)?;
     let mut differences = Vec::new();
     for p in ours.iter().filter(|p| p.currency == "XTR") {
         match paid.remove(&p.telegram_payment_charge_id) {
@@ -124,12 +164,18 @@ pub async fn reconcile<P: Platform>(platform: &P, settings: &Settings, req: &Req
         }
         let telegram_refunded = refunded.remove(&p.telegram_payment_charge_id).is_some();
         if telegram_refunded != p.refunded_at.is_some() {
-            let problem = if telegram_refunded { "refund_not_recorded" } else { "refund_missing_at_telegram" };
+            let problem = if telegram_refunded {
+                "refund_not_recorded"
+            } else {
+                "refund_missing_at_telegram"
+            };
             differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": problem, "order_id": p.order_id }));
         }
     }
     for (charge, amount) in paid {
-        differences.push(json!({ "charge_id": charge, "problem": "missing_in_store", "telegram": amount }));
+        differences.push(
+            json!({ "charge_id": charge, "problem": "missing_in_store", "telegram": amount }),
+        );
     }
     Ok(Response::json(
         200,

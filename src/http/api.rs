@@ -21,7 +21,12 @@ pub fn health() -> Response {
 /// Storage failures are logged by the caller's `handle`; the client learns only
 /// that it may retry.
 pub fn storage_error(e: StoreError) -> ApiError {
-    ApiError::new(503, "storage_unavailable", "storage is unavailable; try again").with_detail(e.to_string())
+    ApiError::new(
+        503,
+        "storage_unavailable",
+        "storage is unavailable; try again",
+    )
+    .with_detail(e.to_string())
 }
 
 pub fn catalog(settings: &Settings) -> Result<Catalog, ApiError> {
@@ -32,8 +37,14 @@ pub fn catalog(settings: &Settings) -> Result<Catalog, ApiError> {
 /// The launch data as the API shows it: the user with all its fields, and the
 /// launch context (absent fields are null).
 fn launch_json(data: &InitData) -> Value {
-    let text = |k: &str| data.get(k).map_or(Value::Null, |v| Value::String(v.to_owned()));
-    let object = |k: &str| data.get(k).and_then(|v| serde_json::from_str::<Value>(v).ok());
+    let text = |k: &str| {
+        data.get(k)
+            .map_or(Value::Null, |v| Value::String(v.to_owned()))
+    };
+    let object = |k: &str| {
+        data.get(k)
+            .and_then(|v| serde_json::from_str::<Value>(v).ok())
+    };
     let mut v = json!({
         "user": data.user_json().cloned().unwrap_or(Value::Null),
         "auth_date": data.auth_date(),
@@ -47,14 +58,21 @@ fn launch_json(data: &InitData) -> Value {
             v[k] = o;
         }
     }
-    if let Some(n) = data.get("can_send_after").and_then(|s| s.parse::<u64>().ok()) {
+    if let Some(n) = data
+        .get("can_send_after")
+        .and_then(|s| s.parse::<u64>().ok())
+    {
         v["can_send_after"] = n.into();
     }
     v
 }
 
 /// `POST /api/verify`: the bot's own check of `Authorization: tma <initData>`.
-pub fn verify<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub fn verify<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     let data = auth::init_data(platform, settings, req)?;
     Ok(Response::json(200, &launch_json(&data)))
 }
@@ -66,7 +84,11 @@ struct ThirdParty {
 }
 
 /// `POST /api/verify/third-party`: Telegram's Ed25519 signature, no bot token needed.
-pub fn verify_third_party<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub fn verify_third_party<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     let body: ThirdParty = req.json()?;
     let data = init_data::verify_signature(
         &body.init_data,
@@ -82,10 +104,21 @@ pub fn verify_third_party<P: Platform>(platform: &P, settings: &Settings, req: &
 }
 
 /// `POST /api/login-widget`: the fields the Login Widget passed to its callback.
-pub fn login_widget<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub fn login_widget<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     let fields: Map<String, Value> = req.json()?;
-    let user = login_widget::verify(&fields, settings.bot_token()?, platform.now(), settings.init_data_max_age)
-        .map_err(|e| ApiError::unauthorized(e.code(), e.to_string().replace("initData", "login data")))?;
+    let user = login_widget::verify(
+        &fields,
+        settings.bot_token()?,
+        platform.now(),
+        settings.init_data_max_age,
+    )
+    .map_err(|e| {
+        ApiError::unauthorized(e.code(), e.to_string().replace("initData", "login data"))
+    })?;
     Ok(Response::json(200, &json!({ "user": user })))
 }
 
@@ -101,7 +134,11 @@ struct NewInvoice {
 
 /// `POST /api/invoices`: a pending order first, then its invoice link. The
 /// price comes from the catalog; the client only names the product.
-pub async fn create_invoice<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn create_invoice<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     let user = auth::user(platform, settings, req)?;
     let body: NewInvoice = req.json()?;
     let catalog = catalog(settings)?;
@@ -112,13 +149,22 @@ pub async fn create_invoice<P: Platform>(platform: &P, settings: &Settings, req:
         String::new()
     } else {
         settings.payment_provider_token.clone().ok_or_else(|| {
-            ApiError::new(503, "payment_provider_not_configured", "card payments need the PAYMENT_PROVIDER_TOKEN setting")
+            ApiError::new(
+                503,
+                "payment_provider_not_configured",
+                "card payments need the PAYMENT_PROVIDER_TOKEN setting",
+            )
         })?
     };
     let token = settings.bot_token()?;
     let store = platform.store(settings.storage)?;
 
-    let order = Order::new(base64url_encode(&platform.random()), user.id, product, platform.now());
+    let order = Order::new(
+        base64url_encode(&platform.random()),
+        user.id,
+        product,
+        platform.now(),
+    );
     store.insert_order(&order).await.map_err(storage_error)?;
 
     let params = InvoiceLinkParams {
@@ -136,21 +182,38 @@ pub async fn create_invoice<P: Platform>(platform: &P, settings: &Settings, req:
     };
     let bot = BotApi::new(platform, &settings.api_base, token, settings.telegram_env);
     match bot.create_invoice_link(&params).await {
-        Ok(link) => Ok(Response::json(201, &json!({ "order_id": order.id, "invoice_link": link }))),
+        Ok(link) => Ok(Response::json(
+            201,
+            &json!({ "order_id": order.id, "invoice_link": link }),
+        )),
         Err(e) => {
-            platform.log(&format!("createInvoiceLink for order {} failed: {e}", order.id));
+            platform.log(&format!(
+                "createInvoiceLink for order {} failed: {e}",
+                order.id
+            ));
             if let Err(se) = store.mark_failed(&order.id).await {
                 platform.log(&format!("order {} stays pending: {se}", order.id));
             }
-            Err(ApiError::new(502, "telegram_error", "Telegram could not create the invoice; please try again"))
+            Err(ApiError::new(
+                502,
+                "telegram_error",
+                "Telegram could not create the invoice; please try again",
+            ))
         }
     }
 }
 
 /// `GET /api/orders`: the caller's orders, newest first.
-pub async fn orders<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn orders<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     let user = auth::user(platform, settings, req)?;
     let store = platform.store(settings.storage)?;
-    let orders = store.orders_for_user(user.id, 100).await.map_err(storage_error)?;
+    let orders = store
+        .orders_for_user(user.id, 100)
+        .await
+        .map_err(storage_error)?;
     Ok(Response::json(200, &json!({ "orders": orders })))
 }

@@ -12,12 +12,19 @@ use crate::telegram::init_data::{self, InitData, WebAppUser};
 /// Compares secrets in constant time. Hashing first makes the time independent
 /// of the lengths too.
 pub fn secrets_equal(given: &str, expected: &str) -> bool {
-    Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into()
+    Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into()
 }
 
 /// The raw launch data from `Authorization: tma <initData>`.
 fn tma_header(req: &Request) -> Result<&str, ApiError> {
-    let missing = || ApiError::unauthorized("missing_init_data", "send the launch data as `Authorization: tma <initData>`");
+    let missing = || {
+        ApiError::unauthorized(
+            "missing_init_data",
+            "send the launch data as `Authorization: tma <initData>`",
+        )
+    };
     let value = req.header("authorization").ok_or_else(missing)?;
     let (scheme, rest) = value.split_once(' ').ok_or_else(missing)?;
     if !scheme.eq_ignore_ascii_case("tma") || rest.trim().is_empty() {
@@ -27,7 +34,11 @@ fn tma_header(req: &Request) -> Result<&str, ApiError> {
 }
 
 /// Verified launch data of the caller (the bot's own HMAC check).
-pub fn init_data<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<InitData, ApiError> {
+pub fn init_data<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<InitData, ApiError> {
     let raw = tma_header(req)?;
     let token = settings.bot_token()?;
     init_data::verify_hmac(raw, token, platform.now(), settings.init_data_max_age)
@@ -35,7 +46,11 @@ pub fn init_data<P: Platform>(platform: &P, settings: &Settings, req: &Request) 
 }
 
 /// The verified user, for routes that act on the caller's behalf.
-pub fn user<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<WebAppUser, ApiError> {
+pub fn user<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<WebAppUser, ApiError> {
     init_data(platform, settings, req)?
         .user()
         .cloned()
@@ -44,9 +59,13 @@ pub fn user<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Re
 
 /// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.
 pub fn admin(settings: &Settings, req: &Request) -> Result<(), ApiError> {
-    let expected = settings
-        .admin_token()
-        .ok_or_else(|| ApiError::new(403, "admin_disabled", "admin routes are off: set ADMIN_TOKEN to enable them"))?;
+    let expected = settings.admin_token().ok_or_else(|| {
+        ApiError::new(
+            403,
+            "admin_disabled",
+            "admin routes are off: set ADMIN_TOKEN to enable them",
+        )
+    })?;
     let given = req
         .header("authorization")
         .and_then(|v| v.split_once(' '))
@@ -54,7 +73,10 @@ pub fn admin(settings: &Settings, req: &Request) -> Result<(), ApiError> {
         .map(|(_, token)| token.trim())
         .unwrap_or("");
     if given.is_empty() || !secrets_equal(given, expected) {
-        return Err(ApiError::unauthorized("invalid_admin_token", "send `Authorization: Bearer <ADMIN_TOKEN>`"));
+        return Err(ApiError::unauthorized(
+            "invalid_admin_token",
+            "send `Authorization: Bearer <ADMIN_TOKEN>`",
+        ));
     }
     Ok(())
 }
@@ -64,7 +86,10 @@ pub fn telegram(settings: &Settings, req: &Request) -> Result<(), ApiError> {
     let expected = settings.webhook_secret()?;
     match req.header("x-telegram-bot-api-secret-token") {
         Some(given) if secrets_equal(given, expected) => Ok(()),
-        _ => Err(ApiError::unauthorized("invalid_webhook_secret", "missing or wrong X-Telegram-Bot-Api-Secret-Token")),
+        _ => Err(ApiError::unauthorized(
+            "invalid_webhook_secret",
+            "missing or wrong X-Telegram-Bot-Api-Secret-Token",
+        )),
     }
 }
 
@@ -92,7 +117,11 @@ mod tests {
         assert_eq!(tma_header(&req("tma a=b")).unwrap(), "a=b");
         assert_eq!(tma_header(&req("TMA  a=b ")).unwrap(), "a=b");
         for bad in ["Bearer a=b", "tma", "tma   ", "a=b"] {
-            assert_eq!(tma_header(&req(bad)).unwrap_err().code, "missing_init_data", "{bad}");
+            assert_eq!(
+                tma_header(&req(bad)).unwrap_err().code,
+                "missing_init_data",
+                "{bad}"
+            );
         }
         assert_eq!(tma_header(&Request::default()).unwrap_err().status, 401);
     }

@@ -36,8 +36,12 @@ impl Request {
                 "send the body as application/json",
             ));
         }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not the expected JSON: {}", json_problem(&e))))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_json",
+                format!("the body is not the expected JSON: {}", json_problem(&e)),
+            )
+        })
     }
 
     /// A query-string parameter, decoded.
@@ -54,11 +58,18 @@ impl Request {
 fn json_problem(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof => format!("syntax error at line {} column {}", e.line(), e.column()),
+        Category::Syntax | Category::Eof => {
+            format!("syntax error at line {} column {}", e.line(), e.column())
+        }
         Category::Data => {
             let msg = e.to_string();
             // "invalid type: …, expected … at line 1 column 9": keep the part before " at line".
-            msg.split(" at line").next().unwrap_or("wrong field types").chars().take(200).collect()
+            msg.split(" at line")
+                .next()
+                .unwrap_or("wrong field types")
+                .chars()
+                .take(200)
+                .collect()
         }
         Category::Io => "unreadable body".into(),
     }
@@ -87,12 +98,16 @@ impl Response {
             body: e.to_json().into_bytes(),
         };
         if e.status == 405 {
-            r.headers.push(("allow", e.message.rsplit(' ').next().unwrap_or("").into()));
+            r.headers
+                .push(("allow", e.message.rsplit(' ').next().unwrap_or("").into()));
         }
         r
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }

@@ -34,7 +34,11 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
 
 /// The 413 for a body over `limit` bytes.
 pub fn too_large(limit: usize) -> ApiError {
-    ApiError::new(413, "payload_too_large", format!("the body is larger than {limit} bytes"))
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("the body is larger than {limit} bytes"),
+    )
 }
 
 async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, ApiError> {

@@ -62,9 +62,17 @@ mod tests {
     fn csp_allows_only_the_configured_script_origin() {
         let s = Settings::parse(|_| None).unwrap();
         let csp = &security_headers(&s)[0].1;
-        assert!(csp.contains("script-src 'self' https://telegram.org;"), "{csp}");
-        let dev = Settings::parse(|k| (k == "TELEGRAM_WEB_APP_JS").then(|| "http://127.0.0.1:8081/telegram-web-app.js".into())).unwrap();
-        assert!(security_headers(&dev)[0].1.contains("script-src 'self' http://127.0.0.1:8081;"));
+        assert!(
+            csp.contains("script-src 'self' https://telegram.org;"),
+            "{csp}"
+        );
+        let dev = Settings::parse(|k| {
+            (k == "TELEGRAM_WEB_APP_JS").then(|| "http://127.0.0.1:8081/telegram-web-app.js".into())
+        })
+        .unwrap();
+        assert!(security_headers(&dev)[0]
+            .1
+            .contains("script-src 'self' http://127.0.0.1:8081;"));
         assert_eq!(script_origin("/dev/telegram-web-app.js"), "'self'");
     }
 }

@@ -47,7 +47,11 @@ impl Route {
 
 /// Finds the route, or the 404/405 error to answer with.
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
     let mut allowed = None;
     for (p, m, r) in TABLE {
         if *p == path {
@@ -59,8 +63,15 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         }
     }
     match allowed {
-        Some(m) => Err(ApiError::new(405, "method_not_allowed", format!("{method} is not allowed here; use {m}"))),
-        None => Err(ApiError::not_found(format!("no route for {}", truncate(path, 100)))),
+        Some(m) => Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed here; use {m}"),
+        )),
+        None => Err(ApiError::not_found(format!(
+            "no route for {}",
+            truncate(path, 100)
+        ))),
     }
 }
 
@@ -80,7 +91,10 @@ mod tests {
         assert_eq!(route("GET", "/healthz"), Ok(Route::Health));
         assert_eq!(route("HEAD", "/healthz"), Ok(Route::Health));
         assert_eq!(route("POST", "/api/verify/"), Ok(Route::Verify));
-        assert_eq!(route("POST", "/api/verify/third-party"), Ok(Route::VerifyThirdParty));
+        assert_eq!(
+            route("POST", "/api/verify/third-party"),
+            Ok(Route::VerifyThirdParty)
+        );
         assert_eq!(route("GET", "/"), Ok(Route::Page));
     }
 

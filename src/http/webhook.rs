@@ -28,10 +28,15 @@ fn done() -> Response {
     Response::json(200, &json!({}))
 }
 
-pub async fn receive<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Result<Response, ApiError> {
+pub async fn receive<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
     auth::telegram(settings, req)?;
-    let update: Update = serde_json::from_slice(&req.body)
-        .map_err(|_| ApiError::bad_request("invalid_update", "the body is not a Telegram Update"))?;
+    let update: Update = serde_json::from_slice(&req.body).map_err(|_| {
+        ApiError::bad_request("invalid_update", "the body is not a Telegram Update")
+    })?;
     let store = platform.store(settings.storage)?;
 
     if let Some(q) = &update.pre_checkout_query {
@@ -48,14 +53,19 @@ pub async fn receive<P: Platform>(platform: &P, settings: &Settings, req: &Reque
             user_id: msg.from.as_ref().map_or(msg.chat.id, |u| u.id),
             currency: p.currency.clone(),
             amount: p.total_amount,
-            paid_at: if msg.date > 0 { msg.date as u64 } else { platform.now() },
+            paid_at: if msg.date > 0 {
+                msg.date as u64
+            } else {
+                platform.now()
+            },
             subscription_expiration_date: p.subscription_expiration_date,
             is_recurring: p.is_recurring,
             is_first_recurring: p.is_first_recurring,
             refunded_at: None,
             raw_update: String::from_utf8_lossy(&req.body).into_owned(),
         };
-        return successful_payment(platform, settings, store, msg, &payment, update.update_id).await;
+        return successful_payment(platform, settings, store, msg, &payment, update.update_id)
+            .await;
     }
     if let Some(r) = &msg.refunded_payment {
         store
@@ -65,16 +75,27 @@ pub async fn receive<P: Platform>(platform: &P, settings: &Settings, req: &Reque
         return Ok(done());
     }
     if let Some((command, _arg)) = msg.text.as_deref().and_then(bot::command_of) {
-        if !store.claim_update(update.update_id, platform.now()).await.map_err(storage_error)? {
+        if !store
+            .claim_update(update.update_id, platform.now())
+            .await
+            .map_err(storage_error)?
+        {
             return Ok(done());
         }
         let (text, keyboard) = bot::reply(&command, &format!("{}/", req.origin));
-        return Ok(call("sendMessage", send_message_params(msg.chat.id, &text, keyboard.as_ref())));
+        return Ok(call(
+            "sendMessage",
+            send_message_params(msg.chat.id, &text, keyboard.as_ref()),
+        ));
     }
     Ok(done())
 }
 
-async fn pre_checkout<P: Platform>(platform: &P, store: &P::Store, q: &PreCheckoutQuery) -> Response {
+async fn pre_checkout<P: Platform>(
+    platform: &P,
+    store: &P::Store,
+    q: &PreCheckoutQuery,
+) -> Response {
     let decision = match store.order(&q.invoice_payload).await {
         Ok(order) => decide_pre_checkout(order.as_ref(), q),
         Err(e) => {
@@ -111,14 +132,30 @@ async fn successful_payment<P: Platform>(
             "payment {} is for unknown order {:?}: stored for reconciliation",
             payment.telegram_payment_charge_id, payment.order_id
         )),
-        Some(o) if o.user_id != payment.user_id || o.currency != payment.currency || o.amount != payment.amount => {
-            platform.log(&format!("payment {} does not match order {}", payment.telegram_payment_charge_id, o.id))
+        Some(o)
+            if o.user_id != payment.user_id
+                || o.currency != payment.currency
+                || o.amount != payment.amount =>
+        {
+            platform.log(&format!(
+                "payment {} does not match order {}",
+                payment.telegram_payment_charge_id, o.id
+            ))
         }
         Some(_) => {}
     }
     // A bad catalog must not turn a stored payment into a retry.
     let catalog = catalog(settings).unwrap_or(crate::shop::Catalog { products: vec![] });
     let renewal = payment.is_recurring && !payment.is_first_recurring;
-    let text = receipt(order.as_ref(), &catalog, &payment.currency, payment.amount, renewal);
-    Ok(call("sendMessage", send_message_params(msg.chat.id, &text, None)))
+    let text = receipt(
+        order.as_ref(),
+        &catalog,
+        &payment.currency,
+        payment.amount,
+        renewal,
+    );
+    Ok(call(
+        "sendMessage",
+        send_message_params(msg.chat.id, &text, None),
+    ))
 }

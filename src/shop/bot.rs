@@ -31,7 +31,8 @@ Digital goods are delivered right after payment. Subscriptions renew every 30 da
 any time and keep access until the end of the paid period. If something you bought does not work, use /paysupport \
 and we will fix it or refund you.";
 
-const HELP: &str = "This bot sells digital goods.\n/start opens the shop\n/paysupport gets help with a payment\n\
+const HELP: &str =
+    "This bot sells digital goods.\n/start opens the shop\n/paysupport gets help with a payment\n\
 /terms shows the terms of sale";
 
 /// The command in a message text (`/start@MyBot param` → `start`), lower-cased.
@@ -53,7 +54,9 @@ pub fn reply(command: &str, app_url: &str) -> (String, Option<InlineKeyboard>) {
             Some(InlineKeyboard {
                 inline_keyboard: vec![vec![InlineButton {
                     text: "🛍 Open the shop".into(),
-                    web_app: Some(WebAppInfo { url: app_url.into() }),
+                    web_app: Some(WebAppInfo {
+                        url: app_url.into(),
+                    }),
                     url: None,
                 }]],
             }),
@@ -71,7 +74,10 @@ mod tests {
     #[test]
     fn parses_commands() {
         assert_eq!(command_of("/start"), Some(("start".into(), "")));
-        assert_eq!(command_of("/START@ShopBot buy_x"), Some(("start".into(), "buy_x")));
+        assert_eq!(
+            command_of("/START@ShopBot buy_x"),
+            Some(("start".into(), "buy_x"))
+        );
         assert_eq!(command_of("hello"), None);
         assert_eq!(command_of("/"), None);
     }
@@ -80,7 +86,14 @@ mod tests {
     fn start_opens_the_mini_app_and_the_rest_answer_in_words() {
         let (text, kb) = reply("start", "https://shop.example/");
         assert!(text.contains("Welcome"));
-        assert_eq!(kb.unwrap().inline_keyboard[0][0].web_app.as_ref().unwrap().url, "https://shop.example/");
+        assert_eq!(
+            kb.unwrap().inline_keyboard[0][0]
+                .web_app
+                .as_ref()
+                .unwrap()
+                .url,
+            "https://shop.example/"
+        );
         assert!(reply("paysupport", "u").0.contains("payment"));
         assert!(reply("terms", "u").0.contains("Terms"));
         assert_eq!(reply("whatever", "u").0, reply("help", "u").0);

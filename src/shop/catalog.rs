@@ -43,8 +43,8 @@ impl Catalog {
     /// Parses and validates a JSON array of products. The error names the
     /// product and the rule it breaks.
     pub fn parse(json: &str, env: TelegramEnv) -> Result<Catalog, String> {
-        let products: Vec<Product> =
-            serde_json::from_str(json).map_err(|e| format!("CATALOG is not a JSON array of products: {e}"))?;
+        let products: Vec<Product> = serde_json::from_str(json)
+            .map_err(|e| format!("CATALOG is not a JSON array of products: {e}"))?;
         if products.is_empty() {
             return Err("CATALOG has no products".into());
         }
@@ -70,7 +70,13 @@ impl Catalog {
 fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
     // Ids travel in deep links (`start=buy_<id>`, `startapp=<id>`): Telegram
     // allows A-Z a-z 0-9 _ - there, 64 characters at most with the prefix.
-    if p.id.is_empty() || p.id.len() > 48 || !p.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if p.id.is_empty()
+        || p.id.len() > 48
+        || !p
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return Err("id must be 1-48 characters of A-Z, a-z, 0-9, _ and -".into());
     }
     let title_len = p.title.chars().count();
@@ -85,18 +91,25 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
         return Err("currency must be XTR or a three-letter ISO 4217 code".into());
     }
     if p.amount <= 0 {
-        return Err("amount must be a positive whole number of the currency's smallest unit".into());
+        return Err(
+            "amount must be a positive whole number of the currency's smallest unit".into(),
+        );
     }
     if let Some(period) = p.subscription_period {
         if !p.is_stars() {
             return Err("subscription_period is only possible with XTR".into());
         }
-        let allowed = period == SUBSCRIPTION_PERIOD || (env == TelegramEnv::Test && (period == 60 || period == 300));
+        let allowed = period == SUBSCRIPTION_PERIOD
+            || (env == TelegramEnv::Test && (period == 60 || period == 300));
         if !allowed {
-            return Err(format!("subscription_period must be {SUBSCRIPTION_PERIOD} (30 days)"));
+            return Err(format!(
+                "subscription_period must be {SUBSCRIPTION_PERIOD} (30 days)"
+            ));
         }
         if p.amount > MAX_SUBSCRIPTION_STARS {
-            return Err(format!("a subscription costs at most {MAX_SUBSCRIPTION_STARS} Stars"));
+            return Err(format!(
+                "a subscription costs at most {MAX_SUBSCRIPTION_STARS} Stars"
+            ));
         }
     }
     if let Some(url) = &p.photo_url {
@@ -114,14 +127,22 @@ mod tests {
     const P: TelegramEnv = TelegramEnv::Production;
 
     fn product(extra: &str) -> String {
-        format!(r#"[{{"id":"p1","title":"T","description":"D","currency":"XTR","amount":5{extra}}}]"#)
+        format!(
+            r#"[{{"id":"p1","title":"T","description":"D","currency":"XTR","amount":5{extra}}}]"#
+        )
     }
 
     #[test]
     fn the_default_catalog_sells_stars_once_and_by_subscription() {
         let c = Catalog::load(None, P).unwrap();
-        assert!(c.products.iter().any(|p| p.is_stars() && p.subscription_period.is_none()));
-        assert!(c.products.iter().any(|p| p.is_stars() && p.subscription_period == Some(SUBSCRIPTION_PERIOD)));
+        assert!(c
+            .products
+            .iter()
+            .any(|p| p.is_stars() && p.subscription_period.is_none()));
+        assert!(c
+            .products
+            .iter()
+            .any(|p| p.is_stars() && p.subscription_period == Some(SUBSCRIPTION_PERIOD)));
     }
 
     #[test]
@@ -129,27 +150,51 @@ mod tests {
         let c = Catalog::parse(&product(r#","photo_url":"https://x/y.png""#), P).unwrap();
         assert_eq!(c.get("p1").unwrap().amount, 5);
         assert!(Catalog::parse(&product(r#","subscription_period":2592000"#), P).is_ok());
-        assert!(Catalog::parse(&product(r#","subscription_period":300"#), TelegramEnv::Test).is_ok());
+        assert!(
+            Catalog::parse(&product(r#","subscription_period":300"#), TelegramEnv::Test).is_ok()
+        );
         let card = r#"[{"id":"eur","title":"T","description":"D","currency":"EUR","amount":199}]"#;
         assert!(Catalog::parse(card, P).is_ok());
     }
 
     #[test]
     fn refuses_each_broken_rule_by_name() {
-        let long_title = format!(r#"[{{"id":"p1","title":"{}","description":"D","currency":"XTR","amount":5}}]"#, "x".repeat(33));
+        let long_title = format!(
+            r#"[{{"id":"p1","title":"{}","description":"D","currency":"XTR","amount":5}}]"#,
+            "x".repeat(33)
+        );
         let cases = [
             ("[]".to_string(), "no products"),
             ("{}".to_string(), "not a JSON array"),
             (product(r#","price":3"#), "not a JSON array"),
             (product("").replace("p1", "p 1"), "id must be"),
             (long_title, "title"),
-            (product("").replace(r#""description":"D""#, r#""description":"""#), "description"),
+            (
+                product("").replace(r#""description":"D""#, r#""description":"""#),
+                "description",
+            ),
             (product("").replace("XTR", "usd"), "currency"),
-            (product("").replace(r#""amount":5"#, r#""amount":0"#), "amount"),
-            (product("").replace(r#""amount":5"#, r#""amount":1.5"#), "not a JSON array"),
-            (product(r#","subscription_period":300"#), "subscription_period must be"),
-            (product(r#","subscription_period":2592000"#).replace("XTR", "USD"), "only possible with XTR"),
-            (product(r#","subscription_period":2592000"#).replace(r#""amount":5"#, r#""amount":10001"#), "at most"),
+            (
+                product("").replace(r#""amount":5"#, r#""amount":0"#),
+                "amount",
+            ),
+            (
+                product("").replace(r#""amount":5"#, r#""amount":1.5"#),
+                "not a JSON array",
+            ),
+            (
+                product(r#","subscription_period":300"#),
+                "subscription_period must be",
+            ),
+            (
+                product(r#","subscription_period":2592000"#).replace("XTR", "USD"),
+                "only possible with XTR",
+            ),
+            (
+                product(r#","subscription_period":2592000"#)
+                    .replace(r#""amount":5"#, r#""amount":10001"#),
+                "at most",
+            ),
             (product(r#","photo_url":"http://x""#), "photo_url"),
         ];
         for (json, want) in cases {
@@ -162,7 +207,10 @@ mod tests {
 
     #[test]
     fn titles_count_characters_not_bytes() {
-        let json = format!(r#"[{{"id":"p","title":"{}","description":"D","currency":"XTR","amount":5}}]"#, "星".repeat(32));
+        let json = format!(
+            r#"[{{"id":"p","title":"{}","description":"D","currency":"XTR","amount":5}}]"#,
+            "星".repeat(32)
+        );
         assert!(Catalog::parse(&json, P).is_ok());
     }
 }

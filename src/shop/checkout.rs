@@ -7,15 +7,23 @@ use crate::telegram::types::PreCheckoutQuery;
 
 /// Accept the pre-checkout query only for our own pending order, for the same
 /// user, currency and amount. The error is shown to the buyer by Telegram.
-pub fn decide_pre_checkout(order: Option<&Order>, q: &PreCheckoutQuery) -> Result<(), &'static str> {
-    let order = order.ok_or("This invoice is not known to the shop. Please start a new purchase.")?;
+pub fn decide_pre_checkout(
+    order: Option<&Order>,
+    q: &PreCheckoutQuery,
+) -> Result<(), &'static str> {
+    let order =
+        order.ok_or("This invoice is not known to the shop. Please start a new purchase.")?;
     if order.user_id != q.from.id {
         return Err("This invoice belongs to another account.");
     }
     match order.status {
         OrderStatus::Pending => {}
-        OrderStatus::Paid | OrderStatus::Refunded => return Err("This order has already been paid."),
-        OrderStatus::Failed => return Err("This order can no longer be paid. Please start a new purchase."),
+        OrderStatus::Paid | OrderStatus::Refunded => {
+            return Err("This order has already been paid.")
+        }
+        OrderStatus::Failed => {
+            return Err("This order can no longer be paid. Please start a new purchase.")
+        }
     }
     if order.currency != q.currency || order.amount != q.total_amount {
         return Err("The price of this order has changed. Please start a new purchase.");
@@ -29,7 +37,9 @@ pub fn format_price(currency: &str, amount: i64) -> String {
         return format!("⭐ {amount}");
     }
     // Currencies without minor units; the rest use two decimals here.
-    const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF"];
+    const ZERO_DECIMAL: &[&str] = &[
+        "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF",
+    ];
     if ZERO_DECIMAL.contains(&currency) {
         format!("{amount} {currency}")
     } else {
@@ -38,12 +48,22 @@ pub fn format_price(currency: &str, amount: i64) -> String {
 }
 
 /// The receipt sent to the buyer once a payment is stored.
-pub fn receipt(order: Option<&Order>, catalog: &Catalog, currency: &str, amount: i64, renewal: bool) -> String {
+pub fn receipt(
+    order: Option<&Order>,
+    catalog: &Catalog,
+    currency: &str,
+    amount: i64,
+    renewal: bool,
+) -> String {
     let title = order
         .and_then(|o| catalog.get(&o.product_id))
         .map_or("your purchase", |p| p.title.as_str());
     let price = format_price(currency, amount);
-    let what = if renewal { "Subscription renewed" } else { "Payment received" };
+    let what = if renewal {
+        "Subscription renewed"
+    } else {
+        "Payment received"
+    };
     match order {
         Some(o) => format!("✅ {what}: {title}, {price}.\nOrder {}. Thank you!", o.id),
         None => format!("✅ {what}: {price}. Thank you!"),
@@ -91,13 +111,31 @@ mod tests {
     #[test]
     fn accepts_only_a_matching_pending_order() {
         let pending = order(OrderStatus::Pending);
-        assert_eq!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 50)), Ok(()));
-        assert!(decide_pre_checkout(None, &query(7, "XTR", 50)).unwrap_err().contains("not known"));
-        assert!(decide_pre_checkout(Some(&pending), &query(8, "XTR", 50)).unwrap_err().contains("another account"));
-        assert!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 49)).unwrap_err().contains("price"));
-        assert!(decide_pre_checkout(Some(&pending), &query(7, "USD", 50)).unwrap_err().contains("price"));
-        for s in [OrderStatus::Paid, OrderStatus::Refunded, OrderStatus::Failed] {
-            assert!(decide_pre_checkout(Some(&order(s)), &query(7, "XTR", 50)).is_err(), "{s:?}");
+        assert_eq!(
+            decide_pre_checkout(Some(&pending), &query(7, "XTR", 50)),
+            Ok(())
+        );
+        assert!(decide_pre_checkout(None, &query(7, "XTR", 50))
+            .unwrap_err()
+            .contains("not known"));
+        assert!(decide_pre_checkout(Some(&pending), &query(8, "XTR", 50))
+            .unwrap_err()
+            .contains("another account"));
+        assert!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 49))
+            .unwrap_err()
+            .contains("price"));
+        assert!(decide_pre_checkout(Some(&pending), &query(7, "USD", 50))
+            .unwrap_err()
+            .contains("price"));
+        for s in [
+            OrderStatus::Paid,
+            OrderStatus::Refunded,
+            OrderStatus::Failed,
+        ] {
+            assert!(
+                decide_pre_checkout(Some(&order(s)), &query(7, "XTR", 50)).is_err(),
+                "{s:?}"
+            );
         }
     }
 
@@ -115,7 +153,10 @@ mod tests {
         let mut o = order(OrderStatus::Paid);
         o.product_id = "sticker_pack".into();
         let r = receipt(Some(&o), &c, "XTR", 50, false);
-        assert!(r.contains("Sticker pack") && r.contains("⭐ 50") && r.contains("o1"), "{r}");
+        assert!(
+            r.contains("Sticker pack") && r.contains("⭐ 50") && r.contains("o1"),
+            "{r}"
+        );
         assert!(receipt(None, &c, "XTR", 50, true).contains("renewed"));
     }
 }

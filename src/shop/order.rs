@@ -88,7 +88,8 @@ impl Order {
         }
         o.telegram_payment_charge_id = Some(payment.telegram_payment_charge_id.clone());
         if let Some(exp) = payment.subscription_expiration_date {
-            o.subscription_expiration_date = Some(o.subscription_expiration_date.map_or(exp, |e| e.max(exp)));
+            o.subscription_expiration_date =
+                Some(o.subscription_expiration_date.map_or(exp, |e| e.max(exp)));
         }
         o
     }
@@ -170,12 +171,20 @@ mod tests {
     fn a_refunded_order_stays_refunded() {
         let mut o = Order::new("o".into(), 1, &product(), 100);
         o.status = OrderStatus::Refunded;
-        assert_eq!(o.with_payment(&payment("c9", 300, None)).status, OrderStatus::Refunded);
+        assert_eq!(
+            o.with_payment(&payment("c9", 300, None)).status,
+            OrderStatus::Refunded
+        );
     }
 
     #[test]
     fn statuses_round_trip() {
-        for s in [OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Refunded, OrderStatus::Failed] {
+        for s in [
+            OrderStatus::Pending,
+            OrderStatus::Paid,
+            OrderStatus::Refunded,
+            OrderStatus::Failed,
+        ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(OrderStatus::parse("PAID"), None);

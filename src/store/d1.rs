@@ -42,7 +42,8 @@ fn changes(r: &D1Result) -> usize {
     r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
+const ORDER_COLUMNS: &str =
+    "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
                              telegram_payment_charge_id, subscription_expiration_date";
 
 #[derive(Deserialize)]
@@ -62,7 +63,8 @@ struct OrderRow {
 impl OrderRow {
     fn into_order(self) -> Result<Order, StoreError> {
         Ok(Order {
-            status: OrderStatus::parse(&self.status).ok_or_else(|| err(format!("unknown status {}", self.status)))?,
+            status: OrderStatus::parse(&self.status)
+                .ok_or_else(|| err(format!("unknown status {}", self.status)))?,
             id: self.id,
             user_id: self.user_id as i64,
             product_id: self.product_id,
@@ -93,7 +95,11 @@ struct PaymentRow {
 }
 
 fn orders(r: &D1Result) -> Result<Vec<Order>, StoreError> {
-    r.results::<OrderRow>().map_err(err)?.into_iter().map(OrderRow::into_order).collect()
+    r.results::<OrderRow>()
+        .map_err(err)?
+        .into_iter()
+        .map(OrderRow::into_order)
+        .collect()
 }
 
 impl Store for D1Store {
@@ -122,13 +128,20 @@ impl Store for D1Store {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
         );
-        let r = self.stmt(&sql, &[int(user_id), int(limit as i64)])?.all().await.map_err(err)?;
+        let r = self
+            .stmt(&sql, &[int(user_id), int(limit as i64)])?
+            .all()
+            .await
+            .map_err(err)?;
         orders(&r)
     }
 
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
         let sql = "UPDATE orders SET status = 'failed' WHERE id = ?1 AND status = 'pending'";
-        self.stmt(sql, &[text(order_id)])?.run().await.map_err(err)?;
+        self.stmt(sql, &[text(order_id)])?
+            .run()
+            .await
+            .map_err(err)?;
         Ok(())
     }
 
@@ -188,7 +201,11 @@ impl Store for D1Store {
         }
         batch.push(read);
         let results = self.db.batch(batch).await.map_err(err)?;
-        let outcome = if changes(&results[0]) == 1 { Outcome::Applied } else { Outcome::AlreadyDone };
+        let outcome = if changes(&results[0]) == 1 {
+            Outcome::Applied
+        } else {
+            Outcome::AlreadyDone
+        };
         let order = orders(results.last().expect("the batch has a read"))?.pop();
         Ok((outcome, order))
     }
@@ -205,7 +222,11 @@ impl Store for D1Store {
         )?;
         let results = self.db.batch(vec![payment, order]).await.map_err(err)?;
         let changed = results.iter().map(changes).sum::<usize>();
-        Ok(if changed > 0 { Outcome::Applied } else { Outcome::AlreadyDone })
+        Ok(if changed > 0 {
+            Outcome::Applied
+        } else {
+            Outcome::AlreadyDone
+        })
     }
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
@@ -221,10 +242,13 @@ impl Store for D1Store {
     }
 
     async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        self.stmt("DELETE FROM processed_updates WHERE update_id = ?1", &[int(update_id)])?
-            .run()
-            .await
-            .map_err(err)?;
+        self.stmt(
+            "DELETE FROM processed_updates WHERE update_id = ?1",
+            &[int(update_id)],
+        )?
+        .run()
+        .await
+        .map_err(err)?;
         Ok(())
     }
 

@@ -26,7 +26,12 @@ fn err(e: impl std::fmt::Debug) -> StoreError {
 
 fn user_key(o: &Order) -> String {
     // Newest first: list order is lexicographic, so invert the time.
-    format!("user:{}:{:012}:{}", o.user_id, 999_999_999_999 - o.created_at.min(999_999_999_999), o.id)
+    format!(
+        "user:{}:{:012}:{}",
+        o.user_id,
+        999_999_999_999 - o.created_at.min(999_999_999_999),
+        o.id
+    )
 }
 
 impl KvBackend {
@@ -36,7 +41,12 @@ impl KvBackend {
 
     async fn put_order(&self, o: &Order) -> Result<(), StoreError> {
         let json = serde_json::to_string(o).map_err(err)?;
-        self.kv.put(&format!("order:{}", o.id), json).map_err(err)?.execute().await.map_err(err)?;
+        self.kv
+            .put(&format!("order:{}", o.id), json)
+            .map_err(err)?
+            .execute()
+            .await
+            .map_err(err)?;
         self.kv
             .put(&user_key(o), "")
             .map_err(err)?
@@ -48,14 +58,21 @@ impl KvBackend {
     }
 
     async fn payment(&self, charge_id: &str) -> Result<Option<Payment>, StoreError> {
-        self.kv.get(&format!("payment:{charge_id}")).json().await.map_err(err)
+        self.kv
+            .get(&format!("payment:{charge_id}"))
+            .json()
+            .await
+            .map_err(err)
     }
 
     async fn put_payment(&self, p: &Payment) -> Result<(), StoreError> {
         let mut summary = p.clone();
         summary.raw_update = String::new();
         self.kv
-            .put(&format!("payment:{}", p.telegram_payment_charge_id), serde_json::to_string(p).map_err(err)?)
+            .put(
+                &format!("payment:{}", p.telegram_payment_charge_id),
+                serde_json::to_string(p).map_err(err)?,
+            )
             .map_err(err)?
             .metadata(summary)
             .map_err(err)?
@@ -71,7 +88,11 @@ impl Store for KvBackend {
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
-        self.kv.get(&format!("order:{id}")).json().await.map_err(err)
+        self.kv
+            .get(&format!("order:{id}"))
+            .json()
+            .await
+            .map_err(err)
     }
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
@@ -144,7 +165,11 @@ impl Store for KvBackend {
             self.put_payment(&p).await?;
             changed = true;
         }
-        Ok(if changed { Outcome::Applied } else { Outcome::AlreadyDone })
+        Ok(if changed {
+            Outcome::Applied
+        } else {
+            Outcome::AlreadyDone
+        })
     }
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
@@ -163,7 +188,10 @@ impl Store for KvBackend {
     }
 
     async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        self.kv.delete(&format!("update:{update_id}")).await.map_err(err)
+        self.kv
+            .delete(&format!("update:{update_id}"))
+            .await
+            .map_err(err)
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
@@ -175,13 +203,17 @@ impl Store for KvBackend {
                 list = list.cursor(c);
             }
             let page = list.execute().await.map_err(err)?;
-            out.extend(page.keys.into_iter().filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())));
+            out.extend(
+                page.keys
+                    .into_iter()
+                    .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())),
+            );
             if page.list_complete || out.len() >= limit || page.cursor.is_none() {
                 break;
             }
             cursor = page.cursor;
         }
-        out.sort_by(|a: &Payment, b| b.paid_at.cmp(&a.paid_at));
+        out.sort_by_key(|p: &Payment| std::cmp::Reverse(p.paid_at));
         out.truncate(limit);
         Ok(out)
     }

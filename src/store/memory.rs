@@ -33,7 +33,9 @@ impl MemoryStore {
 impl Store for MemoryStore {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
         self.check()?;
-        self.orders.borrow_mut().insert(order.id.clone(), order.clone());
+        self.orders
+            .borrow_mut()
+            .insert(order.id.clone(), order.clone());
         Ok(())
     }
 
@@ -44,7 +46,13 @@ impl Store for MemoryStore {
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
         self.check()?;
-        let mut v: Vec<Order> = self.orders.borrow().values().filter(|o| o.user_id == user_id).cloned().collect();
+        let mut v: Vec<Order> = self
+            .orders
+            .borrow()
+            .values()
+            .filter(|o| o.user_id == user_id)
+            .cloned()
+            .collect();
         v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         v.truncate(limit);
         Ok(v)
@@ -100,7 +108,11 @@ impl Store for MemoryStore {
                 changed = true;
             }
         }
-        Ok(if changed { Outcome::Applied } else { Outcome::AlreadyDone })
+        Ok(if changed {
+            Outcome::Applied
+        } else {
+            Outcome::AlreadyDone
+        })
     }
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
@@ -122,7 +134,7 @@ impl Store for MemoryStore {
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         self.check()?;
         let mut v: Vec<Payment> = self.payments.borrow().values().cloned().collect();
-        v.sort_by(|a, b| b.paid_at.cmp(&a.paid_at));
+        v.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
         v.truncate(limit);
         Ok(v)
     }

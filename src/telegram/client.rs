@@ -61,9 +61,15 @@ impl fmt::Display for BotError {
                 }
                 Ok(())
             }
-            BotError::Transport(TransportError::Timeout) => f.write_str("Telegram did not answer in time"),
-            BotError::Transport(TransportError::Network) => f.write_str("Telegram could not be reached"),
-            BotError::BadResponse(status) => write!(f, "Telegram gave an unreadable answer (HTTP {status})"),
+            BotError::Transport(TransportError::Timeout) => {
+                f.write_str("Telegram did not answer in time")
+            }
+            BotError::Transport(TransportError::Network) => {
+                f.write_str("Telegram could not be reached")
+            }
+            BotError::BadResponse(status) => {
+                write!(f, "Telegram gave an unreadable answer (HTTP {status})")
+            }
         }
     }
 }
@@ -84,7 +90,8 @@ struct ResponseParameters {
 
 /// Parses a Bot API answer into the method's result.
 pub fn parse_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, BotError> {
-    let env: Envelope<T> = serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
+    let env: Envelope<T> =
+        serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
     match (env.ok, env.result) {
         (true, Some(result)) => Ok(result),
         (true, None) => Err(BotError::BadResponse(status)),
@@ -116,11 +123,25 @@ impl<'a, T: Transport> BotApi<'a, T> {
 
     /// `<base>/bot<token>[/test]/<method>`.
     pub fn url(&self, method: &str) -> String {
-        let test = if self.env == TelegramEnv::Test { "/test" } else { "" };
-        format!("{}/bot{}{}/{}", self.base, self.token.expose(), test, method)
+        let test = if self.env == TelegramEnv::Test {
+            "/test"
+        } else {
+            ""
+        };
+        format!(
+            "{}/bot{}{}/{}",
+            self.base,
+            self.token.expose(),
+            test,
+            method
+        )
     }
 
-    pub async fn call<R: DeserializeOwned>(&self, method: &str, params: &impl Serialize) -> Result<R, BotError> {
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &impl Serialize,
+    ) -> Result<R, BotError> {
         let body = serde_json::to_vec(params).expect("serializable parameters");
         let (status, body) = self
             .transport
@@ -130,12 +151,21 @@ impl<'a, T: Transport> BotApi<'a, T> {
         parse_response(status, &body)
     }
 
-    pub async fn create_invoice_link(&self, params: &InvoiceLinkParams) -> Result<String, BotError> {
+    pub async fn create_invoice_link(
+        &self,
+        params: &InvoiceLinkParams,
+    ) -> Result<String, BotError> {
         self.call("createInvoiceLink", params).await
     }
 
-    pub async fn send_message(&self, chat_id: i64, text: &str, keyboard: Option<&InlineKeyboard>) -> Result<Value, BotError> {
-        self.call("sendMessage", &send_message_params(chat_id, text, keyboard)).await
+    pub async fn send_message(
+        &self,
+        chat_id: i64,
+        text: &str,
+        keyboard: Option<&InlineKeyboard>,
+    ) -> Result<Value, BotError> {
+        self.call("sendMessage", &send_message_params(chat_id, text, keyboard))
+            .await
     }
 
     /// Refunds a Stars payment. `CHARGE_ALREADY_REFUNDED` counts as done.
@@ -143,27 +173,48 @@ impl<'a, T: Transport> BotApi<'a, T> {
         let params = json!({ "user_id": user_id, "telegram_payment_charge_id": charge_id });
         match self.call::<bool>("refundStarPayment", &params).await {
             Ok(_) => Ok(()),
-            Err(e) if e.description().is_some_and(|d| d.contains("CHARGE_ALREADY_REFUNDED")) => Ok(()),
+            Err(e)
+                if e.description()
+                    .is_some_and(|d| d.contains("CHARGE_ALREADY_REFUNDED")) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
 
-    pub async fn get_star_transactions(&self, offset: u32, limit: u32) -> Result<StarTransactions, BotError> {
-        self.call("getStarTransactions", &json!({ "offset": offset, "limit": limit })).await
+    pub async fn get_star_transactions(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<StarTransactions, BotError> {
+        self.call(
+            "getStarTransactions",
+            &json!({ "offset": offset, "limit": limit }),
+        )
+        .await
     }
 
-    pub async fn set_webhook(&self, url: &str, secret_token: &str, allowed_updates: &[&str]) -> Result<bool, BotError> {
-        let params = json!({ "url": url, "secret_token": secret_token, "allowed_updates": allowed_updates });
+    pub async fn set_webhook(
+        &self,
+        url: &str,
+        secret_token: &str,
+        allowed_updates: &[&str],
+    ) -> Result<bool, BotError> {
+        let params =
+            json!({ "url": url, "secret_token": secret_token, "allowed_updates": allowed_updates });
         self.call("setWebhook", &params).await
     }
 
     pub async fn set_my_commands(&self, commands: &[BotCommand]) -> Result<bool, BotError> {
-        self.call("setMyCommands", &json!({ "commands": commands })).await
+        self.call("setMyCommands", &json!({ "commands": commands }))
+            .await
     }
 
     pub async fn set_menu_web_app(&self, text: &str, url: &str) -> Result<bool, BotError> {
         let button = json!({ "type": "web_app", "text": text, "web_app": { "url": url } });
-        self.call("setChatMenuButton", &json!({ "menu_button": button })).await
+        self.call("setChatMenuButton", &json!({ "menu_button": button }))
+            .await
     }
 }
 
@@ -183,15 +234,19 @@ pub mod fake {
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
+    type Answer = Result<(u16, Vec<u8>), TransportError>;
+
     #[derive(Default)]
     pub struct FakeTransport {
         pub calls: RefCell<Vec<(String, Value)>>,
-        pub answers: RefCell<VecDeque<Result<(u16, Vec<u8>), TransportError>>>,
+        pub answers: RefCell<VecDeque<Answer>>,
     }
 
     impl FakeTransport {
         pub fn answer(&self, status: u16, body: Value) {
-            self.answers.borrow_mut().push_back(Ok((status, body.to_string().into_bytes())));
+            self.answers
+                .borrow_mut()
+                .push_back(Ok((status, body.to_string().into_bytes())));
         }
         pub fn fail(&self, e: TransportError) {
             self.answers.borrow_mut().push_back(Err(e));
@@ -207,7 +262,11 @@ pub mod fake {
     }
 
     impl Transport for FakeTransport {
-        async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
+        async fn post_json(
+            &self,
+            url: &str,
+            body: Vec<u8>,
+        ) -> Result<(u16, Vec<u8>), TransportError> {
             self.calls
                 .borrow_mut()
                 .push((url.to_owned(), serde_json::from_slice(&body).unwrap()));
@@ -234,7 +293,13 @@ mod tests {
         let t = FakeTransport::default();
         let tok = token();
         assert_eq!(
-            BotApi::new(&t, "https://api.telegram.org", &tok, TelegramEnv::Production).url("getMe"),
+            BotApi::new(
+                &t,
+                "https://api.telegram.org",
+                &tok,
+                TelegramEnv::Production
+            )
+            .url("getMe"),
             "https://api.telegram.org/bot42:TEST/getMe"
         );
         assert_eq!(
@@ -245,7 +310,10 @@ mod tests {
 
     #[test]
     fn parses_results_errors_and_retry_after() {
-        assert_eq!(parse_response::<String>(200, br#"{"ok":true,"result":"https://t.me/$x"}"#).unwrap(), "https://t.me/$x");
+        assert_eq!(
+            parse_response::<String>(200, br#"{"ok":true,"result":"https://t.me/$x"}"#).unwrap(),
+            "https://t.me/$x"
+        );
         let e = parse_response::<bool>(
             429,
             br#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#,
@@ -259,8 +327,14 @@ mod tests {
                 retry_after: Some(3)
             }
         );
-        assert_eq!(parse_response::<bool>(502, b"<html>bad gateway</html>").unwrap_err(), BotError::BadResponse(502));
-        assert_eq!(parse_response::<bool>(200, br#"{"ok":true}"#).unwrap_err(), BotError::BadResponse(200));
+        assert_eq!(
+            parse_response::<bool>(502, b"<html>bad gateway</html>").unwrap_err(),
+            BotError::BadResponse(502)
+        );
+        assert_eq!(
+            parse_response::<bool>(200, br#"{"ok":true}"#).unwrap_err(),
+            BotError::BadResponse(200)
+        );
     }
 
     #[test]
@@ -270,9 +344,15 @@ mod tests {
         let api = BotApi::new(&t, "http://x", &tok, TelegramEnv::Production);
         t.answer(400, json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_ALREADY_REFUNDED"}));
         assert_eq!(block_on(api.refund_star_payment(7, "stx")), Ok(()));
-        t.answer(400, json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_NOT_FOUND"}));
+        t.answer(
+            400,
+            json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_NOT_FOUND"}),
+        );
         assert!(block_on(api.refund_star_payment(7, "stx")).is_err());
-        assert_eq!(t.calls.borrow()[0].1, json!({"user_id":7,"telegram_payment_charge_id":"stx"}));
+        assert_eq!(
+            t.calls.borrow()[0].1,
+            json!({"user_id":7,"telegram_payment_charge_id":"stx"})
+        );
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => {
                 out.push('%');
                 out.push_str(&hex_encode(&[b]).to_ascii_uppercase());
@@ -149,6 +151,9 @@ mod tests {
         assert_eq!(form_decode("%zz"), None);
         assert_eq!(form_decode("%e"), None);
         assert_eq!(form_decode("%ff"), None);
-        assert_eq!(form_decode(&form_encode("a b+c/你=&")).unwrap(), "a b+c/你=&");
+        assert_eq!(
+            form_decode(&form_encode("a b+c/你=&")).unwrap(),
+            "a b+c/你=&"
+        );
     }
 }

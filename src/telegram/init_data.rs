@@ -35,7 +35,9 @@ impl InitDataError {
         match self {
             InitDataError::Malformed(_) | InitDataError::MissingHash => "malformed_init_data",
             InitDataError::HashMismatch => "invalid_hash",
-            InitDataError::MissingSignature | InitDataError::SignatureInvalid => "invalid_signature",
+            InitDataError::MissingSignature | InitDataError::SignatureInvalid => {
+                "invalid_signature"
+            }
             InitDataError::Expired => "expired_init_data",
         }
     }
@@ -75,7 +77,10 @@ impl WebAppUser {
             last_name: str_field("last_name"),
             username: str_field("username"),
             language_code: str_field("language_code"),
-            is_premium: v.get("is_premium").and_then(Value::as_bool).unwrap_or(false),
+            is_premium: v
+                .get("is_premium")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }
@@ -134,7 +139,10 @@ impl Fields {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Feeds `k=v` lines (sorted, `\n`-joined) of every field not in `skip` to `sink`.
@@ -164,10 +172,10 @@ impl Fields {
         let user = match self.get("user") {
             None => None,
             Some(raw) => {
-                let json: Value =
-                    serde_json::from_str(raw).map_err(|_| InitDataError::Malformed("user is not JSON"))?;
-                let user =
-                    WebAppUser::from_json(&json).ok_or(InitDataError::Malformed("user has no numeric id"))?;
+                let json: Value = serde_json::from_str(raw)
+                    .map_err(|_| InitDataError::Malformed("user is not JSON"))?;
+                let user = WebAppUser::from_json(&json)
+                    .ok_or(InitDataError::Malformed("user has no numeric id"))?;
                 Some((user, json))
             }
         };
@@ -188,7 +196,12 @@ pub fn hmac_secret(token: &BotToken) -> [u8; 32] {
 
 /// The bot's own check: HMAC-SHA256 keyed with the bot token, then the age check
 /// (`max_age` seconds; 0 disables it). `signature`, when present, stays signed.
-pub fn verify_hmac(raw: &str, token: &BotToken, now: u64, max_age: u64) -> Result<InitData, InitDataError> {
+pub fn verify_hmac(
+    raw: &str,
+    token: &BotToken,
+    now: u64,
+    max_age: u64,
+) -> Result<InitData, InitDataError> {
     verify_hmac_with_secret(raw, &hmac_secret(token), now, max_age)
 }
 
@@ -206,7 +219,8 @@ pub fn verify_hmac_with_secret(
     hex_decode_into(hash.as_bytes(), &mut expected).ok_or(InitDataError::HashMismatch)?;
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key");
     fields.check_string(&["hash"], |b| mac.update(b));
-    mac.verify_slice(&expected).map_err(|_| InitDataError::HashMismatch)?;
+    mac.verify_slice(&expected)
+        .map_err(|_| InitDataError::HashMismatch)?;
     fields.into_verified(now, max_age)
 }
 
@@ -220,7 +234,9 @@ pub fn verify_signature(
     max_age: u64,
 ) -> Result<InitData, InitDataError> {
     let fields = Fields::parse(raw)?;
-    let sig = fields.get("signature").ok_or(InitDataError::MissingSignature)?;
+    let sig = fields
+        .get("signature")
+        .ok_or(InitDataError::MissingSignature)?;
     let sig: [u8; 64] = base64url_decode(sig)
         .and_then(|b| b.try_into().ok())
         .ok_or(InitDataError::SignatureInvalid)?;
@@ -269,7 +285,12 @@ mod tests {
     fn accepts_data_it_signed_and_exposes_every_field() {
         let ad = auth_date();
         let raw = sign(
-            &[("query_id", "AAHdF6IQ"), ("user", USER), ("auth_date", &ad), ("start_param", "buy_pack")],
+            &[
+                ("query_id", "AAHdF6IQ"),
+                ("user", USER),
+                ("auth_date", &ad),
+                ("start_param", "buy_pack"),
+            ],
             &token(),
         );
         let data = verify_hmac(&raw, &token(), NOW + 10, 86_400).unwrap();
@@ -297,11 +318,21 @@ mod tests {
     #[test]
     fn unknown_fields_are_accepted_and_signed() {
         let ad = auth_date();
-        let raw = sign(&[("auth_date", &ad), ("brand_new_field", "x"), ("chat_type", "sender")], &token());
+        let raw = sign(
+            &[
+                ("auth_date", &ad),
+                ("brand_new_field", "x"),
+                ("chat_type", "sender"),
+            ],
+            &token(),
+        );
         let data = verify_hmac(&raw, &token(), NOW, 0).unwrap();
         assert_eq!(data.get("brand_new_field"), Some("x"));
         let tampered = raw.replace("brand_new_field=x", "brand_new_field=y");
-        assert_eq!(verify_hmac(&tampered, &token(), NOW, 0).unwrap_err(), InitDataError::HashMismatch);
+        assert_eq!(
+            verify_hmac(&tampered, &token(), NOW, 0).unwrap_err(),
+            InitDataError::HashMismatch
+        );
     }
 
     #[test]
@@ -313,9 +344,15 @@ mod tests {
         let dropped = {
             let mut mac = HmacSha256::new_from_slice(&hmac_secret(&token())).unwrap();
             mac.update(format!("auth_date={ad}").as_bytes());
-            format!("auth_date={ad}&signature=abc_-&hash={}", hex_encode(&mac.finalize().into_bytes()))
+            format!(
+                "auth_date={ad}&signature=abc_-&hash={}",
+                hex_encode(&mac.finalize().into_bytes())
+            )
         };
-        assert_eq!(verify_hmac(&dropped, &token(), NOW, 0).unwrap_err(), InitDataError::HashMismatch);
+        assert_eq!(
+            verify_hmac(&dropped, &token(), NOW, 0).unwrap_err(),
+            InitDataError::HashMismatch
+        );
     }
 
     #[test]
@@ -329,12 +366,21 @@ mod tests {
             (format!("{good}&auth_date=5"), "malformed_init_data"),
             ("a".repeat(MAX_INIT_DATA_LEN + 1), "malformed_init_data"),
             (sign(&[("user", USER)], &token()), "malformed_init_data"),
-            (sign(&[("auth_date", "soon")], &token()), "malformed_init_data"),
-            (sign(&[("auth_date", &ad), ("user", "{\"name\":1}")], &token()), "malformed_init_data"),
+            (
+                sign(&[("auth_date", "soon")], &token()),
+                "malformed_init_data",
+            ),
+            (
+                sign(&[("auth_date", &ad), ("user", "{\"name\":1}")], &token()),
+                "malformed_init_data",
+            ),
             (sign(&[("auth_date", &ad)], &other), "invalid_hash"),
             (good.replace("hash=", "hash=00"), "invalid_hash"),
             (format!("auth_date={ad}&hash=ñññññ"), "invalid_hash"),
-            (format!("auth_date={ad}&hash={}", "é".repeat(32)), "invalid_hash"),
+            (
+                format!("auth_date={ad}&hash={}", "é".repeat(32)),
+                "invalid_hash",
+            ),
         ];
         for (raw, code) in cases {
             let err = verify_hmac(&raw, &token(), NOW, 0).unwrap_err();
@@ -347,13 +393,19 @@ mod tests {
         let ad = auth_date();
         let raw = sign(&[("auth_date", &ad)], &token());
         assert!(verify_hmac(&raw, &token(), NOW + 3600, 3600).is_ok());
-        assert_eq!(verify_hmac(&raw, &token(), NOW + 3601, 3600).unwrap_err(), InitDataError::Expired);
+        assert_eq!(
+            verify_hmac(&raw, &token(), NOW + 3601, 3600).unwrap_err(),
+            InitDataError::Expired
+        );
         // 0 disables the check; a clock behind Telegram's is not an error.
         assert!(verify_hmac(&raw, &token(), NOW + 10_000_000, 0).is_ok());
         assert!(verify_hmac(&raw, &token(), NOW - 60, 3600).is_ok());
         // A bad hash is reported before expiry, so old forged data says "invalid".
         let forged = raw.replace("hash=", "hash=1");
-        assert_eq!(verify_hmac(&forged, &token(), NOW + 99_999, 1).unwrap_err(), InitDataError::HashMismatch);
+        assert_eq!(
+            verify_hmac(&forged, &token(), NOW + 99_999, 1).unwrap_err(),
+            InitDataError::HashMismatch
+        );
     }
 
     fn ed25519_signed(bot_id: u64, key: &SigningKey, pairs: &[(&str, &str)]) -> String {
@@ -373,22 +425,42 @@ mod tests {
         let key = SigningKey::from_bytes(&[7u8; 32]);
         let public = key.verifying_key().to_bytes();
         let ad = auth_date();
-        let raw = ed25519_signed(7342037359, &key, &[("auth_date", &ad), ("user", USER), ("chat_type", "private")]);
+        let raw = ed25519_signed(
+            7342037359,
+            &key,
+            &[("auth_date", &ad), ("user", USER), ("chat_type", "private")],
+        );
         let data = verify_signature(&raw, 7342037359, &public, NOW, 86_400).unwrap();
         assert_eq!(data.user().unwrap().id, 279058397);
         // The same raw string passes the bot's own check as well.
         assert!(verify_hmac(&raw, &token(), NOW, 86_400).is_ok());
 
-        let invalid = |raw: &str, bot: u64, pk: &[u8; 32]| verify_signature(raw, bot, pk, NOW, 86_400).unwrap_err();
+        let invalid = |raw: &str, bot: u64, pk: &[u8; 32]| {
+            verify_signature(raw, bot, pk, NOW, 86_400).unwrap_err()
+        };
         assert_eq!(invalid(&raw, 1, &public), InitDataError::SignatureInvalid);
-        let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key().to_bytes();
-        assert_eq!(invalid(&raw, 7342037359, &other), InitDataError::SignatureInvalid);
+        let other = SigningKey::from_bytes(&[8u8; 32])
+            .verifying_key()
+            .to_bytes();
+        assert_eq!(
+            invalid(&raw, 7342037359, &other),
+            InitDataError::SignatureInvalid
+        );
         let tampered = raw.replace("chat_type=private", "chat_type=group");
-        assert_eq!(invalid(&tampered, 7342037359, &public), InitDataError::SignatureInvalid);
+        assert_eq!(
+            invalid(&tampered, 7342037359, &public),
+            InitDataError::SignatureInvalid
+        );
         let unsigned = sign(&[("auth_date", &ad)], &token());
-        assert_eq!(invalid(&unsigned, 7342037359, &public), InitDataError::MissingSignature);
+        assert_eq!(
+            invalid(&unsigned, 7342037359, &public),
+            InitDataError::MissingSignature
+        );
         let garbage = format!("auth_date={ad}&signature=%C3%B1%C3%B1&hash=x");
-        assert_eq!(invalid(&garbage, 7342037359, &public), InitDataError::SignatureInvalid);
+        assert_eq!(
+            invalid(&garbage, 7342037359, &public),
+            InitDataError::SignatureInvalid
+        );
         assert_eq!(
             verify_signature(&raw, 7342037359, &public, NOW + 86_401, 86_400).unwrap_err(),
             InitDataError::Expired

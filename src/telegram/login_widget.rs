@@ -26,7 +26,12 @@ pub struct LoginUser {
 
 /// Checks the widget's fields (a JSON object as posted by the page). Errors
 /// share the launch-data codes: malformed, invalid hash, expired.
-pub fn verify(fields: &Map<String, Value>, token: &BotToken, now: u64, max_age: u64) -> Result<LoginUser, InitDataError> {
+pub fn verify(
+    fields: &Map<String, Value>,
+    token: &BotToken,
+    now: u64,
+    max_age: u64,
+) -> Result<LoginUser, InitDataError> {
     let hash = fields
         .get("hash")
         .and_then(Value::as_str)
@@ -54,14 +59,17 @@ pub fn verify(fields: &Map<String, Value>, token: &BotToken, now: u64, max_age: 
         mac.update(b"=");
         mac.update(value.as_bytes());
     }
-    mac.verify_slice(&expected).map_err(|_| InitDataError::HashMismatch)?;
+    mac.verify_slice(&expected)
+        .map_err(|_| InitDataError::HashMismatch)?;
 
     let auth_date = match fields.get("auth_date") {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     }
-    .ok_or(InitDataError::Malformed("auth_date is missing or not a number"))?;
+    .ok_or(InitDataError::Malformed(
+        "auth_date is missing or not a number",
+    ))?;
     if max_age > 0 && now > auth_date.saturating_add(max_age) {
         return Err(InitDataError::Expired);
     }
@@ -126,23 +134,40 @@ mod tests {
         let fields = signed(json!({"id": 99, "first_name": "Ann", "auth_date": NOW}));
         let mut tampered = fields.clone();
         tampered.insert("id".into(), json!(100));
-        assert_eq!(verify(&tampered, &token(), NOW, 0).unwrap_err().code(), "invalid_hash");
+        assert_eq!(
+            verify(&tampered, &token(), NOW, 0).unwrap_err().code(),
+            "invalid_hash"
+        );
         let other = BotToken::parse("43:TEST").unwrap();
-        assert_eq!(verify(&fields, &other, NOW, 0).unwrap_err().code(), "invalid_hash");
-        assert_eq!(verify(&fields, &token(), NOW + 61, 60).unwrap_err().code(), "expired_init_data");
+        assert_eq!(
+            verify(&fields, &other, NOW, 0).unwrap_err().code(),
+            "invalid_hash"
+        );
+        assert_eq!(
+            verify(&fields, &token(), NOW + 61, 60).unwrap_err().code(),
+            "expired_init_data"
+        );
         let mut no_hash = fields.clone();
         no_hash.remove("hash");
-        assert_eq!(verify(&no_hash, &token(), NOW, 0).unwrap_err().code(), "malformed_init_data");
+        assert_eq!(
+            verify(&no_hash, &token(), NOW, 0).unwrap_err().code(),
+            "malformed_init_data"
+        );
         let mut odd = fields;
         odd.insert("hash".into(), json!("ü".repeat(32)));
-        assert_eq!(verify(&odd, &token(), NOW, 0).unwrap_err().code(), "invalid_hash");
+        assert_eq!(
+            verify(&odd, &token(), NOW, 0).unwrap_err().code(),
+            "invalid_hash"
+        );
     }
 
     #[test]
     fn the_web_app_key_is_not_the_widget_key() {
         // A hash made with the Mini App secret must not pass the widget check.
         let fields = {
-            let mut mac = Hmac::<Sha256>::new_from_slice(&crate::telegram::init_data::hmac_secret(&token())).unwrap();
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(&crate::telegram::init_data::hmac_secret(&token()))
+                    .unwrap();
             mac.update(format!("auth_date={NOW}\nid=1").as_bytes());
             json!({"id": 1, "auth_date": NOW, "hash": hex_encode(&mac.finalize().into_bytes())})
         };

@@ -14,9 +14,7 @@ impl BotToken {
     /// Telegram's business (test suites use tokens such as `42:TEST`).
     pub fn parse(raw: &str) -> Result<BotToken, &'static str> {
         let raw = raw.trim();
-        let (id, secret) = raw
-            .split_once(':')
-            .ok_or("expected <bot_id>:<secret>")?;
+        let (id, secret) = raw.split_once(':').ok_or("expected <bot_id>:<secret>")?;
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err("the part before ':' must be the numeric bot id");
         }
@@ -66,8 +64,12 @@ impl TelegramEnv {
     /// Telegram's Ed25519 public key for third-party initData validation.
     pub fn public_key(self) -> [u8; 32] {
         match self {
-            TelegramEnv::Production => hex32("e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d"),
-            TelegramEnv::Test => hex32("40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb7376eddf72ec"),
+            TelegramEnv::Production => {
+                hex32("e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d")
+            }
+            TelegramEnv::Test => {
+                hex32("40055058a4ee38156a06562e52eece92a771bcd8346a8c4615cb7376eddf72ec")
+            }
         }
     }
 }
@@ -92,7 +94,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_token() {
-        for bad in ["", "42", ":abc", "abc:def", "42:", "42:a b", "99999999999999999999999:x"] {
+        for bad in [
+            "",
+            "42",
+            ":abc",
+            "abc:def",
+            "42:",
+            "42:a b",
+            "99999999999999999999999:x",
+        ] {
             assert!(BotToken::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -100,8 +110,14 @@ mod tests {
     #[test]
     fn environments() {
         assert_eq!(TelegramEnv::parse("test"), Ok(TelegramEnv::Test));
-        assert_eq!(TelegramEnv::parse("production"), Ok(TelegramEnv::Production));
+        assert_eq!(
+            TelegramEnv::parse("production"),
+            Ok(TelegramEnv::Production)
+        );
         assert!(TelegramEnv::parse("staging").is_err());
-        assert_ne!(TelegramEnv::Test.public_key(), TelegramEnv::Production.public_key());
+        assert_ne!(
+            TelegramEnv::Test.public_key(),
+            TelegramEnv::Production.public_key()
+        );
     }
 }

@@ -179,7 +179,10 @@ mod tests {
             payload: "p".into(),
             provider_token: String::new(),
             currency: "XTR".into(),
-            prices: vec![LabeledPrice { label: "T".into(), amount: 5 }],
+            prices: vec![LabeledPrice {
+                label: "T".into(),
+                amount: 5,
+            }],
             subscription_period: None,
             photo_url: None,
         };

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::{bot, OrderStatus};
 use crate::store::Store;
-use crate::telegram::client::{BotApi, BotError};
+use crate::telegram::client::BotError;
 
 fn telegram_error(what: &str, e: BotError) -> ApiError {
     ApiError::new(502, "telegram_error", format!("{what} failed: {e}"))
@@ -60,12 +60,7 @@ pub async fn refund<P: Platform>(
             "card payments are refunded through the payment provider",
         ));
     }
-    let bot = BotApi::new(
-        platform,
-        &settings.api_base,
-        settings.bot_token()?,
-        settings.telegram_env,
-    );
+    let bot = super::bot(platform, settings)?;
     bot.refund_star_payment(order.user_id, &charge)
         .await
         .map_err(|e| telegram_error("refundStarPayment", e))?;
@@ -84,12 +79,7 @@ pub async fn setup<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
-    let bot = BotApi::new(
-        platform,
-        &settings.api_base,
-        settings.bot_token()?,
-        settings.telegram_env,
-    );
+    let bot = super::bot(platform, settings)?;
     let webhook_url = format!("{}/telegram/webhook", req.origin);
     let app_url = format!("{}/", req.origin);
     let allowed = ["message", "pre_checkout_query"];
@@ -122,12 +112,7 @@ pub async fn reconcile<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
-    let bot = BotApi::new(
-        platform,
-        &settings.api_base,
-        settings.bot_token()?,
-        settings.telegram_env,
-    );
+    let bot = super::bot(platform, settings)?;
     // Telegram's view: incoming payments (with a source) and refunds (with a receiver).
     let mut paid: HashMap<String, i64> = HashMap::new();
     let mut refunded: HashMap<String, i64> = HashMap::new();

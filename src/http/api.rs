@@ -8,7 +8,6 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::{Catalog, Order};
 use crate::store::{Store, StoreError};
-use crate::telegram::client::BotApi;
 use crate::telegram::encoding::base64url_encode;
 use crate::telegram::init_data::{self, InitData};
 use crate::telegram::login_widget;
@@ -156,7 +155,7 @@ pub async fn create_invoice<P: Platform>(
             )
         })?
     };
-    let token = settings.bot_token()?;
+    let bot = super::bot(platform, settings)?;
     let store = platform.store(settings.storage)?;
 
     let order = Order::new(
@@ -180,7 +179,6 @@ pub async fn create_invoice<P: Platform>(
         subscription_period: product.subscription_period,
         photo_url: product.photo_url.clone(),
     };
-    let bot = BotApi::new(platform, &settings.api_base, token, settings.telegram_env);
     match bot.create_invoice_link(&params).await {
         Ok(link) => Ok(Response::json(
             201,

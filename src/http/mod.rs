@@ -32,6 +32,19 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     }
 }
 
+/// The Bot API client for this deployment's bot.
+pub fn bot<'a, P: Platform>(
+    platform: &'a P,
+    settings: &'a Settings,
+) -> Result<crate::telegram::client::BotApi<'a, P>, ApiError> {
+    Ok(crate::telegram::client::BotApi::new(
+        platform,
+        &settings.api_base,
+        settings.bot_token()?,
+        settings.telegram_env,
+    ))
+}
+
 /// The 413 for a body over `limit` bytes.
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(

@@ -69,7 +69,7 @@ test-e2e: build emulator browser-tools
 
 ## Debian's Chromium for the browser tests (playwright-core drives it).
 browser-tools:
-	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium; }
 
 lint: rust-tools
 	cargo fmt --all -- --check

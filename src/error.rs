@@ -11,6 +11,8 @@ pub struct ApiError {
     pub message: String,
     /// What went wrong inside, for the log only; never sent to the client.
     pub detail: Option<String>,
+    /// Headers the response must carry (e.g. `allow` on a 405).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -20,7 +22,13 @@ impl ApiError {
             code,
             message: message.into(),
             detail: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -37,11 +45,6 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "not_found", message)
     }
-    /// A failure whose details belong in the log, not in the response.
-    pub fn internal() -> Self {
-        Self::new(500, "internal", "internal error")
-    }
-
     /// The JSON body.
     pub fn to_json(&self) -> String {
         serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()

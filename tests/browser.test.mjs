@@ -4,8 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { startWorker, admin, BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN } from './support/harness.mjs';
-import { startEmulator, freePort } from './support/emulator.mjs';
+import { startWorkerWithEmulator } from './support/emulator.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/browser-paid.png';
@@ -28,17 +27,10 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     assert.ok(existsSync(CHROMIUM),
       `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium, or run make test) or set CHROMIUM_PATH`);
     const { chromium } = await import('playwright-core');
-    const port = await freePort();
-    const emuUrl = `http://127.0.0.1:${port}`;
-    w = await startWorker({
-      BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN,
-      TELEGRAM_API_BASE: emuUrl,
-      TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
-    });
-    emu = await startEmulator({ port, appUrl: `${w.url}/` });
-    await emu.upsertUser(user);
-    const setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
+    let setup;
+    ({ w, emu, setup } = await startWorkerWithEmulator());
     assert.equal(setup.status, 200, setup.text);
+    await emu.upsertUser(user);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

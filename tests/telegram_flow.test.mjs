@@ -4,8 +4,8 @@
 // the user through the emulator's control API and check what each side recorded.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, admin, BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN } from './support/harness.mjs';
-import { startEmulator, freePort, publicKeyFromSeed, slugOf, eventually, SIGNING_SEED } from './support/emulator.mjs';
+import { admin, BOT_TOKEN, WEBHOOK_SECRET } from './support/harness.mjs';
+import { startWorkerWithEmulator, publicKeyFromSeed, slugOf, eventually, SIGNING_SEED } from './support/emulator.mjs';
 
 const BOT_ID = Number(BOT_TOKEN.split(':')[0]);
 
@@ -25,19 +25,8 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
   let w, emu, setup;
 
   before(async () => {
-    // The two must know each other's address: take a free port for the emulator first.
-    const port = await freePort();
-    const emuUrl = `http://127.0.0.1:${port}`;
-    w = await startWorker({
-      BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN,
-      TELEGRAM_API_BASE: emuUrl,
-      TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
-      TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(SIGNING_SEED),
-    });
-    emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed: SIGNING_SEED });
+    ({ w, emu, setup } = await startWorkerWithEmulator({ signingSeed: SIGNING_SEED }));
     for (const u of Object.values(users)) await emu.upsertUser(u);
-    // The real setup path: setWebhook, setMyCommands, setChatMenuButton against the emulator.
-    setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
   });
 
   after(async () => {

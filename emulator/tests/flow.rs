@@ -63,6 +63,15 @@ impl Emu {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
+    /// Pays the invoice `slug` as `user_id`, the way the client page's Pay button does.
+    async fn pay(&self, slug: &str, user_id: i64) -> (u16, Value) {
+        self.post(
+            &format!("/control/invoices/{slug}/pay"),
+            json!({ "user_id": user_id }),
+        )
+        .await
+    }
+
     async fn idle(&self) {
         let (status, body) = {
             let r = self
@@ -186,12 +195,7 @@ async fn stars_payment_accepted_in_webhook_reply_then_refunded() {
     let emu = Emu::start(config(Some(&url))).await;
     let slug = emu.stars_invoice(json!({})).await;
 
-    let (status, paid) = emu
-        .post(
-            &format!("/control/invoices/{slug}/pay"),
-            json!({"user_id": 555}),
-        )
-        .await;
+    let (status, paid) = emu.pay(&slug, 555).await;
     assert_eq!(status, 200);
     assert_eq!(paid["status"], "paid", "{paid}");
     let charge = paid["telegram_payment_charge_id"]
@@ -358,12 +362,7 @@ async fn subscription_answered_by_api_call_renews_until_canceled() {
         .to_string();
 
     let before = chrono_now();
-    let (_, paid) = emu
-        .post(
-            &format!("/control/invoices/{slug}/pay"),
-            json!({"user_id": 77}),
-        )
-        .await;
+    let (_, paid) = emu.pay(&slug, 77).await;
     assert_eq!(paid["status"], "paid", "{paid}");
     let first = paid["telegram_payment_charge_id"]
         .as_str()
@@ -434,12 +433,7 @@ async fn declined_payment_reports_the_bots_message_and_charges_nothing() {
     let (url, hook) = Hook::start(answer_in_reply(false)).await;
     let emu = Emu::start(config(Some(&url))).await;
     let slug = emu.stars_invoice(json!({})).await;
-    let (_, r) = emu
-        .post(
-            &format!("/control/invoices/{slug}/pay"),
-            json!({"user_id": 9}),
-        )
-        .await;
+    let (_, r) = emu.pay(&slug, 9).await;
     assert_eq!(
         (r["status"].as_str(), r["error_message"].as_str()),
         (Some("failed"), Some("Sold out"))
@@ -467,12 +461,7 @@ async fn unanswered_pre_checkout_times_out_and_a_late_answer_is_refused() {
     .await;
     let slug = emu.stars_invoice(json!({})).await;
     let started = std::time::Instant::now();
-    let (_, r) = emu
-        .post(
-            &format!("/control/invoices/{slug}/pay"),
-            json!({"user_id": 9}),
-        )
-        .await;
+    let (_, r) = emu.pay(&slug, 9).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(
         (r["status"].as_str(), r["reason"].as_str()),

@@ -43,15 +43,6 @@ impl Request {
             )
         })
     }
-
-    /// A query-string parameter, decoded.
-    pub fn query_param(&self, key: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|p| p.split_once('=').or(Some((p, ""))))
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, v)| crate::telegram::encoding::form_decode(v))
-    }
 }
 
 /// serde's message without the echo of input it sometimes includes.
@@ -92,16 +83,13 @@ impl Response {
     }
 
     pub fn error(e: &ApiError) -> Response {
-        let mut r = Response {
+        let mut headers = vec![("content-type", "application/json".to_string())];
+        headers.extend(e.headers.iter().cloned());
+        Response {
             status: e.status,
-            headers: vec![("content-type", "application/json".into())],
+            headers,
             body: e.to_json().into_bytes(),
-        };
-        if e.status == 405 {
-            r.headers
-                .push(("allow", e.message.rsplit(' ').next().unwrap_or("").into()));
         }
-        r
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -67,7 +67,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             405,
             "method_not_allowed",
             format!("{method} is not allowed here; use {m}"),
-        )),
+        )
+        .with_header("allow", m)),
         None => Err(ApiError::not_found(format!(
             "no route for {}",
             truncate(path, 100)
@@ -105,6 +106,7 @@ mod tests {
         let e = route("GET", "/api/verify").unwrap_err();
         assert_eq!((e.status, e.code), (405, "method_not_allowed"));
         assert!(e.message.ends_with("POST"));
+        assert_eq!(e.headers, [("allow", "POST".to_string())]);
         let e = route("DELETE", "/telegram/webhook").unwrap_err();
         assert_eq!(e.status, 405);
     }

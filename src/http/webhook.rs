@@ -121,7 +121,7 @@ async fn successful_payment<P: Platform>(
     update_id: i64,
 ) -> Result<Response, ApiError> {
     let (outcome, order) = store
-        .record_payment(payment, Some(update_id), platform.now())
+        .record_payment(payment, update_id, platform.now())
         .await
         .map_err(storage_error)?;
     if outcome == Outcome::AlreadyDone {

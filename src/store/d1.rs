@@ -148,7 +148,7 @@ impl Store for D1Store {
     async fn record_payment(
         &self,
         p: &Payment,
-        update_id: Option<i64>,
+        update_id: i64,
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError> {
         let charge = text(&p.telegram_payment_charge_id);
@@ -189,18 +189,17 @@ impl Store for D1Store {
         )?;
         let seen = self.stmt(
             "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            &[opt_int(update_id), int(now as i64)],
+            &[int(update_id), int(now as i64)],
         )?;
         let read = self.stmt(
             &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
             &[text(&p.order_id)],
         )?;
-        let mut batch = vec![insert, apply, mark];
-        if update_id.is_some() {
-            batch.push(seen);
-        }
-        batch.push(read);
-        let results = self.db.batch(batch).await.map_err(err)?;
+        let results = self
+            .db
+            .batch(vec![insert, apply, mark, seen, read])
+            .await
+            .map_err(err)?;
         let outcome = if changes(&results[0]) == 1 {
             Outcome::Applied
         } else {
@@ -239,17 +238,6 @@ impl Store for D1Store {
             .await
             .map_err(err)?;
         Ok(changes(&r) == 1)
-    }
-
-    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        self.stmt(
-            "DELETE FROM processed_updates WHERE update_id = ?1",
-            &[int(update_id)],
-        )?
-        .run()
-        .await
-        .map_err(err)?;
-        Ok(())
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {

@@ -124,7 +124,7 @@ impl Store for KvBackend {
     async fn record_payment(
         &self,
         p: &Payment,
-        update_id: Option<i64>,
+        update_id: i64,
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError> {
         let order = self.order(&p.order_id).await?;
@@ -142,9 +142,7 @@ impl Store for KvBackend {
             None => None,
         };
         self.put_payment(p).await?;
-        if let Some(u) = update_id {
-            self.claim_update(u, now).await?;
-        }
+        self.claim_update(update_id, now).await?;
         Ok((Outcome::Applied, order))
     }
 
@@ -185,13 +183,6 @@ impl Store for KvBackend {
             .await
             .map_err(err)?;
         Ok(true)
-    }
-
-    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        self.kv
-            .delete(&format!("update:{update_id}"))
-            .await
-            .map_err(err)
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {

@@ -71,13 +71,11 @@ impl Store for MemoryStore {
     async fn record_payment(
         &self,
         payment: &Payment,
-        update_id: Option<i64>,
+        update_id: i64,
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError> {
         self.check()?;
-        if let Some(u) = update_id {
-            self.updates.borrow_mut().entry(u).or_insert(now);
-        }
+        self.updates.borrow_mut().entry(update_id).or_insert(now);
         let mut payments = self.payments.borrow_mut();
         let mut orders = self.orders.borrow_mut();
         if payments.contains_key(&payment.telegram_payment_charge_id) {
@@ -123,12 +121,6 @@ impl Store for MemoryStore {
         }
         u.insert(update_id, now);
         Ok(true)
-    }
-
-    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        self.check()?;
-        self.updates.borrow_mut().remove(&update_id);
-        Ok(())
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {

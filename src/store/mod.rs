@@ -47,15 +47,13 @@ pub trait Store {
     async fn record_payment(
         &self,
         payment: &Payment,
-        update_id: Option<i64>,
+        update_id: i64,
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError>;
     /// Marks the charge refunded and its order `refunded`, once.
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError>;
     /// Claims an update for processing; `false` when it was processed before.
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError>;
-    /// Gives a claimed update back, so that Telegram's retry processes it.
-    async fn release_update(&self, update_id: i64) -> Result<(), StoreError>;
     /// Stored payments, newest first.
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
 }
@@ -91,7 +89,7 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     async fn record_payment(
         &self,
         payment: &Payment,
-        update_id: Option<i64>,
+        update_id: i64,
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError> {
         either!(self, s => s.record_payment(payment, update_id, now).await)
@@ -101,9 +99,6 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
         either!(self, s => s.claim_update(update_id, now).await)
-    }
-    async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        either!(self, s => s.release_update(update_id).await)
     }
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         either!(self, s => s.payments(limit).await)

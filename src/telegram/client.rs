@@ -158,16 +158,6 @@ impl<'a, T: Transport> BotApi<'a, T> {
         self.call("createInvoiceLink", params).await
     }
 
-    pub async fn send_message(
-        &self,
-        chat_id: i64,
-        text: &str,
-        keyboard: Option<&InlineKeyboard>,
-    ) -> Result<Value, BotError> {
-        self.call("sendMessage", &send_message_params(chat_id, text, keyboard))
-            .await
-    }
-
     /// Refunds a Stars payment. `CHARGE_ALREADY_REFUNDED` counts as done.
     pub async fn refund_star_payment(&self, user_id: i64, charge_id: &str) -> Result<(), BotError> {
         let params = json!({ "user_id": user_id, "telegram_payment_charge_id": charge_id });

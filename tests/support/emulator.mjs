@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { BOT_TOKEN } from './harness.mjs';
+import { BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN, startWorker, admin } from './harness.mjs';
 
 const targetDir = process.env.CARGO_TARGET_DIR || 'target';
 export const EMULATOR_BIN = process.env.TMA_EMULATOR_BIN || `${targetDir}/debug/tma-emulator`;
@@ -123,6 +123,27 @@ export async function startEmulator(opts = {}) {
       clearTimeout(t);
     },
   });
+}
+
+/**
+ * The built worker and the emulator, wired to each other: the emulator's port is taken
+ * first so that each knows the other's address; the worker's page loads Telegram's script
+ * from the emulator; the bot is set up through the worker's own `/api/admin/setup`
+ * (setWebhook, setMyCommands, setChatMenuButton against the emulator).
+ * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key.
+ */
+export async function startWorkerWithEmulator({ signingSeed } = {}) {
+  const port = await freePort();
+  const emuUrl = `http://127.0.0.1:${port}`;
+  const w = await startWorker({
+    BOT_TOKEN, WEBHOOK_SECRET, ADMIN_TOKEN,
+    TELEGRAM_API_BASE: emuUrl,
+    TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
+    ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
+  });
+  const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed });
+  const setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
+  return { w, emu, setup };
 }
 
 /** Helpers for the control API (and the Bot API) of an emulator at `url`. */

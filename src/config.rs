@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::error::ApiError;
+use crate::shop::notice::Lang;
 use crate::telegram::encoding::hex_decode_into;
 use crate::telegram::{BotToken, TelegramEnv};
 
@@ -33,6 +34,15 @@ pub struct Settings {
     pub public_key: [u8; 32],
     /// Where the page loads `telegram-web-app.js` from (`TELEGRAM_WEB_APP_JS`).
     pub web_app_js: String,
+    /// Operator chats told of sales, refunds, failed deliveries, differences.
+    pub admin_chat_ids: Vec<i64>,
+    pub admin_language: Lang,
+    /// The bot's @username (without @), for `t.me` links to products.
+    pub bot_username: Option<String>,
+    /// The Mini App's short name from @BotFather, for `t.me/<bot>/<app>` links.
+    pub mini_app_name: Option<String>,
+    /// Seconds after which an unpaid order expires (scheduled job).
+    pub pending_order_ttl: u64,
 }
 
 /// Telegram's own copy of the Mini App script.
@@ -132,6 +142,46 @@ impl Settings {
                 "expected an http(s) URL or a path",
             ));
         }
+        let admin_chat_ids = match get("ADMIN_CHAT_IDS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| invalid("ADMIN_CHAT_IDS", "expected chat ids separated by commas"))?,
+            None => Vec::new(),
+        };
+        let admin_language = match get("ADMIN_LANGUAGE") {
+            Some(v) => {
+                Lang::parse(&v).ok_or_else(|| invalid("ADMIN_LANGUAGE", "expected en or zh"))?
+            }
+            None => Lang::En,
+        };
+        let name = |setting: &'static str| {
+            get(setting)
+                .map(|v| {
+                    let v = v.trim_start_matches('@').to_owned();
+                    let ok = (1..=64).contains(&v.len())
+                        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    if ok {
+                        Ok(v)
+                    } else {
+                        Err(invalid(setting, "use letters, digits and _"))
+                    }
+                })
+                .transpose()
+        };
+        let bot_username = name("BOT_USERNAME")?;
+        let mini_app_name = name("MINI_APP_NAME")?;
+        let pending_order_ttl = match get("PENDING_ORDER_TTL") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n >= 60)
+                .ok_or_else(|| invalid("PENDING_ORDER_TTL", "expected seconds, at least 60"))?,
+            None => 86_400,
+        };
         Ok(Settings {
             bot_token,
             webhook_secret,
@@ -144,6 +194,11 @@ impl Settings {
             catalog_json: get("CATALOG"),
             public_key,
             web_app_js,
+            admin_chat_ids,
+            admin_language,
+            bot_username,
+            mini_app_name,
+            pending_order_ttl,
         })
     }
 
@@ -201,8 +256,18 @@ mod tests {
             ("TELEGRAM_ENV", "test"),
             ("INIT_DATA_MAX_AGE", "0"),
             ("STORAGE", "kv"),
+            ("ADMIN_CHAT_IDS", "42, -100123"),
+            ("ADMIN_LANGUAGE", "zh"),
+            ("BOT_USERNAME", "@ShopBot"),
+            ("MINI_APP_NAME", "shop"),
+            ("PENDING_ORDER_TTL", "3600"),
         ])
         .unwrap();
+        assert_eq!(s.admin_chat_ids, [42, -100123]);
+        assert_eq!(s.admin_language, Lang::Zh);
+        assert_eq!(s.bot_username.as_deref(), Some("ShopBot"));
+        assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
+        assert_eq!(s.pending_order_ttl, 3600);
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
         assert_eq!(s.webhook_secret().unwrap(), "s3cret_-X");
         assert_eq!(s.api_base, "http://127.0.0.1:8081");
@@ -225,6 +290,10 @@ mod tests {
             ("STORAGE", "postgres"),
             ("TELEGRAM_PUBLIC_KEY", "abcd"),
             ("TELEGRAM_WEB_APP_JS", "javascript:alert(1)"),
+            ("ADMIN_CHAT_IDS", "42;43"),
+            ("ADMIN_LANGUAGE", "klingon"),
+            ("BOT_USERNAME", "bad/name"),
+            ("PENDING_ORDER_TTL", "5"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();
             assert_eq!(e.setting, name);

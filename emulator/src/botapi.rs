@@ -115,6 +115,7 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
     match method.to_ascii_lowercase().as_str() {
         "getme" => Ok(bot_user(ctx)),
         "sendmessage" => send_message(ctx, p),
+        "senddocument" => send_document(ctx, p),
         "createinvoicelink" => create_invoice_link(ctx, p, env),
         "answerprecheckoutquery" => answer_pre_checkout_query(ctx, p),
         "refundstarpayment" => {
@@ -293,6 +294,59 @@ fn send_message(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
             msg["entities"] = e;
         }
         // Only inline keyboards are part of the Message object; the others change the client UI.
+        if let Some(m) = markup.filter(|m| m.get("inline_keyboard").is_some()) {
+            msg["reply_markup"] = m;
+        }
+        Ok(s.add_message(msg))
+    })
+}
+
+/// `sendDocument` with a `file_id` or an HTTP URL (uploads are not emulated): the message
+/// carries a `document` whose `file_id` is what was sent, and the caption.
+fn send_document(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
+    let chat = p
+        .str("chat_id")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad("chat_id is empty"))?;
+    let chat_id: i64 = chat
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad("chat not found"))?;
+    let document = p
+        .str("document")?
+        .filter(|d| !d.trim().is_empty())
+        .ok_or_else(|| ApiError::bad("there is no document in the request"))?;
+    let caption = p.str("caption")?;
+    if caption
+        .as_ref()
+        .is_some_and(|c| c.encode_utf16().count() > 1024)
+    {
+        return Err(ApiError::bad("message caption is too long"));
+    }
+    let markup = p.json("reply_markup")?;
+    if let Some(m) = &markup {
+        validate_reply_markup(m)?;
+    }
+    let me = bot_user(ctx);
+    let bot = json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]});
+    ctx.mutate(|s| {
+        let user = s
+            .users
+            .get(&chat_id)
+            .cloned()
+            .ok_or_else(|| ApiError::bad("chat not found"))?;
+        let unique: String = document
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        let mut msg = json!({
+            "from": bot, "chat": user.chat(), "date": now_unix(),
+            "document": {"file_id": document, "file_unique_id": unique},
+        });
+        if let Some(c) = caption.filter(|c| !c.is_empty()) {
+            msg["caption"] = c.into();
+        }
         if let Some(m) = markup.filter(|m| m.get("inline_keyboard").is_some()) {
             msg["reply_markup"] = m;
         }

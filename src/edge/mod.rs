@@ -6,6 +6,7 @@ mod platform;
 
 use worker::{
     event, Context, Env, Headers, Request as WorkerRequest, Response as WorkerResponse, Result,
+    ScheduleContext, ScheduledEvent,
 };
 
 use crate::http::{self, router, Request, Response};
@@ -23,6 +24,16 @@ async fn fetch(req: WorkerRequest, env: Env, _ctx: Context) -> Result<WorkerResp
         Err(e) => Response::error(&e),
     };
     to_worker(response)
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,
+/// retries and reconciliation; the report goes to the log.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let platform = WorkerPlatform::new(env);
+    let report = http::scheduled::run(&platform).await;
+    let line = serde_json::to_string(&report).unwrap_or_default();
+    crate::http::Platform::log(&platform, &format!("scheduled: {line}"));
 }
 
 /// Reads the request, refusing an oversized body before reading it when the

@@ -1,16 +1,20 @@
 //! Operator routes (`Authorization: Bearer <ADMIN_TOKEN>`): refunds, one-call
-//! bot setup, and reconciliation against Telegram's Star transactions.
+//! bot setup, reconciliation against Telegram's Star transactions, and the
+//! export of orders and transactions.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::json;
 
+use serde_json::Value;
+
 use super::api::storage_error;
-use super::{auth, Platform, Request, Response};
+use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::shop::{bot, OrderStatus};
+use crate::shop::export::{self, Format};
+use crate::shop::{bot, notice, OrderStatus};
 use crate::store::Store;
 use crate::telegram::client::BotError;
 
@@ -68,6 +72,17 @@ pub async fn refund<P: Platform>(
         .record_refund(&charge, platform.now())
         .await
         .map_err(storage_error)?;
+    // Same key as the webhook's `refunded_payment`: the operator hears it once.
+    let text = notice::refunded(settings.admin_language, &order.id, &charge);
+    let notices = courier::notices(
+        settings,
+        &format!("refund:{charge}"),
+        &text,
+        Some(&order.id),
+    );
+    courier::queue_and_send(platform, settings, store, &notices)
+        .await
+        .map_err(storage_error)?;
     let order = store.order(&order.id).await.map_err(storage_error)?;
     Ok(Response::json(200, &json!({ "order": order })))
 }
@@ -112,6 +127,19 @@ pub async fn reconcile<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
+    let (checked, differences) = differences(platform, settings).await?;
+    Ok(Response::json(
+        200,
+        &json!({ "checked": checked, "in_sync": differences.is_empty(), "differences": differences }),
+    ))
+}
+
+/// Compares our Stars payments with `getStarTransactions`: how many payments
+/// were checked, and each difference.
+pub async fn differences<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+) -> Result<(usize, Vec<Value>), ApiError> {
     let bot = super::bot(platform, settings)?;
     // Telegram's view: incoming payments (with a source) and refunds (with a receiver).
     let mut paid: HashMap<String, i64> = HashMap::new();
@@ -157,13 +185,40 @@ pub async fn reconcile<P: Platform>(
             differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": problem, "order_id": p.order_id }));
         }
     }
-    for (charge, amount) in paid {
+    let mut missing: Vec<_> = paid.into_iter().collect();
+    missing.sort();
+    for (charge, amount) in missing {
         differences.push(
             json!({ "charge_id": charge, "problem": "missing_in_store", "telegram": amount }),
         );
     }
-    Ok(Response::json(
-        200,
-        &json!({ "checked": ours.len(), "in_sync": differences.is_empty(), "differences": differences }),
-    ))
+    Ok((ours.len(), differences))
+}
+
+/// `GET /api/admin/orders?format=json|csv&status=&since=&limit=`: orders and
+/// their transactions, one row per charge, newest orders first.
+pub async fn orders<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
+    auth::admin(settings, req)?;
+    let (format, filter) = export::parse_query(&req.query)
+        .map_err(|why| ApiError::bad_request("invalid_query", why))?;
+    let store = platform.store(settings.storage)?;
+    let rows = export::rows(store.export(&filter).await.map_err(storage_error)?);
+    Ok(match format {
+        Format::Json => Response::json(200, &json!({ "count": rows.len(), "rows": rows })),
+        Format::Csv => Response {
+            status: 200,
+            headers: vec![
+                ("content-type", "text/csv; charset=utf-8".into()),
+                (
+                    "content-disposition",
+                    "attachment; filename=\"orders.csv\"".into(),
+                ),
+            ],
+            body: export::csv(&rows).into_bytes(),
+        },
+    })
 }

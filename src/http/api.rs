@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 use super::{auth, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::shop::{Catalog, Order};
+use crate::shop::entitlement::{self, Renewal};
+use crate::shop::{Catalog, Order, OrderStatus, Product};
 use crate::store::{Store, StoreError};
 use crate::telegram::encoding::base64url_encode;
 use crate::telegram::init_data::{self, InitData};
@@ -121,9 +122,33 @@ pub fn login_widget<P: Platform>(
     Ok(Response::json(200, &json!({ "user": user })))
 }
 
-/// `GET /api/products`.
+/// A product's `t.me` link: the Mini App's own link when its short name is
+/// set (`?startapp=<id>` reaches the page as `start_param`), else the bot's
+/// (`?start=buy_<id>`, which the bot answers with the product).
+pub fn product_link(settings: &Settings, product_id: &str) -> Option<String> {
+    let bot = settings.bot_username.as_deref()?;
+    Some(match &settings.mini_app_name {
+        Some(app) => format!("https://t.me/{bot}/{app}?startapp={product_id}"),
+        None => format!("https://t.me/{bot}?start=buy_{product_id}"),
+    })
+}
+
+/// `GET /api/products`: the catalog without the goods (`delivery` is never
+/// serialized), each product with its share link when the bot's name is known.
 pub fn products(settings: &Settings) -> Result<Response, ApiError> {
-    Ok(Response::json(200, &catalog(settings)?))
+    let catalog = catalog(settings)?;
+    let products: Vec<Value> = catalog
+        .products
+        .iter()
+        .map(|p: &Product| {
+            let mut v = serde_json::to_value(p).expect("a product serializes");
+            if let Some(link) = product_link(settings, &p.id) {
+                v["link"] = link.into();
+            }
+            v
+        })
+        .collect();
+    Ok(Response::json(200, &json!({ "products": products })))
 }
 
 #[derive(Deserialize)]
@@ -201,7 +226,8 @@ pub async fn create_invoice<P: Platform>(
     }
 }
 
-/// `GET /api/orders`: the caller's orders, newest first.
+/// `GET /api/orders`: the caller's orders, newest first. A paid order shows
+/// its goods (`delivery`), so the Mini App can show them again.
 pub async fn orders<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -213,5 +239,84 @@ pub async fn orders<P: Platform>(
         .orders_for_user(user.id, 100)
         .await
         .map_err(storage_error)?;
-    Ok(Response::json(200, &json!({ "orders": orders })))
+    let catalog = catalog(settings).ok();
+    let shown: Vec<Value> = orders
+        .iter()
+        .map(|o| {
+            let mut v = serde_json::to_value(o).expect("an order serializes");
+            let goods = catalog
+                .as_ref()
+                .filter(|_| o.status == OrderStatus::Paid)
+                .and_then(|c| c.get(&o.product_id)?.delivery.as_ref());
+            if let Some(d) = goods {
+                v["delivery"] = serde_json::to_value(d).expect("a delivery serializes");
+            }
+            v
+        })
+        .collect();
+    Ok(Response::json(200, &json!({ "orders": shown })))
+}
+
+/// How many of a user's orders entitlements are computed from.
+const ENTITLEMENT_ORDERS: usize = 1000;
+
+/// `GET /api/entitlements`: what the caller owns now.
+pub async fn entitlements<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Response, ApiError> {
+    let user = auth::user(platform, settings, req)?;
+    let store = platform.store(settings.storage)?;
+    let orders = store
+        .orders_for_user(user.id, ENTITLEMENT_ORDERS)
+        .await
+        .map_err(storage_error)?;
+    let owned = entitlement::owned(&orders, platform.now());
+    Ok(Response::json(
+        200,
+        &json!({ "user_id": user.id, "entitlements": owned }),
+    ))
+}
+
+/// `POST /api/subscriptions/{order_id}/cancel` and `/resume`: turns renewal
+/// off or on at Telegram (`editUserStarSubscription`), then stores it.
+pub async fn change_renewal<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+    change: Renewal,
+) -> Result<Response, ApiError> {
+    let user = auth::user(platform, settings, req)?;
+    let order_id = req.path.split('/').nth(3).unwrap_or_default();
+    let store = platform.store(settings.storage)?;
+    let order = store.order(order_id).await.map_err(storage_error)?;
+    let now = platform.now();
+    let needed = entitlement::check_renewal_change(order.as_ref(), user.id, now, change)
+        .map_err(|(status, code, message)| ApiError::new(status, code, message))?;
+    let mut order = order.expect("checked above");
+    if needed {
+        let canceled = change == Renewal::Cancel;
+        let charge = order.subscription_charge_id.clone().expect("checked above");
+        let bot = super::bot(platform, settings)?;
+        bot.call::<bool>(
+            "editUserStarSubscription",
+            &json!({ "user_id": user.id, "telegram_payment_charge_id": charge, "is_canceled": canceled }),
+        )
+        .await
+        .map_err(|e| {
+            ApiError::new(502, "telegram_error", "Telegram could not change the subscription; please try again")
+                .with_detail(format!("editUserStarSubscription: {e}"))
+        })?;
+        store
+            .set_renewal_canceled(&order.id, canceled)
+            .await
+            .map_err(storage_error)?;
+        order.renewal_canceled = canceled;
+    }
+    let owned = entitlement::owned(std::slice::from_ref(&order), now);
+    Ok(Response::json(
+        200,
+        &json!({ "subscription": owned.first() }),
+    ))
 }

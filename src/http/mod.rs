@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod courier;
 pub mod message;
 pub mod page;
 pub mod platform;
 pub mod router;
+pub mod scheduled;
 pub mod webhook;
 
 pub use message::{Request, Response};
@@ -17,6 +19,7 @@ pub use router::Route;
 
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::shop::entitlement::Renewal;
 
 /// Answers one request. Every failure becomes the JSON error shape here, and its
 /// internal detail (never a secret) goes to the platform's log.
@@ -72,10 +75,18 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::Products => api::products(&settings),
         Route::CreateInvoice => api::create_invoice(platform, &settings, req).await,
         Route::Orders => api::orders(platform, &settings, req).await,
+        Route::Entitlements => api::entitlements(platform, &settings, req).await,
+        Route::CancelSubscription => {
+            api::change_renewal(platform, &settings, req, Renewal::Cancel).await
+        }
+        Route::ResumeSubscription => {
+            api::change_renewal(platform, &settings, req, Renewal::Resume).await
+        }
         Route::Webhook => webhook::receive(platform, &settings, req).await,
         Route::AdminRefund => admin::refund(platform, &settings, req).await,
         Route::AdminSetup => admin::setup(platform, &settings, req).await,
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
+        Route::AdminOrders => admin::orders(platform, &settings, req).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The route table: which paths the worker answers, with which method, and how
-//! large a body each may have.
+//! large a body each may have. A `*` segment matches one non-empty segment (the
+//! handler reads it from the path).
 
 use crate::error::ApiError;
 
@@ -13,10 +14,14 @@ pub enum Route {
     Products,
     CreateInvoice,
     Orders,
+    Entitlements,
+    CancelSubscription,
+    ResumeSubscription,
     Webhook,
     AdminRefund,
     AdminSetup,
     AdminReconcile,
+    AdminOrders,
 }
 
 const TABLE: &[(&str, &str, Route)] = &[
@@ -29,11 +34,38 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/products", "GET", Route::Products),
     ("/api/invoices", "POST", Route::CreateInvoice),
     ("/api/orders", "GET", Route::Orders),
+    ("/api/entitlements", "GET", Route::Entitlements),
+    (
+        "/api/subscriptions/*/cancel",
+        "POST",
+        Route::CancelSubscription,
+    ),
+    (
+        "/api/subscriptions/*/resume",
+        "POST",
+        Route::ResumeSubscription,
+    ),
     ("/telegram/webhook", "POST", Route::Webhook),
     ("/api/admin/refunds", "POST", Route::AdminRefund),
     ("/api/admin/setup", "POST", Route::AdminSetup),
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
+    ("/api/admin/orders", "GET", Route::AdminOrders),
 ];
+
+fn matches(pattern: &str, path: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == path;
+    }
+    let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(seg)) if !seg.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
 
 impl Route {
     /// The largest body accepted. Telegram updates are small; API bodies tiny.
@@ -54,7 +86,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     };
     let mut allowed = None;
     for (p, m, r) in TABLE {
-        if *p == path {
+        if matches(p, path) {
             // HEAD is GET without a body; the runtime drops the body for us.
             if *m == method || (*m == "GET" && method == "HEAD") {
                 return Ok(*r);
@@ -97,6 +129,31 @@ mod tests {
             Ok(Route::VerifyThirdParty)
         );
         assert_eq!(route("GET", "/"), Ok(Route::Page));
+    }
+
+    #[test]
+    fn a_star_matches_one_segment() {
+        assert_eq!(
+            route("POST", "/api/subscriptions/abc_-1/cancel"),
+            Ok(Route::CancelSubscription)
+        );
+        assert_eq!(
+            route("POST", "/api/subscriptions/abc/resume/"),
+            Ok(Route::ResumeSubscription)
+        );
+        for path in [
+            "/api/subscriptions//cancel",
+            "/api/subscriptions/a/b/cancel",
+            "/api/subscriptions/a/pause",
+        ] {
+            assert_eq!(route("POST", path).unwrap_err().status, 404, "{path}");
+        }
+        assert_eq!(
+            route("GET", "/api/subscriptions/a/cancel")
+                .unwrap_err()
+                .status,
+            405
+        );
     }
 
     #[test]

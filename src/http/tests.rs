@@ -20,15 +20,17 @@ use crate::telegram::encoding::{form_encode, hex_encode};
 use crate::telegram::init_data::hmac_secret;
 use crate::telegram::BotToken;
 
-const TOKEN: &str = "4242:TEST_token";
-const NOW: u64 = 1_750_000_000;
+pub(super) const TOKEN: &str = "4242:TEST_token";
+pub(super) const NOW: u64 = 1_750_000_000;
 
-struct TestPlatform {
-    settings: HashMap<&'static str, String>,
-    store: MemoryStore,
-    bot: FakeTransport,
-    counter: Cell<u8>,
-    logs: std::cell::RefCell<Vec<String>>,
+pub(super) struct TestPlatform {
+    pub settings: HashMap<&'static str, String>,
+    pub store: MemoryStore,
+    pub bot: FakeTransport,
+    pub counter: Cell<u8>,
+    pub logs: std::cell::RefCell<Vec<String>>,
+    /// The clock, settable so rules over time can be tested.
+    pub now: Cell<u64>,
 }
 
 impl Transport for TestPlatform {
@@ -43,7 +45,7 @@ impl Platform for TestPlatform {
         self.settings.get(name).cloned()
     }
     fn now(&self) -> u64 {
-        NOW
+        self.now.get()
     }
     fn random(&self) -> [u8; 16] {
         self.counter.set(self.counter.get() + 1);
@@ -62,7 +64,7 @@ impl Platform for TestPlatform {
     }
 }
 
-fn platform() -> TestPlatform {
+pub(super) fn platform() -> TestPlatform {
     TestPlatform {
         settings: HashMap::from([
             ("BOT_TOKEN", TOKEN.to_string()),
@@ -73,10 +75,11 @@ fn platform() -> TestPlatform {
         bot: FakeTransport::default(),
         counter: Cell::new(0),
         logs: Default::default(),
+        now: Cell::new(NOW),
     }
 }
 
-fn init_data(user_id: i64) -> String {
+pub(super) fn init_data(user_id: i64) -> String {
     let user = format!(r#"{{"id":{user_id},"first_name":"Ann","language_code":"en"}}"#);
     let pairs = [
         ("auth_date", NOW.to_string()),
@@ -95,7 +98,7 @@ fn init_data(user_id: i64) -> String {
     raw.join("&")
 }
 
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+pub(super) fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
     Request {
         method: method.into(),
         path: path.into(),
@@ -109,13 +112,19 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Re
     }
 }
 
-fn send(p: &TestPlatform, req: Request) -> (u16, Value) {
+pub(super) fn send(p: &TestPlatform, req: Request) -> (u16, Value) {
     let r: Response = block_on(handle(p, req));
     let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
     (r.status, v)
 }
 
-fn as_user(p: &TestPlatform, method: &str, path: &str, user: i64, body: &str) -> (u16, Value) {
+pub(super) fn as_user(
+    p: &TestPlatform,
+    method: &str,
+    path: &str,
+    user: i64,
+    body: &str,
+) -> (u16, Value) {
     let auth = format!("tma {}", init_data(user));
     send(
         p,
@@ -131,7 +140,7 @@ fn as_user(p: &TestPlatform, method: &str, path: &str, user: i64, body: &str) ->
     )
 }
 
-fn webhook(p: &TestPlatform, update: Value) -> (u16, Value) {
+pub(super) fn webhook(p: &TestPlatform, update: Value) -> (u16, Value) {
     send(
         p,
         request(
@@ -146,7 +155,7 @@ fn webhook(p: &TestPlatform, update: Value) -> (u16, Value) {
     )
 }
 
-fn admin(p: &TestPlatform, method: &str, path: &str, body: &str) -> (u16, Value) {
+pub(super) fn admin(p: &TestPlatform, method: &str, path: &str, body: &str) -> (u16, Value) {
     send(
         p,
         request(
@@ -161,7 +170,7 @@ fn admin(p: &TestPlatform, method: &str, path: &str, body: &str) -> (u16, Value)
     )
 }
 
-fn buy(p: &TestPlatform, user: i64, product: &str) -> String {
+pub(super) fn buy(p: &TestPlatform, user: i64, product: &str) -> String {
     p.bot
         .answer(200, json!({"ok": true, "result": "https://t.me/$slug"}));
     let (status, v) = as_user(
@@ -175,18 +184,18 @@ fn buy(p: &TestPlatform, user: i64, product: &str) -> String {
     v["order_id"].as_str().unwrap().to_owned()
 }
 
-fn pre_checkout(user: i64, order: &str, currency: &str, amount: i64) -> Value {
+pub(super) fn pre_checkout(user: i64, order: &str, currency: &str, amount: i64) -> Value {
     json!({"update_id": 1, "pre_checkout_query": {"id": "pcq1", "from": {"id": user, "first_name": "A"},
         "currency": currency, "total_amount": amount, "invoice_payload": order}})
 }
 
-fn paid(update_id: i64, user: i64, order: &str, charge: &str, amount: i64) -> Value {
+pub(super) fn paid(update_id: i64, user: i64, order: &str, charge: &str, amount: i64) -> Value {
     json!({"update_id": update_id, "message": {"message_id": 9, "date": NOW, "chat": {"id": user, "type": "private"},
         "from": {"id": user, "first_name": "A"}, "successful_payment": {"currency": "XTR", "total_amount": amount,
         "invoice_payload": order, "telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
 }
 
-fn order_status(p: &TestPlatform, id: &str) -> String {
+pub(super) fn order_status(p: &TestPlatform, id: &str) -> String {
     block_on(p.store.order(id))
         .unwrap()
         .unwrap()
@@ -403,13 +412,22 @@ fn the_whole_purchase_and_refund() {
         json!({"method": "answerPreCheckoutQuery", "pre_checkout_query_id": "pcq1", "ok": true})
     );
 
-    // The payment is stored, the order paid, and a receipt rides in the response.
+    // The payment is stored, the order paid, and the goods (with the receipt)
+    // sent by a call of its own, so that a failed send can be retried.
     let (s, v) = webhook(&p, paid(2, 5, &order, "stx_1", 50));
-    assert_eq!(s, 200);
-    assert_eq!(v["method"], "sendMessage");
-    assert_eq!(v["chat_id"], 5);
-    assert!(v["text"].as_str().unwrap().contains("Sticker pack"));
+    assert_eq!((s, v), (200, json!({})));
+    let (url, sent) = p.bot.calls.borrow().last().cloned().unwrap();
+    assert!(url.ends_with("/sendMessage"), "{url}");
+    assert_eq!(sent["chat_id"], 5);
+    assert!(sent["text"].as_str().unwrap().contains("Sticker pack"));
+    assert!(sent["reply_markup"].to_string().contains("addstickers"));
     assert_eq!(order_status(&p, &order), "paid");
+    let sends = p
+        .bot
+        .methods()
+        .iter()
+        .filter(|m| *m == "sendMessage")
+        .count();
 
     // Redelivered or re-sent with a new update id: nothing changes, no second receipt.
     assert_eq!(
@@ -421,11 +439,24 @@ fn the_whole_purchase_and_refund() {
         (200, json!({}))
     );
     assert_eq!(p.store.payment_count(), 1);
+    assert_eq!(
+        p.bot
+            .methods()
+            .iter()
+            .filter(|m| *m == "sendMessage")
+            .count(),
+        sends,
+        "the goods are sent once"
+    );
 
-    // Orders list shows it to its owner only.
+    // Orders list shows it, with the goods, to its owner only.
     let (_, v) = as_user(&p, "GET", "/api/orders", 5, "");
     assert_eq!(v["orders"][0]["status"], "paid");
     assert_eq!(v["orders"][0]["telegram_payment_charge_id"], "stx_1");
+    assert!(v["orders"][0]["delivery"]["url"]
+        .as_str()
+        .unwrap()
+        .contains("addstickers"));
     assert_eq!(
         as_user(&p, "GET", "/api/orders", 6, "").1,
         json!({"orders": []})
@@ -497,12 +528,10 @@ fn a_payment_is_never_acknowledged_before_it_is_stored() {
         .borrow()
         .iter()
         .any(|l| l.contains("the store is down")));
-    // Telegram retries once storage is back: stored once.
+    // Telegram retries once storage is back: stored once, the goods sent.
     p.store.broken.set(false);
-    assert_eq!(
-        webhook(&p, paid(2, 5, &order, "stx_1", 50)).1["method"],
-        "sendMessage"
-    );
+    assert_eq!(webhook(&p, paid(2, 5, &order, "stx_1", 50)).0, 200);
+    assert_eq!(p.bot.methods().last().unwrap(), "sendMessage");
     assert_eq!(order_status(&p, &order), "paid");
     assert_eq!(p.store.payment_count(), 1);
 }

@@ -3,17 +3,18 @@
 //! Telegram retries any non-2xx, so a 2xx means "durably handled": a payment is
 //! stored before it is acknowledged, and a storage failure answers 5xx. Replies
 //! ride in the response body (one Bot API call per update), which saves a round
-//! trip and keeps pre-checkout answers well inside Telegram's 10 s.
+//! trip and keeps pre-checkout answers well inside Telegram's 10 s. What a
+//! payment makes the bot owe (goods, operator notices) goes through the outbox
+//! (see `courier`), because those sends must be retried, not just attempted.
 
 use serde_json::{json, Value};
 
 use super::api::{catalog, storage_error};
-use super::{auth, Platform, Request, Response};
+use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::shop::bot;
-use crate::shop::checkout::{decide_pre_checkout, receipt};
-use crate::shop::Payment;
+use crate::shop::checkout::{decide_pre_checkout, format_price, receipt};
+use crate::shop::{bot, notice, outbox, Catalog, OrderStatus, Payment};
 use crate::store::{Outcome, Store};
 use crate::telegram::client::send_message_params;
 use crate::telegram::types::{Message, PreCheckoutQuery, Update};
@@ -72,9 +73,20 @@ pub async fn receive<P: Platform>(
             .record_refund(&r.telegram_payment_charge_id, platform.now())
             .await
             .map_err(storage_error)?;
+        let charge = &r.telegram_payment_charge_id;
+        let text = notice::refunded(settings.admin_language, &r.invoice_payload, charge);
+        let notices = courier::notices(
+            settings,
+            &format!("refund:{charge}"),
+            &text,
+            Some(&r.invoice_payload),
+        );
+        courier::queue_and_send(platform, settings, store, &notices)
+            .await
+            .map_err(storage_error)?;
         return Ok(done());
     }
-    if let Some((command, _arg)) = msg.text.as_deref().and_then(bot::command_of) {
+    if let Some((command, arg)) = msg.text.as_deref().and_then(bot::command_of) {
         if !store
             .claim_update(update.update_id, platform.now())
             .await
@@ -82,7 +94,8 @@ pub async fn receive<P: Platform>(
         {
             return Ok(done());
         }
-        let (text, keyboard) = bot::reply(&command, &format!("{}/", req.origin));
+        let catalog = catalog(settings).unwrap_or(Catalog { products: vec![] });
+        let (text, keyboard) = bot::reply(&command, arg, &format!("{}/", req.origin), &catalog);
         return Ok(call(
             "sendMessage",
             send_message_params(msg.chat.id, &text, keyboard.as_ref()),
@@ -124,10 +137,61 @@ async fn successful_payment<P: Platform>(
         .record_payment(payment, update_id, platform.now())
         .await
         .map_err(storage_error)?;
-    if outcome == Outcome::AlreadyDone {
+    if outcome == Outcome::Applied {
+        check_matches(platform, payment, order.as_ref());
+    }
+    // A bad catalog must not turn a stored payment into a retry.
+    let catalog = catalog(settings).unwrap_or(Catalog { products: vec![] });
+    let renewal = payment.is_recurring && !payment.is_first_recurring;
+    let text = receipt(
+        order.as_ref(),
+        &catalog,
+        &payment.currency,
+        payment.amount,
+        renewal,
+    );
+    // What this payment makes us owe: the goods (once per order, with the
+    // receipt) and a notice to the operator. Queued on every delivery of the
+    // update, so a redelivery repairs a queueing that failed; ids make it once.
+    let goods = order
+        .as_ref()
+        .filter(|o| o.status == OrderStatus::Paid && !renewal)
+        .and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &text));
+    let mut owed: Vec<_> = goods.iter().cloned().collect();
+    let title = order
+        .as_ref()
+        .and_then(|o| catalog.get(&o.product_id))
+        .map_or("?", |p| p.title.as_str());
+    let sale = notice::paid(
+        settings.admin_language,
+        title,
+        &format_price(&payment.currency, payment.amount),
+        payment.user_id,
+        &payment.order_id,
+        renewal,
+    );
+    let key = format!("paid:{}", payment.telegram_payment_charge_id);
+    owed.extend(courier::notices(
+        settings,
+        &key,
+        &sale,
+        Some(&payment.order_id),
+    ));
+    courier::queue_and_send(platform, settings, store, &owed)
+        .await
+        .map_err(storage_error)?;
+    if outcome == Outcome::AlreadyDone || goods.is_some() {
         return Ok(done());
     }
-    match &order {
+    Ok(call(
+        "sendMessage",
+        send_message_params(msg.chat.id, &text, None),
+    ))
+}
+
+/// Logs a stored payment that does not fit its order, for reconciliation.
+fn check_matches<P: Platform>(platform: &P, payment: &Payment, order: Option<&crate::shop::Order>) {
+    match order {
         None => platform.log(&format!(
             "payment {} is for unknown order {:?}: stored for reconciliation",
             payment.telegram_payment_charge_id, payment.order_id
@@ -144,18 +208,4 @@ async fn successful_payment<P: Platform>(
         }
         Some(_) => {}
     }
-    // A bad catalog must not turn a stored payment into a retry.
-    let catalog = catalog(settings).unwrap_or(crate::shop::Catalog { products: vec![] });
-    let renewal = payment.is_recurring && !payment.is_first_recurring;
-    let text = receipt(
-        order.as_ref(),
-        &catalog,
-        &payment.currency,
-        payment.amount,
-        renewal,
-    );
-    Ok(call(
-        "sendMessage",
-        send_message_params(msg.chat.id, &text, None),
-    ))
 }

@@ -1,5 +1,7 @@
 //! What the bot says in chat: its commands and their replies.
 
+use super::catalog::Catalog;
+use super::checkout::format_price;
 use crate::telegram::types::{BotCommand, InlineButton, InlineKeyboard, WebAppInfo};
 
 /// The commands registered with `setMyCommands` by `/api/admin/setup`.
@@ -46,20 +48,44 @@ pub fn command_of(text: &str) -> Option<(String, &str)> {
     Some((name.to_ascii_lowercase(), arg.trim()))
 }
 
+fn web_app_button(text: String, url: String) -> Option<InlineKeyboard> {
+    Some(InlineKeyboard {
+        inline_keyboard: vec![vec![InlineButton {
+            text,
+            web_app: Some(WebAppInfo { url }),
+            url: None,
+        }]],
+    })
+}
+
 /// The reply to a command. `app_url` is the Mini App (this deployment's page).
-pub fn reply(command: &str, app_url: &str) -> (String, Option<InlineKeyboard>) {
+/// `/start buy_<product id>` (the deep link `t.me/<bot>?start=buy_<id>`)
+/// answers with that product and a button that opens it in the Mini App.
+pub fn reply(
+    command: &str,
+    arg: &str,
+    app_url: &str,
+    catalog: &Catalog,
+) -> (String, Option<InlineKeyboard>) {
+    let wanted = arg
+        .strip_prefix("buy_")
+        .and_then(|id| catalog.get(id))
+        .filter(|_| command == "start");
+    if let Some(p) = wanted {
+        let price = format_price(&p.currency, p.amount);
+        return (
+            format!("{}, {price}\n{}", p.title, p.description),
+            // Product ids are [A-Za-z0-9_-] (catalog rule), safe in a query.
+            web_app_button(
+                format!("Buy for {price}"),
+                format!("{app_url}?product={}", p.id),
+            ),
+        );
+    }
     match command {
         "start" => (
             "Welcome! Tap the button below to open the shop and pay with Telegram Stars.".into(),
-            Some(InlineKeyboard {
-                inline_keyboard: vec![vec![InlineButton {
-                    text: "🛍 Open the shop".into(),
-                    web_app: Some(WebAppInfo {
-                        url: app_url.into(),
-                    }),
-                    url: None,
-                }]],
-            }),
+            web_app_button("🛍 Open the shop".into(), app_url.into()),
         ),
         "paysupport" => (PAYSUPPORT.into(), None),
         "terms" => (TERMS.into(), None),
@@ -82,8 +108,34 @@ mod tests {
         assert_eq!(command_of("/"), None);
     }
 
+    fn catalog() -> Catalog {
+        Catalog::load(None, crate::telegram::TelegramEnv::Production).unwrap()
+    }
+
+    #[test]
+    fn start_with_a_product_opens_that_product() {
+        let (text, kb) = reply(
+            "start",
+            "buy_sticker_pack",
+            "https://shop.example/",
+            &catalog(),
+        );
+        assert!(text.starts_with("Sticker pack, ⭐ 50"), "{text}");
+        let button = &kb.unwrap().inline_keyboard[0][0];
+        assert_eq!(button.text, "Buy for ⭐ 50");
+        assert_eq!(
+            button.web_app.as_ref().unwrap().url,
+            "https://shop.example/?product=sticker_pack"
+        );
+        // An unknown product is a plain welcome.
+        let (text, _) = reply("start", "buy_nothing", "https://shop.example/", &catalog());
+        assert!(text.contains("Welcome"));
+    }
+
     #[test]
     fn start_opens_the_mini_app_and_the_rest_answer_in_words() {
+        let c = catalog();
+        let reply = |cmd, url| reply(cmd, "", url, &c);
         let (text, kb) = reply("start", "https://shop.example/");
         assert!(text.contains("Welcome"));
         assert_eq!(

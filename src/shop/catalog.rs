@@ -26,6 +26,24 @@ pub struct Product {
     pub subscription_period: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_url: Option<String>,
+    /// What the buyer receives after paying. Never serialized: the catalog the
+    /// API shows must not give the goods away.
+    #[serde(default, skip_serializing)]
+    pub delivery: Option<Delivery>,
+}
+
+/// Goods sent by private message once the payment is stored: a text, a link
+/// (shown as a button), a document (a Telegram `file_id` or an https URL), or a
+/// mix. With a document, `text` is its caption.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 impl Product {
@@ -117,6 +135,35 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
             return Err("photo_url must be an https URL".into());
         }
     }
+    if let Some(d) = &p.delivery {
+        validate_delivery(d)?;
+    }
+    Ok(())
+}
+
+fn validate_delivery(d: &Delivery) -> Result<(), String> {
+    if d.text.is_none() && d.url.is_none() && d.document.is_none() {
+        return Err("delivery needs a text, a url or a document".into());
+    }
+    // Telegram counts message lengths in UTF-16 units: 4096 for a text, 1024
+    // for a caption; a receipt line goes before it, hence the margin.
+    let max_text = if d.document.is_some() { 900 } else { 3900 };
+    if let Some(t) = &d.text {
+        let n = t.encode_utf16().count();
+        if n == 0 || n > max_text {
+            return Err(format!("delivery text must be 1-{max_text} characters"));
+        }
+    }
+    if let Some(u) = &d.url {
+        if !u.starts_with("https://") || u.len() > 2048 {
+            return Err("delivery url must be an https URL".into());
+        }
+    }
+    if let Some(doc) = &d.document {
+        if doc.trim().is_empty() || doc.len() > 2048 || doc.starts_with("http://") {
+            return Err("delivery document must be a file_id or an https URL".into());
+        }
+    }
     Ok(())
 }
 
@@ -201,8 +248,41 @@ mod tests {
             let err = Catalog::parse(&json, P).unwrap_err();
             assert!(err.contains(want), "{json} -> {err}");
         }
+        for (delivery, want) in [
+            ("{}", "needs a text"),
+            (r#"{"url":"http://x"}"#, "https URL"),
+            (r#"{"text":""}"#, "delivery text"),
+            (r#"{"document":" "}"#, "file_id"),
+            (r#"{"text":"x","secret":1}"#, "not a JSON array"),
+        ] {
+            let err =
+                Catalog::parse(&product(&format!(r#","delivery":{delivery}"#)), P).unwrap_err();
+            assert!(err.contains(want), "{delivery} -> {err}");
+        }
         let dup = r#"[{"id":"a","title":"T","description":"D","currency":"XTR","amount":1},{"id":"a","title":"T","description":"D","currency":"XTR","amount":2}]"#;
         assert!(Catalog::parse(dup, P).unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn deliveries_are_read_but_never_shown() {
+        let json =
+            product(r#","delivery":{"text":"code 42","url":"https://x/y","document":"BQACAgI"}"#);
+        let c = Catalog::parse(&json, P).unwrap();
+        assert_eq!(
+            c.get("p1")
+                .unwrap()
+                .delivery
+                .as_ref()
+                .unwrap()
+                .text
+                .as_deref(),
+            Some("code 42")
+        );
+        let shown = serde_json::to_string(&c).unwrap();
+        assert!(
+            !shown.contains("delivery") && !shown.contains("code 42"),
+            "{shown}"
+        );
     }
 
     #[test]

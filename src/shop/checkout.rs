@@ -21,7 +21,7 @@ pub fn decide_pre_checkout(
         OrderStatus::Paid | OrderStatus::Refunded => {
             return Err("This order has already been paid.")
         }
-        OrderStatus::Failed => {
+        OrderStatus::Failed | OrderStatus::Expired => {
             return Err("This order can no longer be paid. Please start a new purchase.")
         }
     }
@@ -85,6 +85,7 @@ mod tests {
             amount: 50,
             subscription_period: None,
             photo_url: None,
+            delivery: None,
         };
         let mut o = Order::new("o1".into(), 7, &p, 0);
         o.status = status;
@@ -131,6 +132,7 @@ mod tests {
             OrderStatus::Paid,
             OrderStatus::Refunded,
             OrderStatus::Failed,
+            OrderStatus::Expired,
         ] {
             assert!(
                 decide_pre_checkout(Some(&order(s)), &query(7, "XTR", 50)).is_err(),

@@ -1,10 +1,14 @@
-//! The business, pure: what is for sale, orders and their states, and what to do
-//! with each Telegram update.
+//! The business, pure: what is for sale, orders and their states, what a buyer
+//! owns, the messages the bot owes, and what to do with each Telegram update.
 
 pub mod bot;
 pub mod catalog;
 pub mod checkout;
+pub mod entitlement;
+pub mod export;
+pub mod notice;
 pub mod order;
+pub mod outbox;
 
 pub use catalog::{Catalog, Product};
 pub use order::{Order, OrderStatus, Payment};

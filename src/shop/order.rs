@@ -2,8 +2,13 @@
 //!
 //! ```text
 //! pending ──successful_payment──▶ paid ──refund──▶ refunded
-//!    └──createInvoiceLink failed──▶ failed
+//!    ├──createInvoiceLink failed──▶ failed
+//!    └──unpaid after PENDING_ORDER_TTL (cron)──▶ expired
 //! ```
+//!
+//! Telegram's word is final: a payment that arrives for an `expired` (or
+//! `failed`) order still makes it `paid`. A subscription stays `paid` while it
+//! renews; whether it is active is its `subscription_expiration_date`.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +21,7 @@ pub enum OrderStatus {
     Paid,
     Refunded,
     Failed,
+    Expired,
 }
 
 impl OrderStatus {
@@ -25,6 +31,7 @@ impl OrderStatus {
             OrderStatus::Paid => "paid",
             OrderStatus::Refunded => "refunded",
             OrderStatus::Failed => "failed",
+            OrderStatus::Expired => "expired",
         }
     }
 
@@ -34,6 +41,7 @@ impl OrderStatus {
             "paid" => OrderStatus::Paid,
             "refunded" => OrderStatus::Refunded,
             "failed" => OrderStatus::Failed,
+            "expired" => OrderStatus::Expired,
             _ => return None,
         })
     }
@@ -54,6 +62,12 @@ pub struct Order {
     pub telegram_payment_charge_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_expiration_date: Option<i64>,
+    /// The first charge of a subscription: what `editUserStarSubscription` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_charge_id: Option<String>,
+    /// The buyer (or the bot) turned renewal off; access lasts to the end date.
+    #[serde(default)]
+    pub renewal_canceled: bool,
 }
 
 impl Order {
@@ -70,6 +84,8 @@ impl Order {
             paid_at: None,
             telegram_payment_charge_id: None,
             subscription_expiration_date: None,
+            subscription_charge_id: None,
+            renewal_canceled: false,
         }
     }
 
@@ -90,6 +106,8 @@ impl Order {
         if let Some(exp) = payment.subscription_expiration_date {
             o.subscription_expiration_date =
                 Some(o.subscription_expiration_date.map_or(exp, |e| e.max(exp)));
+            o.subscription_charge_id
+                .get_or_insert_with(|| payment.telegram_payment_charge_id.clone());
         }
         o
     }
@@ -132,6 +150,7 @@ mod tests {
             amount: 5,
             subscription_period: Some(2_592_000),
             photo_url: None,
+            delivery: None,
         }
     }
 
@@ -162,6 +181,11 @@ mod tests {
         assert_eq!(renewed.paid_at, Some(200), "paid_at is the first payment");
         assert_eq!(renewed.telegram_payment_charge_id.as_deref(), Some("c2"));
         assert_eq!(renewed.subscription_expiration_date, Some(2000));
+        assert_eq!(
+            renewed.subscription_charge_id.as_deref(),
+            Some("c1"),
+            "the subscription keeps its first charge"
+        );
         // A late, older renewal never moves the end backwards.
         let late = renewed.with_payment(&payment("c1", 200, Some(1000)));
         assert_eq!(late.subscription_expiration_date, Some(2000));
@@ -178,12 +202,23 @@ mod tests {
     }
 
     #[test]
+    fn a_late_payment_revives_an_expired_order() {
+        let mut o = Order::new("o".into(), 1, &product(), 100);
+        o.status = OrderStatus::Expired;
+        assert_eq!(
+            o.with_payment(&payment("c1", 300, None)).status,
+            OrderStatus::Paid
+        );
+    }
+
+    #[test]
     fn statuses_round_trip() {
         for s in [
             OrderStatus::Pending,
             OrderStatus::Paid,
             OrderStatus::Refunded,
             OrderStatus::Failed,
+            OrderStatus::Expired,
         ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
         }

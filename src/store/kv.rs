@@ -6,12 +6,38 @@
 //! Keys: `order:<id>` (the order), `user:<user_id>:<rev_time>:<id>` (an index
 //! entry whose metadata is the order, so listing needs one call),
 //! `payment:<charge_id>` (the payment; metadata holds it without the raw update),
-//! `update:<update_id>` (processed updates, expiring after Telegram's 24 h).
+//! `update:<update_id>` (processed updates, expiring after Telegram's 24 h, so
+//! pruning is KV's job), `outbox:<id>` (a message owed; metadata holds its
+//! status and next attempt so the due ones are found in one listing).
+//!
+//! Listing-based operations (expiry, export, the outbox scan) read every key
+//! under a prefix: fine for a small shop, a reason to use D1 for a large one.
 
+use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
 
 use super::{Outcome, Store, StoreError};
+use crate::shop::export::Filter;
+use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
+
+/// An outbox entry's value.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    message: Outgoing,
+    status: String,
+    attempts: u32,
+    next_attempt_at: u64,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+/// An outbox entry's metadata: enough to pick the due ones from a listing.
+#[derive(Serialize, Deserialize)]
+struct EntryMeta {
+    status: String,
+    next_attempt_at: u64,
+}
 
 /// Telegram keeps updates 24 h; we remember them a little longer.
 const UPDATE_TTL: u64 = 2 * 86_400;
@@ -60,6 +86,56 @@ impl KvBackend {
     async fn payment(&self, charge_id: &str) -> Result<Option<Payment>, StoreError> {
         self.kv
             .get(&format!("payment:{charge_id}"))
+            .json()
+            .await
+            .map_err(err)
+    }
+
+    /// Every value under `prefix` as listed metadata, following cursors.
+    async fn list_metadata<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut list = self.kv.list().prefix(prefix.into()).limit(1000);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.map_err(err)?;
+            out.extend(page.keys.into_iter().filter_map(|k| {
+                let m = serde_json::from_value(k.metadata?).ok()?;
+                Some((k.name, m))
+            }));
+            if page.list_complete || page.cursor.is_none() {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        Ok(out)
+    }
+
+    async fn put_entry(&self, e: &Entry) -> Result<(), StoreError> {
+        self.kv
+            .put(
+                &format!("outbox:{}", e.message.id),
+                serde_json::to_string(e).map_err(err)?,
+            )
+            .map_err(err)?
+            .metadata(EntryMeta {
+                status: e.status.clone(),
+                next_attempt_at: e.next_attempt_at,
+            })
+            .map_err(err)?
+            .execute()
+            .await
+            .map_err(err)
+    }
+
+    async fn entry(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        self.kv
+            .get(&format!("outbox:{id}"))
             .json()
             .await
             .map_err(err)
@@ -186,26 +262,132 @@ impl Store for KvBackend {
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
-            let mut list = self.kv.list().prefix("payment:".into()).limit(1000);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await.map_err(err)?;
-            out.extend(
-                page.keys
-                    .into_iter()
-                    .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok())),
-            );
-            if page.list_complete || out.len() >= limit || page.cursor.is_none() {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        out.sort_by_key(|p: &Payment| std::cmp::Reverse(p.paid_at));
+        let mut out: Vec<Payment> = self
+            .list_metadata::<Payment>("payment:")
+            .await?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        out.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
         out.truncate(limit);
         Ok(out)
+    }
+
+    async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (_, mut o) in self.list_metadata::<Order>("user:").await? {
+            if o.status == OrderStatus::Pending && o.created_at < created_before {
+                o.status = OrderStatus::Expired;
+                self.put_order(&o).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn prune_updates(&self, _processed_before: u64) -> Result<usize, StoreError> {
+        Ok(0) // `update:` keys expire by themselves (UPDATE_TTL).
+    }
+
+    async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
+        if let Some(mut o) = self.order(order_id).await? {
+            o.renewal_canceled = canceled;
+            self.put_order(&o).await?;
+        }
+        Ok(())
+    }
+
+    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+        let mut orders: Vec<Order> = self
+            .list_metadata::<Order>("user:")
+            .await?
+            .into_iter()
+            .map(|(_, o)| o)
+            .filter(|o| filter.status.is_none_or(|s| o.status == s))
+            .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
+            .collect();
+        orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        orders.truncate(filter.limit);
+        let payments: Vec<Payment> = self
+            .list_metadata::<Payment>("payment:")
+            .await?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        Ok(orders
+            .into_iter()
+            .map(|o| {
+                let mine = payments
+                    .iter()
+                    .filter(|p| p.order_id == o.id)
+                    .cloned()
+                    .collect();
+                (o, mine)
+            })
+            .collect())
+    }
+
+    async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
+        let mut leased = Vec::new();
+        for m in messages {
+            if self.entry(&m.id).await?.is_some() {
+                continue;
+            }
+            self.put_entry(&Entry {
+                message: m.clone(),
+                status: "pending".into(),
+                attempts: 1,
+                next_attempt_at: now + LEASE,
+                last_error: None,
+            })
+            .await?;
+            leased.push(Queued {
+                message: m.clone(),
+                attempts: 1,
+            });
+        }
+        Ok(leased)
+    }
+
+    async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
+        let mut out = Vec::new();
+        for (key, meta) in self.list_metadata::<EntryMeta>("outbox:").await? {
+            if out.len() == limit {
+                break;
+            }
+            if meta.status != "pending" || meta.next_attempt_at > now {
+                continue;
+            }
+            let id = key.trim_start_matches("outbox:");
+            let Some(mut e) = self.entry(id).await? else {
+                continue;
+            };
+            e.attempts += 1;
+            e.next_attempt_at = now + LEASE;
+            self.put_entry(&e).await?;
+            out.push(Queued {
+                message: e.message,
+                attempts: e.attempts,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn settle(&self, id: &str, result: &Settle, _now: u64) -> Result<(), StoreError> {
+        let Some(mut e) = self.entry(id).await? else {
+            return Ok(());
+        };
+        match result {
+            Settle::Sent => e.status = "sent".into(),
+            Settle::Retry { at, error } => {
+                e.next_attempt_at = *at;
+                e.last_error = Some(error.clone());
+            }
+            Settle::Failed { error } => {
+                e.status = "failed".into();
+                e.last_error = Some(error.clone());
+            }
+        }
+        self.put_entry(&e).await
     }
 }

@@ -5,13 +5,27 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Outcome, Store, StoreError};
+use crate::shop::export::Filter;
+use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
+
+/// An outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub message: Outgoing,
+    /// `pending`, `sent` or `failed`.
+    pub status: &'static str,
+    pub attempts: u32,
+    pub next_attempt_at: u64,
+    pub last_error: Option<String>,
+}
 
 #[derive(Default)]
 pub struct MemoryStore {
     orders: RefCell<BTreeMap<String, Order>>,
     payments: RefCell<BTreeMap<String, Payment>>,
     updates: RefCell<HashMap<i64, u64>>,
+    outbox: RefCell<BTreeMap<String, Stored>>,
     /// When set, every call fails (a storage outage).
     pub broken: Cell<bool>,
 }
@@ -27,6 +41,14 @@ impl MemoryStore {
 
     pub fn payment_count(&self) -> usize {
         self.payments.borrow().len()
+    }
+
+    pub fn outbox(&self) -> Vec<Stored> {
+        self.outbox.borrow().values().cloned().collect()
+    }
+
+    pub fn update_count(&self) -> usize {
+        self.updates.borrow().len()
     }
 }
 
@@ -129,5 +151,122 @@ impl Store for MemoryStore {
         v.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
         v.truncate(limit);
         Ok(v)
+    }
+
+    async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
+        self.check()?;
+        let mut n = 0;
+        for o in self.orders.borrow_mut().values_mut() {
+            if o.status == OrderStatus::Pending && o.created_at < created_before {
+                o.status = OrderStatus::Expired;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError> {
+        self.check()?;
+        let mut u = self.updates.borrow_mut();
+        let before = u.len();
+        u.retain(|_, at| *at >= processed_before);
+        Ok(before - u.len())
+    }
+
+    async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
+        self.check()?;
+        if let Some(o) = self.orders.borrow_mut().get_mut(order_id) {
+            o.renewal_canceled = canceled;
+        }
+        Ok(())
+    }
+
+    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+        self.check()?;
+        let mut orders: Vec<Order> = self
+            .orders
+            .borrow()
+            .values()
+            .filter(|o| filter.status.is_none_or(|s| o.status == s))
+            .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
+            .cloned()
+            .collect();
+        orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        orders.truncate(filter.limit);
+        let payments = self.payments.borrow();
+        Ok(orders
+            .into_iter()
+            .map(|o| {
+                let p = payments
+                    .values()
+                    .filter(|p| p.order_id == o.id)
+                    .cloned()
+                    .collect();
+                (o, p)
+            })
+            .collect())
+    }
+
+    async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
+        self.check()?;
+        let mut outbox = self.outbox.borrow_mut();
+        let mut leased = Vec::new();
+        for m in messages {
+            if outbox.contains_key(&m.id) {
+                continue;
+            }
+            outbox.insert(
+                m.id.clone(),
+                Stored {
+                    message: m.clone(),
+                    status: "pending",
+                    attempts: 1,
+                    next_attempt_at: now + LEASE,
+                    last_error: None,
+                },
+            );
+            leased.push(Queued {
+                message: m.clone(),
+                attempts: 1,
+            });
+        }
+        Ok(leased)
+    }
+
+    async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
+        self.check()?;
+        let mut out = Vec::new();
+        for s in self.outbox.borrow_mut().values_mut() {
+            if out.len() == limit {
+                break;
+            }
+            if s.status == "pending" && s.next_attempt_at <= now {
+                s.attempts += 1;
+                s.next_attempt_at = now + LEASE;
+                out.push(Queued {
+                    message: s.message.clone(),
+                    attempts: s.attempts,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn settle(&self, id: &str, result: &Settle, _now: u64) -> Result<(), StoreError> {
+        self.check()?;
+        if let Some(s) = self.outbox.borrow_mut().get_mut(id) {
+            match result {
+                Settle::Sent => s.status = "sent",
+                Settle::Retry { at, error } => {
+                    s.next_attempt_at = *at;
+                    s.last_error = Some(error.clone());
+                }
+                Settle::Failed { error } => {
+                    s.status = "failed";
+                    s.last_error = Some(error.clone());
+                }
+            }
+        }
+        Ok(())
     }
 }

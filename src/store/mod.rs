@@ -13,6 +13,8 @@ pub mod kv;
 
 use std::fmt;
 
+use crate::shop::export::Filter;
+use crate::shop::outbox::{Outgoing, Queued, Settle};
 use crate::shop::{Order, Payment};
 
 /// A storage failure. The text is for the log only (it never reaches a client).
@@ -56,6 +58,21 @@ pub trait Store {
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError>;
     /// Stored payments, newest first.
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
+    /// Pending orders created before `created_before` become `expired`; how many.
+    async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError>;
+    /// Forgets processed update ids older than `processed_before`; how many.
+    async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError>;
+    /// Stores whether a subscription's renewal is turned off.
+    async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError>;
+    /// Orders matching `filter`, newest first, each with its payments.
+    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError>;
+    /// Queues messages; an id already queued is left as it is. Returns the
+    /// messages queued now, leased to the caller for its first attempt.
+    async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError>;
+    /// Leases up to `limit` pending messages whose next attempt is due.
+    async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError>;
+    /// Records how an attempt went.
+    async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError>;
 }
 
 /// One of two stores, chosen at run time by the `STORAGE` setting.
@@ -102,5 +119,26 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         either!(self, s => s.payments(limit).await)
+    }
+    async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
+        either!(self, s => s.expire_pending(created_before).await)
+    }
+    async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError> {
+        either!(self, s => s.prune_updates(processed_before).await)
+    }
+    async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
+        either!(self, s => s.set_renewal_canceled(order_id, canceled).await)
+    }
+    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+        either!(self, s => s.export(filter).await)
+    }
+    async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
+        either!(self, s => s.enqueue(messages, now).await)
+    }
+    async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
+        either!(self, s => s.lease_due(now, limit).await)
+    }
+    async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError> {
+        either!(self, s => s.settle(id, result, now).await)
     }
 }

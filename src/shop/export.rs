@@ -1,0 +1,328 @@
+//! The operator's export of orders and their transactions: one row per charge
+//! (an order without a charge gets one row with the charge columns empty), as
+//! JSON or CSV (RFC 4180: a header row, CRLF, quotes where needed).
+
+use serde::Serialize;
+
+use super::order::{Order, OrderStatus, Payment};
+use crate::telegram::encoding::form_decode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// Which orders to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub status: Option<OrderStatus>,
+    /// Orders created at or after this Unix time.
+    pub since: Option<u64>,
+    pub limit: usize,
+}
+
+pub const MAX_ROWS: usize = 10_000;
+
+/// Parses `format=json|csv&status=<status>&since=<unix seconds|YYYY-MM-DD>&limit=<n>`.
+pub fn parse_query(query: &str) -> Result<(Format, Filter), String> {
+    let mut format = Format::Json;
+    let mut filter = Filter {
+        status: None,
+        since: None,
+        limit: 1000,
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = form_decode(v).ok_or("the query string is not valid percent-encoding")?;
+        match k {
+            "format" => {
+                format = match v.as_str() {
+                    "json" | "" => Format::Json,
+                    "csv" => Format::Csv,
+                    _ => return Err("format must be json or csv".into()),
+                }
+            }
+            "status" if !v.is_empty() => {
+                filter.status = Some(
+                    OrderStatus::parse(&v)
+                        .ok_or("status must be pending, paid, refunded, failed or expired")?,
+                )
+            }
+            "since" if !v.is_empty() => {
+                filter.since = Some(
+                    parse_since(&v).ok_or("since must be Unix seconds or a date (YYYY-MM-DD)")?,
+                )
+            }
+            "limit" => {
+                filter.limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_ROWS).contains(n))
+                    .ok_or(format!("limit must be 1-{MAX_ROWS}"))?
+            }
+            _ => {}
+        }
+    }
+    Ok((format, filter))
+}
+
+fn parse_since(v: &str) -> Option<u64> {
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(n);
+    }
+    let mut parts = v.splitn(3, '-');
+    let (y, m, d): (i64, u32, u32) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) as u64 * 86_400)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub order_id: String,
+    pub user_id: i64,
+    pub product_id: String,
+    pub status: &'static str,
+    pub currency: String,
+    pub amount: i64,
+    pub created_at: u64,
+    pub paid_at: Option<u64>,
+    pub subscription_expiration_date: Option<i64>,
+    pub charge_id: Option<String>,
+    pub provider_charge_id: Option<String>,
+    pub charge_amount: Option<i64>,
+    pub charged_at: Option<u64>,
+    pub is_recurring: Option<bool>,
+    pub refunded_at: Option<u64>,
+}
+
+const HEADER: &[&str] = &[
+    "order_id",
+    "user_id",
+    "product_id",
+    "status",
+    "currency",
+    "amount",
+    "created_at",
+    "paid_at",
+    "subscription_expiration_date",
+    "charge_id",
+    "provider_charge_id",
+    "charge_amount",
+    "charged_at",
+    "is_recurring",
+    "refunded_at",
+];
+
+/// The rows for orders with their payments, in the orders' order; charges
+/// oldest first within an order.
+pub fn rows(orders: Vec<(Order, Vec<Payment>)>) -> Vec<Row> {
+    let mut out = Vec::new();
+    for (o, mut payments) in orders {
+        payments.sort_by(|a, b| {
+            (a.paid_at, &a.telegram_payment_charge_id)
+                .cmp(&(b.paid_at, &b.telegram_payment_charge_id))
+        });
+        let base = Row {
+            order_id: o.id.clone(),
+            user_id: o.user_id,
+            product_id: o.product_id.clone(),
+            status: o.status.as_str(),
+            currency: o.currency.clone(),
+            amount: o.amount,
+            created_at: o.created_at,
+            paid_at: o.paid_at,
+            subscription_expiration_date: o.subscription_expiration_date,
+            charge_id: None,
+            provider_charge_id: None,
+            charge_amount: None,
+            charged_at: None,
+            is_recurring: None,
+            refunded_at: None,
+        };
+        if payments.is_empty() {
+            out.push(base);
+            continue;
+        }
+        for p in payments {
+            out.push(Row {
+                charge_id: Some(p.telegram_payment_charge_id),
+                provider_charge_id: Some(p.provider_payment_charge_id),
+                charge_amount: Some(p.amount),
+                charged_at: Some(p.paid_at),
+                is_recurring: Some(p.is_recurring),
+                refunded_at: p.refunded_at,
+                ..base.clone()
+            });
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, quote, CR or LF. A leading
+/// `= + - @` is prefixed with `'` so a spreadsheet never runs it as a formula.
+fn field(out: &mut String, v: &str) {
+    let v = if v.starts_with(['=', '+', '-', '@']) && v.parse::<f64>().is_err() {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    };
+    if v.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&v.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&v);
+    }
+}
+
+pub fn csv(rows: &[Row]) -> String {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let mut out = HEADER.join(",");
+    out.push_str("\r\n");
+    for r in rows {
+        let cells = [
+            r.order_id.clone(),
+            r.user_id.to_string(),
+            r.product_id.clone(),
+            r.status.to_owned(),
+            r.currency.clone(),
+            r.amount.to_string(),
+            r.created_at.to_string(),
+            opt(r.paid_at.map(|v| v.to_string())),
+            opt(r.subscription_expiration_date.map(|v| v.to_string())),
+            opt(r.charge_id.clone()),
+            opt(r.provider_charge_id.clone()),
+            opt(r.charge_amount.map(|v| v.to_string())),
+            opt(r.charged_at.map(|v| v.to_string())),
+            opt(r.is_recurring.map(|v| v.to_string())),
+            opt(r.refunded_at.map(|v| v.to_string())),
+        ];
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            field(&mut out, c);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shop::catalog::Product;
+
+    #[test]
+    fn parses_the_query() {
+        let (f, q) = parse_query("format=csv&status=paid&since=2025-06-15&limit=5").unwrap();
+        assert_eq!(f, Format::Csv);
+        assert_eq!(q.status, Some(OrderStatus::Paid));
+        assert_eq!(q.since, Some(1_749_945_600));
+        assert_eq!(q.limit, 5);
+        assert_eq!(
+            parse_query("since=1700000000").unwrap().1.since,
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_query("").unwrap().0, Format::Json);
+        for bad in [
+            "format=xml",
+            "status=lost",
+            "since=yesterday",
+            "since=2025-13-01",
+            "limit=0",
+            "limit=99999",
+        ] {
+            assert!(parse_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_epoch_and_leap_days_are_right() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(
+            days_from_civil(2024, 2, 29) + 1,
+            days_from_civil(2024, 3, 1)
+        );
+    }
+
+    fn order(id: &str) -> Order {
+        let p = Product {
+            id: "p,1".into(),
+            title: "T".into(),
+            description: "D".into(),
+            currency: "XTR".into(),
+            amount: 5,
+            subscription_period: None,
+            photo_url: None,
+            delivery: None,
+        };
+        Order::new(id.into(), 7, &p, 100)
+    }
+
+    fn payment(charge: &str, at: u64) -> Payment {
+        Payment {
+            telegram_payment_charge_id: charge.into(),
+            provider_payment_charge_id: "=HYPERLINK(\"x\")".into(),
+            order_id: "o1".into(),
+            user_id: 7,
+            currency: "XTR".into(),
+            amount: 5,
+            paid_at: at,
+            subscription_expiration_date: None,
+            is_recurring: false,
+            is_first_recurring: false,
+            refunded_at: None,
+            raw_update: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_row_per_charge_and_csv_quotes_what_it_must() {
+        let rows = rows(vec![
+            (order("o1"), vec![payment("c2", 300), payment("c1", 200)]),
+            (order("o2"), vec![]),
+        ]);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0].charge_id.as_deref(),
+            Some("c1"),
+            "oldest charge first"
+        );
+        assert_eq!(rows[2].charge_id, None);
+        let text = csv(&rows);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], HEADER.join(","));
+        assert_eq!(lines.len(), 5, "header, three rows, trailing empty");
+        assert!(
+            lines[1].starts_with("o1,7,\"p,1\",pending,XTR,5,100,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains(",\"'=HYPERLINK(\"\"x\"\")\","),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[3].ends_with(",,,,,,"), "{}", lines[3]);
+    }
+}

@@ -1,0 +1,106 @@
+//! What the operator is told (in `ADMIN_CHAT_IDS`, in `ADMIN_LANGUAGE`): each
+//! paid order, refund, failed delivery and reconciliation difference.
+
+/// The operator's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+}
+
+/// A payment arrived. `what` is the product title, `price` already formatted.
+pub fn paid(
+    lang: Lang,
+    what: &str,
+    price: &str,
+    user_id: i64,
+    order_id: &str,
+    renewal: bool,
+) -> String {
+    match (lang, renewal) {
+        (Lang::En, false) => {
+            format!("💰 New sale: {what}, {price}\nBuyer {user_id}, order {order_id}")
+        }
+        (Lang::En, true) => {
+            format!("🔁 Subscription renewed: {what}, {price}\nBuyer {user_id}, order {order_id}")
+        }
+        (Lang::Zh, false) => format!("💰 新订单：{what}，{price}\n买家 {user_id}，订单 {order_id}"),
+        (Lang::Zh, true) => {
+            format!("🔁 订阅已续费：{what}，{price}\n买家 {user_id}，订单 {order_id}")
+        }
+    }
+}
+
+pub fn refunded(lang: Lang, order_id: &str, charge_id: &str) -> String {
+    match lang {
+        Lang::En => format!("↩️ Refunded: order {order_id} (charge {charge_id})"),
+        Lang::Zh => format!("↩️ 已退款：订单 {order_id}（交易 {charge_id}）"),
+    }
+}
+
+pub fn delivery_failed(
+    lang: Lang,
+    order_id: &str,
+    user_id: i64,
+    error: &str,
+    retrying: bool,
+) -> String {
+    match (lang, retrying) {
+        (Lang::En, true) => format!("⚠️ Delivery of order {order_id} to {user_id} failed ({error}); retrying"),
+        (Lang::En, false) => format!("❌ Delivery of order {order_id} to {user_id} failed for good ({error}); deliver it by hand"),
+        (Lang::Zh, true) => format!("⚠️ 订单 {order_id} 发货给 {user_id} 失败（{error}），将重试"),
+        (Lang::Zh, false) => format!("❌ 订单 {order_id} 发货给 {user_id} 最终失败（{error}），请手动处理"),
+    }
+}
+
+/// Reconciliation found `lines` (one per difference, at most a few shown).
+pub fn out_of_sync(lang: Lang, lines: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = match lang {
+        Lang::En => format!(
+            "🔎 Reconciliation: {} difference(s) with Telegram",
+            lines.len()
+        ),
+        Lang::Zh => format!("🔎 对账：与 Telegram 有 {} 处不一致", lines.len()),
+    };
+    for l in lines.iter().take(SHOWN) {
+        text.push('\n');
+        text.push_str(l);
+    }
+    if lines.len() > SHOWN {
+        text.push_str("\n…");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_notice_speaks_the_operators_language() {
+        let en = paid(Lang::En, "Pack", "⭐ 50", 7, "o1", false);
+        let zh = paid(Lang::Zh, "Pack", "⭐ 50", 7, "o1", false);
+        assert!(en.contains("New sale") && en.contains("o1"), "{en}");
+        assert!(zh.contains("新订单") && zh.contains("o1"), "{zh}");
+        assert!(paid(Lang::En, "P", "1", 7, "o", true).contains("renewed"));
+        assert!(refunded(Lang::Zh, "o1", "c1").contains("退款"));
+        assert!(delivery_failed(Lang::En, "o1", 7, "blocked", false).contains("by hand"));
+        let many: Vec<String> = (0..12).map(|i| format!("d{i}")).collect();
+        let text = out_of_sync(Lang::En, &many);
+        assert!(text.contains("12 difference") && text.contains("d9") && !text.contains("d10"));
+        assert_eq!(Lang::parse("ZH"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}

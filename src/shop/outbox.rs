@@ -1,0 +1,266 @@
+//! Messages the bot owes somebody: the goods to a buyer, a notice to the
+//! operator. They are stored before they are sent, so a failed send is retried
+//! by the scheduled job instead of being lost.
+//!
+//! Each message has a deterministic id (`delivery:<order>`,
+//! `notice:paid:<charge>:<chat>`, …): queueing it again is a no-op, so a
+//! redelivered update can repair a missed queueing without sending twice.
+//! Sending takes a lease (the store moves the next attempt past [`LEASE`]), so
+//! the webhook and the scheduled job never send the same message at once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::catalog::{Delivery, Product};
+use super::order::Order;
+use crate::telegram::client::BotError;
+
+/// How long a sender owns a message before somebody else may try it.
+pub const LEASE: u64 = 120;
+/// Attempts before a message is given up (about a day of back-off).
+pub const MAX_ATTEMPTS: u32 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Delivery,
+    Notice,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Delivery => "delivery",
+            Kind::Notice => "notice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "delivery" => Some(Kind::Delivery),
+            "notice" => Some(Kind::Notice),
+            _ => None,
+        }
+    }
+}
+
+/// One Bot API call to make once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub id: String,
+    pub kind: Kind,
+    #[serde(default)]
+    pub order_id: Option<String>,
+    pub chat_id: i64,
+    /// `sendMessage` or `sendDocument`.
+    pub method: String,
+    /// The call's JSON parameters.
+    pub params: String,
+}
+
+/// A stored message with its sending state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queued {
+    pub message: Outgoing,
+    /// Attempts so far, counting the one in progress.
+    pub attempts: u32,
+}
+
+/// What a send attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    Sent,
+    /// Try again at this time.
+    Retry {
+        at: u64,
+        error: String,
+    },
+    /// Stop trying.
+    Failed {
+        error: String,
+    },
+}
+
+/// Back-off after `attempts` failed attempts: 1, 2, 4 … minutes, at most 6 h.
+pub fn backoff(attempts: u32) -> u64 {
+    (60u64 << attempts.saturating_sub(1).min(9)).min(6 * 3600)
+}
+
+/// How a failed send settles. The user blocking the bot or an unknown chat
+/// will not heal by retrying; flood control says when to come back.
+pub fn after_failure(err: &BotError, attempts: u32, now: u64) -> Settle {
+    let error = err.to_string();
+    let permanent = match err {
+        BotError::Api {
+            error_code: 403, ..
+        } => true,
+        BotError::Api {
+            error_code: 400,
+            description,
+            ..
+        } => !description.contains("Too Many Requests"),
+        _ => false,
+    };
+    if permanent || attempts >= MAX_ATTEMPTS {
+        return Settle::Failed { error };
+    }
+    let wait = match err {
+        BotError::Api {
+            retry_after: Some(s),
+            ..
+        } => (*s).max(1),
+        _ => backoff(attempts),
+    };
+    Settle::Retry {
+        at: now + wait,
+        error,
+    }
+}
+
+/// The goods for a paid `order`, with the receipt first.
+pub fn delivery(order: &Order, product: &Product, receipt: &str) -> Option<Outgoing> {
+    let d: &Delivery = product.delivery.as_ref()?;
+    let body = match &d.text {
+        Some(t) => format!("{receipt}\n\n{t}"),
+        None => receipt.to_owned(),
+    };
+    let mut params = match &d.document {
+        Some(doc) => json!({ "chat_id": order.user_id, "document": doc, "caption": body }),
+        None => json!({ "chat_id": order.user_id, "text": body }),
+    };
+    if let Some(url) = &d.url {
+        params["reply_markup"] = json!({ "inline_keyboard": [[{ "text": "Open", "url": url }]] });
+    }
+    Some(Outgoing {
+        id: format!("delivery:{}", order.id),
+        kind: Kind::Delivery,
+        order_id: Some(order.id.clone()),
+        chat_id: order.user_id,
+        method: if d.document.is_some() {
+            "sendDocument"
+        } else {
+            "sendMessage"
+        }
+        .into(),
+        params: params.to_string(),
+    })
+}
+
+/// A plain text notice to an operator chat. `key` makes it unique
+/// (e.g. `paid:<charge>`).
+pub fn notice(key: &str, chat_id: i64, text: &str, order_id: Option<&str>) -> Outgoing {
+    let params: Value = json!({ "chat_id": chat_id, "text": text });
+    Outgoing {
+        id: format!("notice:{key}:{chat_id}"),
+        kind: Kind::Notice,
+        order_id: order_id.map(str::to_owned),
+        chat_id,
+        method: "sendMessage".into(),
+        params: params.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::client::TransportError;
+
+    fn api(code: i64, description: &str, retry_after: Option<u64>) -> BotError {
+        BotError::Api {
+            error_code: code,
+            description: description.into(),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_six_hours() {
+        assert_eq!([1, 2, 3].map(backoff), [60, 120, 240], "1, 2, 4 minutes");
+        assert_eq!(backoff(30), 6 * 3600);
+    }
+
+    #[test]
+    fn failures_retry_unless_they_cannot_heal() {
+        let now = 1000;
+        assert_eq!(
+            after_failure(&BotError::Transport(TransportError::Timeout), 1, now),
+            Settle::Retry {
+                at: now + 60,
+                error: "Telegram did not answer in time".into()
+            }
+        );
+        let flood = after_failure(
+            &api(429, "Too Many Requests: retry after 7", Some(7)),
+            3,
+            now,
+        );
+        assert!(matches!(flood, Settle::Retry { at, .. } if at == now + 7));
+        let blocked = api(403, "Forbidden: bot was blocked by the user", None);
+        assert!(matches!(
+            after_failure(&blocked, 1, now),
+            Settle::Failed { .. }
+        ));
+        assert!(matches!(
+            after_failure(&api(400, "Bad Request: chat not found", None), 1, now),
+            Settle::Failed { .. }
+        ));
+        assert!(matches!(
+            after_failure(&api(500, "Internal Server Error", None), MAX_ATTEMPTS, now),
+            Settle::Failed { .. }
+        ));
+    }
+
+    fn product(delivery: Option<Delivery>) -> Product {
+        Product {
+            id: "p".into(),
+            title: "T".into(),
+            description: "D".into(),
+            currency: "XTR".into(),
+            amount: 5,
+            subscription_period: None,
+            photo_url: None,
+            delivery,
+        }
+    }
+
+    #[test]
+    fn deliveries_carry_the_receipt_and_the_goods() {
+        let order = Order::new("o1".into(), 7, &product(None), 0);
+        assert_eq!(delivery(&order, &product(None), "R"), None);
+        let text = product(Some(Delivery {
+            text: Some("code 42".into()),
+            url: Some("https://x/y".into()),
+            document: None,
+        }));
+        let m = delivery(&order, &text, "Paid.").unwrap();
+        assert_eq!(
+            (m.id.as_str(), m.method.as_str(), m.chat_id),
+            ("delivery:o1", "sendMessage", 7)
+        );
+        let p: Value = serde_json::from_str(&m.params).unwrap();
+        assert_eq!(p["text"], "Paid.\n\ncode 42");
+        assert_eq!(
+            p["reply_markup"]["inline_keyboard"][0][0]["url"],
+            "https://x/y"
+        );
+        let doc = product(Some(Delivery {
+            text: None,
+            url: None,
+            document: Some("BQAC".into()),
+        }));
+        let m = delivery(&order, &doc, "Paid.").unwrap();
+        let p: Value = serde_json::from_str(&m.params).unwrap();
+        assert_eq!(
+            (m.method.as_str(), &p["document"], &p["caption"]),
+            ("sendDocument", &json!("BQAC"), &json!("Paid."))
+        );
+    }
+
+    #[test]
+    fn notices_are_keyed_per_chat() {
+        let a = notice("paid:c1", 1, "hi", Some("o1"));
+        let b = notice("paid:c1", 2, "hi", Some("o1"));
+        assert_eq!(a.id, "notice:paid:c1:1");
+        assert_ne!(a.id, b.id);
+    }
+}

@@ -92,3 +92,5 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sales;

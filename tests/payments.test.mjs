@@ -65,16 +65,21 @@ for (const storage of ['d1', 'kv']) {
       assert.equal(r.status, 200);
       assert.deepEqual(r.json, { method: 'answerPreCheckoutQuery', pre_checkout_query_id: 'pcq' + updateId, ok: true });
 
+      // The product has goods: they go out (receipt first) in a call of their own.
       const pay = successfulPayment(buyer, order, `stx_${storage}_1`, 50);
       r = await deliver(w, pay);
       assert.equal(r.status, 200, r.text);
-      assert.equal(r.json.method, 'sendMessage');
-      assert.equal(r.json.chat_id, buyer.id);
-      assert.match(r.json.text, /Sticker pack/);
+      assert.deepEqual(r.json, {});
+      const goods = api.called('sendMessage');
+      assert.equal(goods.length, 1);
+      assert.equal(goods[0].params.chat_id, buyer.id);
+      assert.match(goods[0].params.text, /Sticker pack/);
+      assert.match(goods[0].params.reply_markup.inline_keyboard[0][0].url, /addstickers/);
 
       // Redelivery (same update) and a re-sent payment (new update, same charge): no effect.
       assert.deepEqual((await deliver(w, pay)).json, {});
       assert.deepEqual((await deliver(w, { ...pay, update_id: ++updateId })).json, {});
+      assert.equal(api.called('sendMessage').length, 1, 'the goods are sent once');
 
       const [o] = await orders(w, buyer);
       assert.equal(o.id, order);

@@ -916,3 +916,40 @@ async fn client_page_and_web_app_script_are_served() {
     );
     let _ = std::fs::remove_file(js);
 }
+
+#[tokio::test]
+async fn documents_are_sent_by_file_id_with_a_caption() {
+    let emu = Emu::start(config(None)).await;
+    emu.post("/control/users", json!({"id": 77, "first_name": "Dee"}))
+        .await;
+    let (status, body) = emu
+        .bot(
+            "sendDocument",
+            json!({"chat_id": 77, "document": "BQACAgIAAxkBAAI", "caption": "Your file",
+                   "reply_markup": {"inline_keyboard": [[{"text": "Open", "url": "https://example.com/f"}]]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["document"]["file_id"], "BQACAgIAAxkBAAI");
+    assert_eq!(body["result"]["caption"], "Your file");
+    let sent = emu.get("/control/sent?chat_id=77").await;
+    assert_eq!(sent[0]["document"]["file_id"], "BQACAgIAAxkBAAI");
+    for (params, want) in [
+        (
+            json!({"chat_id": 77}),
+            "there is no document in the request",
+        ),
+        (json!({"chat_id": 78, "document": "x"}), "chat not found"),
+        (
+            json!({"chat_id": 77, "document": "x", "caption": "c".repeat(1025)}),
+            "message caption is too long",
+        ),
+    ] {
+        let (status, body) = emu.bot("sendDocument", params).await;
+        assert_eq!(status, 400);
+        assert!(
+            body["description"].as_str().unwrap().contains(want),
+            "{body}"
+        );
+    }
+}

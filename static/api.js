@@ -55,6 +55,9 @@ export function createApi(initData) {
     verify: () => request('POST', '/api/verify'),
     products: () => request('GET', '/api/products'),
     orders: () => request('GET', '/api/orders'),
+    entitlements: () => request('GET', '/api/entitlements'),
+    changeRenewal: (orderId, action) =>
+      request('POST', `/api/subscriptions/${encodeURIComponent(orderId)}/${action === 'resume' ? 'resume' : 'cancel'}`),
     createInvoice: (productId) => request('POST', '/api/invoices', { product_id: productId }),
   };
 }

@@ -12,6 +12,9 @@
  *                      the deep-linked product (start_param) also gets .selected
  *   #orders            contains .order[data-order-id="<id>"], each with
  *                      .order-status[data-status="pending|paid|refunded|failed|expired"]
+ *                      paid orders with goods show .order-delivery in the order view;
+ *                      an active subscription's order view has button.renewal[data-action="cancel|resume"]
+ *   .product.owned     products the user owns now (GET /api/entitlements)
  *   #home, #product-view, #order-view   the three views; sub-views use Telegram's BackButton
  *
  * All server data goes into the DOM through textContent / attributes (see el()), never innerHTML.
@@ -30,6 +33,7 @@ const state = {
   verified: false,
   products: [],
   byId: new Map(),
+  owned: new Map(),  // product id → entitlement
   orders: [],
   view: 'home',      // 'home' | 'product' | 'order'
   detail: null,      // product shown in #product-view
@@ -232,7 +236,24 @@ function markSelected() {
     const on = !!state.selected && card.dataset.productId === state.selected.id;
     card.classList.toggle('selected', on);
     if (on) card.setAttribute('aria-current', 'true'); else card.removeAttribute('aria-current');
+    const owned = state.owned.get(card.dataset.productId);
+    card.classList.toggle('owned', !!owned);
+    card.querySelector('.owned-badge')?.remove();
+    if (owned) {
+      const text = owned.active_until ? t('activeUntil', { date: formatDate(owned.active_until, false) }) : t('owned');
+      card.querySelector('.product-foot').prepend(el('span', { class: 'owned-badge', text }));
+    }
   }
+}
+
+/** What the user owns now; marks those products. Failures only cost the badges. */
+async function loadEntitlements() {
+  try {
+    const data = await state.api.entitlements();
+    const list = Array.isArray(data.entitlements) ? data.entitlements : [];
+    state.owned = new Map(list.map((e) => [str(e.product_id), e]));
+    markSelected();
+  } catch {}
 }
 
 async function loadProducts() {
@@ -253,9 +274,11 @@ async function loadProducts() {
   }
 }
 
-// Deep link: t.me/<bot>/<app>?startapp=<product id> picks and highlights that product.
+// Deep links pick and highlight a product: t.me/<bot>/<app>?startapp=<id> arrives as
+// start_param; the bot's own button (after /start buy_<id>) opens the page with ?product=<id>.
 function applyDeepLink() {
-  const param = str(tg.initDataUnsafe && tg.initDataUnsafe.start_param);
+  const param = str(tg.initDataUnsafe && tg.initDataUnsafe.start_param)
+    || str(new URLSearchParams(location.search).get('product'));
   const p = param && state.byId.get(param);
   if (!p) return;
   state.selected = p;
@@ -361,6 +384,44 @@ function openProduct(p) {
   showView('product');
 }
 
+/** The goods of a paid order: text, a link (https only) and a note about a sent file. */
+function deliveryBlock(d) {
+  if (!d || typeof d !== 'object') return null;
+  const url = str(d.url);
+  return el('section', { class: 'order-delivery' },
+    el('h3', { text: t('yourGoods') }),
+    d.text && el('p', { class: 'delivery-text', text: str(d.text) }),
+    /^https:\/\//.test(url) && el('a', { class: 'delivery-link', href: url, target: '_blank', rel: 'noopener', text: t('openGoods') }),
+    d.document && el('p', { class: 'hint', text: t('fileInChat') }));
+}
+
+/** Cancel or resume renewal of an active subscription (the server asks Telegram). */
+function renewalButton(o) {
+  const active = o.status === 'paid' && Number(o.subscription_expiration_date) * 1000 > Date.now();
+  if (!active) return null;
+  const action = o.renewal_canceled ? 'resume' : 'cancel';
+  const button = el('button', {
+    class: 'renewal', type: 'button', dataset: { action }, text: t(action === 'cancel' ? 'cancelRenewal' : 'resumeRenewal'),
+    onclick: async () => {
+      haptic.tap();
+      button.disabled = true;
+      clearError();
+      try {
+        await state.api.changeRenewal(o.id, action);
+        o.renewal_canceled = action === 'cancel';
+        showNotice(t(o.renewal_canceled ? 'renewalCanceled' : 'renewalResumed'), 'success');
+        await Promise.all([loadOrders({ quiet: true }), loadEntitlements()]);
+        openOrder(state.orders.find((x) => x.id === o.id) || o);
+      } catch (e) {
+        showError(e.message);
+        haptic.notify('error');
+        button.disabled = false;
+      }
+    },
+  });
+  return button;
+}
+
 function openOrder(o) {
   haptic.tap();
   const rows = [
@@ -377,7 +438,10 @@ function openOrder(o) {
     backLink(),
     el('article', { class: 'detail order-detail', dataset: { orderId: o.id } },
       el('h2', { class: 'detail-title', text: t('orderDetails') }),
-      el('dl', { class: 'fields' }, ...rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', {}, v)]))),
+      el('dl', { class: 'fields' }, ...rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', {}, v)])),
+      o.status === 'paid' && deliveryBlock(o.delivery),
+      o.subscription_expiration_date && o.renewal_canceled && el('p', { class: 'hint', text: t('renewalOff') }),
+      o.subscription_expiration_date && renewalButton(o)),
   ].filter(Boolean));
   showView('order');
 }
@@ -469,6 +533,7 @@ async function onInvoiceClosed(p, orderId, status) {
     haptic.notify('success');
     if (state.selected && state.selected.id === p.id) { state.selected = null; markSelected(); updateMainButton(); }
     showNotice(t('paidOk', { title: str(p.title) }), 'success');
+    loadEntitlements();
   } else if (final) {
     haptic.notify('error');
     clearNotice();
@@ -493,10 +558,12 @@ async function waitForOrder(orderId) {
 
 /* ---------- sharing ---------- */
 
-// The page doesn't know the bot's username, so it shares its own address. When the server
-// exposes the Mini App link (t.me/<bot>/<app>), return it here (with ?startapp=<id> for a product).
+// The server gives each product its t.me link when it knows the bot's username
+// (BOT_USERNAME, MINI_APP_NAME); share the product in focus, else the first link, else this page.
 function shareLink() {
-  return `${location.origin}/`;
+  const p = mainProduct() || state.products.find((x) => x.link);
+  const link = p && str(p.link);
+  return /^https:\/\/t\.me\//.test(link) ? link : `${location.origin}/`;
 }
 
 function share() {
@@ -542,7 +609,7 @@ async function boot() {
     return;
   }
   // Orders need product titles, but show whichever arrives first.
-  const [productsOk] = await Promise.all([loadProducts(), loadOrders()]);
+  const [productsOk] = await Promise.all([loadProducts(), loadOrders(), loadEntitlements()]);
   if (productsOk) applyDeepLink();
 }
 
@@ -578,7 +645,9 @@ function start() {
   if (versionAtLeast('6.1')) tg.BackButton.onClick(() => { haptic.tap(); goHome(); });
 
   // Coming back to the app (e.g. after paying elsewhere): refresh orders quietly.
-  const refresh = () => { if (state.verified && document.visibilityState === 'visible') loadOrders({ quiet: true }); };
+  const refresh = () => {
+    if (state.verified && document.visibilityState === 'visible') { loadOrders({ quiet: true }); loadEntitlements(); }
+  };
   document.addEventListener('visibilitychange', refresh);
   tg.onEvent('activated', refresh);
 

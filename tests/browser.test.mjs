@@ -132,6 +132,12 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     const receipts = (await emu.sent(user.id)).filter((m) => m.text?.includes(`Order ${orderId}.`));
     assert.equal(receipts.length, 1);
 
+    // The order view shows what was bought (the goods, only now that it is paid).
+    await row.locator('button.order-main').click();
+    await app.locator('#order-view .order-delivery a.delivery-link[href^="https://t.me/addstickers/"]').waitFor({ timeout: 10000 });
+    assert.match(await app.locator('#order-view .delivery-text').textContent(), /Thank you!/);
+    assert.equal(await app.locator('#products .product.owned[data-product-id="sticker_pack"]').count(), 1);
+
     // The app talked to the client through Telegram's protocol.
     const events = await page.locator('#event-log li[data-testid="event"]').evaluateAll(
       (lis) => lis.map((li) => li.dataset.eventType));
@@ -143,6 +149,50 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     assert.ok(frame, 'the Mini App frame is loaded from the worker');
     assert.deepEqual(await frame.evaluate(() => window.__problems), []);
     assert.deepEqual(await page.evaluate(() => window.__problems), []);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('a deep link opens the product; the subscription is owned and its renewal can be turned off and on', async () => {
+    const subscriber = { id: 8200002, first_name: 'Ada', language_code: 'en' };
+    await emu.upsertUser(subscriber);
+    const { page, problems } = await newPage();
+    await page.goto(`${emu.url}/?user_id=${subscriber.id}`);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 10000 });
+    const app = page.frameLocator('#app-frame');
+
+    // t.me/<bot>?start=buy_pro_monthly arrives as "/start buy_pro_monthly".
+    await page.locator('#chat-input').fill('/start buy_pro_monthly');
+    await page.locator('#chat-send').click();
+    const reply = page.locator('#chat [data-testid="message"].from-bot', { hasText: 'Pro membership, ⭐ 250' });
+    await reply.waitFor({ timeout: 10000 });
+    await reply.locator('[data-testid="inline-button"][data-kind="web_app"]').click();
+    const card = app.locator('#products .product[data-product-id="pro_monthly"]');
+    await app.locator('#products .product.selected[data-product-id="pro_monthly"]').waitFor({ timeout: 15000 });
+    assert.equal(await app.locator('#products .product.selected').count(), 1);
+
+    await card.locator('button.buy').click();
+    const sheet = page.locator('#pay-sheet');
+    await sheet.waitFor({ state: 'visible', timeout: 10000 });
+    const orderId = (await emu.invoice(await sheet.getAttribute('data-slug'))).payload;
+    await page.locator('#pay-button').click();
+    await sheet.waitFor({ state: 'hidden', timeout: 15000 });
+    await app.locator(`#orders .order[data-order-id="${orderId}"] .order-status[data-status="paid"]`).waitFor({ timeout: 20000 });
+    await app.locator('#products .product.owned[data-product-id="pro_monthly"] .owned-badge', { hasText: 'Active until' })
+      .waitFor({ timeout: 10000 });
+
+    // The order view: cancel renewal → Telegram (the emulator) has it cancelled → resume.
+    await app.locator(`#orders .order[data-order-id="${orderId}"] button.order-main`).click();
+    const charge = async () => (await emu.charges()).find((c) => c.invoice_payload === orderId);
+    await app.locator('#order-view button.renewal[data-action="cancel"]').click();
+    await app.locator('#order-view button.renewal[data-action="resume"]').waitFor({ timeout: 10000 });
+    assert.equal((await charge()).subscription.is_canceled, true);
+    await app.locator('#order-view button.renewal[data-action="resume"]').click();
+    await app.locator('#order-view button.renewal[data-action="cancel"]').waitFor({ timeout: 10000 });
+    assert.equal((await charge()).subscription.is_canceled, false);
+
+    const frame = page.frames().find((f) => f.url().startsWith(`${w.url}/`));
+    assert.deepEqual(await frame.evaluate(() => window.__problems), []);
     assert.deepEqual(problems, []);
     await page.context().close();
   });

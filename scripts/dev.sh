@@ -31,7 +31,7 @@ echo "  Open http://127.0.0.1:$EMULATOR_PORT/ to use the shop as a Telegram user
 echo
 
 # wrangler is started directly (not through npx) so that stopping it stops workerd too.
-./node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$WORKER_PORT" \
+./node_modules/.bin/wrangler dev --test-scheduled --ip 127.0.0.1 --port "$WORKER_PORT" \
   --var "TELEGRAM_API_BASE:http://127.0.0.1:$EMULATOR_PORT" \
   --var "TELEGRAM_WEB_APP_JS:http://127.0.0.1:$EMULATOR_PORT/telegram-web-app.js" \
   ${public_key:+--var "TELEGRAM_PUBLIC_KEY:$public_key"}

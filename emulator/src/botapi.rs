@@ -210,18 +210,22 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
 }
 
 /// `sendMessage` parameters checked; returns (chat_id, text, entities, reply_markup).
-pub fn validate_message(
-    p: &Params,
-) -> Result<(i64, String, Option<Value>, Option<Value>), ApiError> {
+/// The `chat_id` of a send. Bots cannot start chats by @username with users;
+/// only numeric ids of known users work.
+fn chat_id(p: &Params) -> Result<i64, ApiError> {
     let chat = p
         .str("chat_id")?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::bad("chat_id is empty"))?;
-    // Bots cannot start chats by @username with users; only numeric ids of known users work.
-    let chat_id: i64 = chat
-        .trim()
+    chat.trim()
         .parse()
-        .map_err(|_| ApiError::bad("chat not found"))?;
+        .map_err(|_| ApiError::bad("chat not found"))
+}
+
+pub fn validate_message(
+    p: &Params,
+) -> Result<(i64, String, Option<Value>, Option<Value>), ApiError> {
+    let chat_id = chat_id(p)?;
     let text = p.str("text")?.unwrap_or_default();
     if text.trim().is_empty() {
         return Err(ApiError::bad("message text is empty"));
@@ -304,14 +308,7 @@ fn send_message(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
 /// `sendDocument` with a `file_id` or an HTTP URL (uploads are not emulated): the message
 /// carries a `document` whose `file_id` is what was sent, and the caption.
 fn send_document(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
-    let chat = p
-        .str("chat_id")?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad("chat_id is empty"))?;
-    let chat_id: i64 = chat
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::bad("chat not found"))?;
+    let chat_id = chat_id(p)?;
     let document = p
         .str("document")?
         .filter(|d| !d.trim().is_empty())

@@ -50,6 +50,21 @@ impl Product {
     pub fn is_stars(&self) -> bool {
         self.currency == "XTR"
     }
+
+    /// A Stars product for tests: one-time, or a subscription with `period`.
+    #[cfg(test)]
+    pub fn stars(id: &str, amount: i64, period: Option<u32>) -> Product {
+        Product {
+            id: id.into(),
+            title: "T".into(),
+            description: "D".into(),
+            currency: "XTR".into(),
+            amount,
+            subscription_period: period,
+            photo_url: None,
+            delivery: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

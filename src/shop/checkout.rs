@@ -78,14 +78,8 @@ mod tests {
 
     fn order(status: OrderStatus) -> Order {
         let p = Product {
-            id: "p".into(),
             title: "Pack".into(),
-            description: "D".into(),
-            currency: "XTR".into(),
-            amount: 50,
-            subscription_period: None,
-            photo_url: None,
-            delivery: None,
+            ..Product::stars("p", 50, None)
         };
         let mut o = Order::new("o1".into(), 7, &p, 0);
         o.status = status;

@@ -138,16 +138,7 @@ mod tests {
     const T0: u64 = 1_750_000_000;
 
     fn product(id: &str, period: Option<u32>) -> Product {
-        Product {
-            id: id.into(),
-            title: "T".into(),
-            description: "D".into(),
-            currency: "XTR".into(),
-            amount: 10,
-            subscription_period: period,
-            photo_url: None,
-            delivery: None,
-        }
+        Product::stars(id, 10, period)
     }
 
     fn pay(o: &Order, charge: &str, at: u64, first: bool) -> Order {

@@ -266,16 +266,7 @@ mod tests {
     }
 
     fn order(id: &str) -> Order {
-        let p = Product {
-            id: "p,1".into(),
-            title: "T".into(),
-            description: "D".into(),
-            currency: "XTR".into(),
-            amount: 5,
-            subscription_period: None,
-            photo_url: None,
-            delivery: None,
-        };
+        let p = Product::stars("p,1", 5, None);
         Order::new(id.into(), 7, &p, 100)
     }
 

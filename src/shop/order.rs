@@ -142,16 +142,7 @@ mod tests {
     use super::*;
 
     fn product() -> Product {
-        Product {
-            id: "p".into(),
-            title: "T".into(),
-            description: "D".into(),
-            currency: "XTR".into(),
-            amount: 5,
-            subscription_period: Some(2_592_000),
-            photo_url: None,
-            delivery: None,
-        }
+        Product::stars("p", 5, Some(2_592_000))
     }
 
     fn payment(charge: &str, at: u64, exp: Option<i64>) -> Payment {

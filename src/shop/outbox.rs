@@ -212,14 +212,8 @@ mod tests {
 
     fn product(delivery: Option<Delivery>) -> Product {
         Product {
-            id: "p".into(),
-            title: "T".into(),
-            description: "D".into(),
-            currency: "XTR".into(),
-            amount: 5,
-            subscription_period: None,
-            photo_url: None,
             delivery,
+            ..Product::stars("p", 5, None)
         }
     }
 

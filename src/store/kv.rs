@@ -41,6 +41,8 @@ struct EntryMeta {
 
 /// Telegram keeps updates 24 h; we remember them a little longer.
 const UPDATE_TTL: u64 = 2 * 86_400;
+/// Sent messages are remembered for 30 days (their ids keep queueing idempotent).
+const SENT_TTL: u64 = 30 * 86_400;
 
 pub struct KvBackend {
     kv: KvStore,
@@ -117,7 +119,8 @@ impl KvBackend {
     }
 
     async fn put_entry(&self, e: &Entry) -> Result<(), StoreError> {
-        self.kv
+        let mut put = self
+            .kv
             .put(
                 &format!("outbox:{}", e.message.id),
                 serde_json::to_string(e).map_err(err)?,
@@ -127,10 +130,12 @@ impl KvBackend {
                 status: e.status.clone(),
                 next_attempt_at: e.next_attempt_at,
             })
-            .map_err(err)?
-            .execute()
-            .await
-            .map_err(err)
+            .map_err(err)?;
+        if e.status == "sent" {
+            // Kept a while so a late redelivery still finds it, then KV drops it.
+            put = put.expiration_ttl(SENT_TTL);
+        }
+        put.execute().await.map_err(err)
     }
 
     async fn entry(&self, id: &str) -> Result<Option<Entry>, StoreError> {

@@ -192,10 +192,9 @@ pub async fn create_invoice<P: Platform>(
             if let Err(se) = store.mark_failed(&order.id).await {
                 platform.log(&format!("order {} stays pending: {se}", order.id));
             }
-            Err(ApiError::new(
-                502,
-                "telegram_error",
+            Err(super::faults::telegram_failure(
                 "Telegram could not create the invoice; please try again",
+                &e,
             ))
         }
     }

@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod faults;
 pub mod message;
 pub mod page;
 pub mod platform;
 pub mod router;
+pub mod testing;
 pub mod webhook;
 
 pub use message::{Request, Response};
@@ -76,6 +78,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminRefund => admin::refund(platform, &settings, req).await,
         Route::AdminSetup => admin::setup(platform, &settings, req).await,
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
+        Route::TestPanic => testing::panic(platform, &settings, req).await,
     }
 }
 

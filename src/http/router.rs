@@ -17,6 +17,8 @@ pub enum Route {
     AdminRefund,
     AdminSetup,
     AdminReconcile,
+    /// Test-only; see [`super::testing`].
+    TestPanic,
 }
 
 const TABLE: &[(&str, &str, Route)] = &[
@@ -33,6 +35,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/refunds", "POST", Route::AdminRefund),
     ("/api/admin/setup", "POST", Route::AdminSetup),
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
+    ("/api/test/panic", "POST", Route::TestPanic),
 ];
 
 impl Route {

@@ -52,11 +52,12 @@ function migrations() {
 /** Starts the built worker. `settings` are vars (any setting may also be a secret). */
 export async function startWorker(settings = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  const main = readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,
     modules: true,
-    scriptPath: 'build/worker/shim.mjs',
+    scriptPath: main,
     modulesRoot: '.',
     modulesRules: [
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
@@ -71,20 +72,46 @@ export async function startWorker(settings = {}) {
   const url = await mf.ready;
   const db = await mf.getD1Database('DB');
   await db.batch(migrations().map((s) => db.prepare(s)));
+  // Every response `fetch` saw (status, headers, body), for the leak check.
+  const responses = [];
   return {
     url: url.href.replace(/\/$/, ''),
     db,
     mf,
     logs,
+    responses,
     async fetch(path, init = {}) {
       const res = await fetch(this.url + path, init);
       const text = await res.text();
+      responses.push(`${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
       let json;
       try { json = JSON.parse(text); } catch { json = undefined; }
       return { status: res.status, headers: res.headers, text, json };
     },
-    dispose: () => mf.dispose(),
+    /** Stops the worker, then fails if a secret setting shows in its log or in a response. */
+    async dispose() {
+      await mf.dispose();
+      assertNoSecrets(settings, { log: logs.join(''), responses: responses.join('\n') });
+    },
   };
+}
+
+/** The secret settings' values worth looking for (short test values would match by chance). */
+export function secretsOf(settings) {
+  const values = ['BOT_TOKEN', 'WEBHOOK_SECRET', 'ADMIN_TOKEN', 'PAYMENT_PROVIDER_TOKEN']
+    .map((k) => settings[k]).filter((v) => typeof v === 'string');
+  // The part of a bot token after the colon is the secret; the bot id before it is public.
+  const parts = values.flatMap((v) => [v, v.split(':').slice(1).join(':')]);
+  return [...new Set(parts.filter((v) => v.length >= 8))];
+}
+
+/** Throws naming where a secret of `settings` appears in any of `texts` (name → text). */
+export function assertNoSecrets(settings, texts) {
+  for (const secret of secretsOf(settings)) {
+    for (const [where, text] of Object.entries(texts)) {
+      if (text.includes(secret)) throw new Error(`a secret setting leaked into the ${where}: …${text.slice(Math.max(0, text.indexOf(secret) - 80), text.indexOf(secret)).replaceAll(secret, '<secret>')}<secret>…`);
+    }
+  }
 }
 
 /** The usual settings, pointing the worker at `api`. */

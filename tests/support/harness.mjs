@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHmac, createHash, generateKeyPairSync, sign as edSign } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
@@ -167,3 +168,25 @@ export function deliver(worker, update, secret = WEBHOOK_SECRET) {
 }
 
 export const admin = (extra = {}) => ({ authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...extra });
+
+/** Every row of every table of the app (D1's own `_cf_*` tables left out), to compare before and after. */
+export async function dumpTables(db) {
+  const { results: tables } = await db.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").all();
+  const out = {};
+  for (const { name } of tables) out[name] = (await db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()).results;
+  return out;
+}
+
+/** Asserts the documented error: `status`, JSON content type, exactly `{"error":{"code","message"}}`. */
+export function assertApiError(r, status, code, what = '') {
+  const label = `${what} → ${r.status} ${r.text.slice(0, 300)}`;
+  assert.equal(r.status, status, label);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/, label);
+  assert.ok(r.json && typeof r.json === 'object', label);
+  assert.deepEqual(Object.keys(r.json), ['error'], label);
+  assert.deepEqual(Object.keys(r.json.error).sort(), ['code', 'message'], label);
+  assert.equal(r.json.error.code, code, label);
+  assert.equal(typeof r.json.error.message, 'string', label);
+  assert.ok(r.json.error.message.length > 0, label);
+}

@@ -12,7 +12,7 @@ export const BOT_TOKEN = '4242:E2E_test-token';
 export const WEBHOOK_SECRET = 'e2e_webhook_secret';
 export const ADMIN_TOKEN = 'e2e_admin_token';
 
-/** A fake Telegram Bot API that records calls and answers from per-method handlers. */
+/** A fake Telegram Bot API that records calls and answers from per-method handlers (`(params, {url}) → answer`). */
 export async function fakeBotApi() {
   const calls = [];
   const handlers = new Map();
@@ -24,7 +24,7 @@ export async function fakeBotApi() {
     const params = body ? JSON.parse(body) : {};
     calls.push({ method, params, token: m && m[1], test: Boolean(m && m[2]) });
     const handler = handlers.get(method);
-    const answer = handler ? await handler(params) : { ok: true, result: true };
+    const answer = handler ? await handler(params, { url: req.url }) : { ok: true, result: true };
     const status = answer.ok ? 200 : answer.error_code || 400;
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer));

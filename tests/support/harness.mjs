@@ -50,10 +50,13 @@ function migrations() {
       .split(';').map((s) => s.trim()).filter(Boolean));
 }
 
-/** Starts the built worker. `settings` are vars (any setting may also be a secret). */
-export async function startWorker(settings = {}) {
+/**
+ * Starts the built worker. `settings` are vars (any setting may also be a secret).
+ * `entry` replaces wrangler.toml's `main` (a test-only wrapper around it).
+ */
+export async function startWorker(settings = {}, { entry } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  const main = readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
+  const main = entry ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,

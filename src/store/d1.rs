@@ -176,7 +176,8 @@ impl Store for D1Store {
             "UPDATE orders SET \
                paid_at = CASE WHEN status = 'paid' THEN paid_at ELSE ?2 END, \
                status = 'paid', \
-               telegram_payment_charge_id = ?3, \
+               telegram_payment_charge_id = CASE WHEN ?4 < subscription_expiration_date \
+                 THEN telegram_payment_charge_id ELSE ?3 END, \
                subscription_expiration_date = CASE WHEN ?4 IS NULL THEN subscription_expiration_date \
                  ELSE MAX(COALESCE(subscription_expiration_date, ?4), ?4) END \
              WHERE id = ?1 AND status != 'refunded' \

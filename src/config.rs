@@ -45,6 +45,22 @@ pub struct Settings {
     pub pending_order_ttl: u64,
 }
 
+/// How long a Bot API call may take, in milliseconds, unless `BOT_API_TIMEOUT_MS`
+/// shortens it (tests of a slow Telegram do).
+pub const BOT_API_TIMEOUT_MS: u64 = 8_000;
+
+/// `BOT_API_TIMEOUT_MS`: 1 to [`BOT_API_TIMEOUT_MS`]; it can only shorten the wait.
+pub fn bot_api_timeout_ms(value: Option<String>) -> Result<u64, ConfigError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(BOT_API_TIMEOUT_MS),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|ms| (1..=BOT_API_TIMEOUT_MS).contains(ms))
+            .ok_or_else(|| invalid("BOT_API_TIMEOUT_MS", "expected 1 to 8000 milliseconds")),
+    }
+}
+
 /// Telegram's own copy of the Mini App script.
 pub const OFFICIAL_WEB_APP_JS: &str = "https://telegram.org/js/telegram-web-app.js";
 
@@ -118,6 +134,7 @@ impl Settings {
                 .map_err(|_| invalid("INIT_DATA_MAX_AGE", "expected a whole number of seconds"))?,
             None => 86_400,
         };
+        bot_api_timeout_ms(get("BOT_API_TIMEOUT_MS"))?;
         let storage = match get("STORAGE").as_deref() {
             None | Some("d1") => StorageKind::D1,
             Some("kv") => StorageKind::Kv,
@@ -294,6 +311,7 @@ mod tests {
             ("ADMIN_LANGUAGE", "klingon"),
             ("BOT_USERNAME", "bad/name"),
             ("PENDING_ORDER_TTL", "5"),
+            ("BOT_API_TIMEOUT_MS", "9000"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();
             assert_eq!(e.setting, name);

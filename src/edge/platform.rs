@@ -7,16 +7,13 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::config::StorageKind;
+use crate::config::{self, StorageKind};
 use crate::error::ApiError;
 use crate::http::Platform;
 use crate::store::d1::D1Store;
 use crate::store::kv::KvBackend;
 use crate::store::EitherStore;
 use crate::telegram::client::{Transport, TransportError};
-
-/// Outbound calls give up after this long, well inside a request's budget.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(8);
 
 pub struct WorkerPlatform {
     env: Env,
@@ -55,7 +52,11 @@ impl Transport for WorkerPlatform {
         let signal = controller.signal();
         let fetch = Fetch::Request(req);
         let send = std::pin::pin!(fetch.send_with_signal(&signal));
-        let timeout = std::pin::pin!(Delay::from(FETCH_TIMEOUT));
+        // Outbound calls give up well inside a request's budget. A malformed
+        // setting was already refused (503) by `Settings::parse`.
+        let ms = config::bot_api_timeout_ms(self.setting("BOT_API_TIMEOUT_MS"))
+            .unwrap_or(config::BOT_API_TIMEOUT_MS);
+        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(ms)));
         match select(send, timeout).await {
             Either::Left((Ok(mut resp), _)) => {
                 let status = resp.status_code();
@@ -118,5 +119,9 @@ impl Platform for WorkerPlatform {
 
     fn log(&self, line: &str) {
         worker::console_log!("{line}");
+    }
+
+    async fn sleep(&self, ms: u64) {
+        Delay::from(Duration::from_millis(ms)).await
     }
 }

@@ -19,7 +19,7 @@ use crate::store::Store;
 use crate::telegram::client::BotError;
 
 fn telegram_error(what: &str, e: BotError) -> ApiError {
-    ApiError::new(502, "telegram_error", format!("{what} failed: {e}"))
+    super::faults::telegram_failure(format!("{what} failed: {e}"), &e)
 }
 
 #[derive(Deserialize)]

@@ -217,10 +217,9 @@ pub async fn create_invoice<P: Platform>(
             if let Err(se) = store.mark_failed(&order.id).await {
                 platform.log(&format!("order {} stays pending: {se}", order.id));
             }
-            Err(ApiError::new(
-                502,
-                "telegram_error",
+            Err(super::faults::telegram_failure(
                 "Telegram could not create the invoice; please try again",
+                &e,
             ))
         }
     }
@@ -305,8 +304,10 @@ pub async fn change_renewal<P: Platform>(
         )
         .await
         .map_err(|e| {
-            ApiError::new(502, "telegram_error", "Telegram could not change the subscription; please try again")
-                .with_detail(format!("editUserStarSubscription: {e}"))
+            super::faults::telegram_failure(
+                "Telegram could not change the subscription; please try again",
+                &e,
+            )
         })?;
         store
             .set_renewal_canceled(&order.id, canceled)

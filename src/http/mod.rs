@@ -6,11 +6,13 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod courier;
+pub mod faults;
 pub mod message;
 pub mod page;
 pub mod platform;
 pub mod router;
 pub mod scheduled;
+pub mod testing;
 pub mod webhook;
 
 pub use message::{Request, Response};
@@ -87,6 +89,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminSetup => admin::setup(platform, &settings, req).await,
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
+        Route::TestPanic => testing::panic(platform, &settings, req).await,
     }
 }
 

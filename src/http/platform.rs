@@ -23,4 +23,10 @@ pub trait Platform: Transport {
     async fn asset(&self, path: &str) -> Option<Vec<u8>>;
     /// One log line. Callers never pass secrets.
     fn log(&self, line: &str);
+    /// Resolves after `ms` milliseconds, for deadlines ([`super::within`]).
+    /// Without a timer it never resolves, so deadlines never fire.
+    async fn sleep(&self, ms: u64) {
+        let _ = ms;
+        std::future::pending::<()>().await
+    }
 }

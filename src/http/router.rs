@@ -22,6 +22,8 @@ pub enum Route {
     AdminSetup,
     AdminReconcile,
     AdminOrders,
+    /// Test-only; see [`super::testing`].
+    TestPanic,
 }
 
 const TABLE: &[(&str, &str, Route)] = &[
@@ -50,6 +52,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/setup", "POST", Route::AdminSetup),
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
     ("/api/admin/orders", "GET", Route::AdminOrders),
+    ("/api/test/panic", "POST", Route::TestPanic),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

@@ -104,18 +104,31 @@ pub async fn receive<P: Platform>(
     Ok(done())
 }
 
+/// How long pre-checkout waits for the order. Telegram gives the whole answer
+/// 10 s, counted from its side; this leaves room for the trip there and back.
+const PRE_CHECKOUT_STORAGE_MS: u64 = 5_000;
+
 async fn pre_checkout<P: Platform>(
     platform: &P,
     store: &P::Store,
     q: &PreCheckoutQuery,
 ) -> Response {
-    let decision = match store.order(&q.invoice_payload).await {
-        Ok(order) => decide_pre_checkout(order.as_ref(), q),
-        Err(e) => {
-            // Without the order we cannot say yes; saying no now beats a retry
-            // that might miss Telegram's 10 s.
+    let unavailable = "The shop is briefly unavailable. Please try again in a minute.";
+    let lookup = store.order(&q.invoice_payload);
+    let decision = match super::faults::within(platform, PRE_CHECKOUT_STORAGE_MS, lookup).await {
+        Some(Ok(order)) => decide_pre_checkout(order.as_ref(), q),
+        // Without the order we cannot say yes; saying no now beats a retry or
+        // a late answer that misses Telegram's 10 s.
+        Some(Err(e)) => {
             platform.log(&format!("pre_checkout_query {}: {e}", q.id));
-            Err("The shop is briefly unavailable. Please try again in a minute.")
+            Err(unavailable)
+        }
+        None => {
+            platform.log(&format!(
+                "pre_checkout_query {}: storage took over {PRE_CHECKOUT_STORAGE_MS} ms",
+                q.id
+            ));
+            Err(unavailable)
         }
     };
     let mut params = json!({ "pre_checkout_query_id": q.id, "ok": decision.is_ok() });

@@ -102,12 +102,22 @@ impl Order {
             o.status = OrderStatus::Paid;
             o.paid_at = Some(payment.paid_at);
         }
-        o.telegram_payment_charge_id = Some(payment.telegram_payment_charge_id.clone());
+        // The order points at its latest charge. Renewals can arrive out of order
+        // (redeliveries), so an older period never takes the pointer back.
+        let older = matches!(
+            (payment.subscription_expiration_date, o.subscription_expiration_date),
+            (Some(exp), Some(current)) if exp < current
+        );
+        if !older {
+            o.telegram_payment_charge_id = Some(payment.telegram_payment_charge_id.clone());
+        }
         if let Some(exp) = payment.subscription_expiration_date {
             o.subscription_expiration_date =
                 Some(o.subscription_expiration_date.map_or(exp, |e| e.max(exp)));
-            o.subscription_charge_id
-                .get_or_insert_with(|| payment.telegram_payment_charge_id.clone());
+            // The first charge names the subscription, even if a renewal came first.
+            if payment.is_first_recurring || o.subscription_charge_id.is_none() {
+                o.subscription_charge_id = Some(payment.telegram_payment_charge_id.clone());
+            }
         }
         o
     }
@@ -180,6 +190,7 @@ mod tests {
         // A late, older renewal never moves the end backwards.
         let late = renewed.with_payment(&payment("c1", 200, Some(1000)));
         assert_eq!(late.subscription_expiration_date, Some(2000));
+        assert_eq!(late.telegram_payment_charge_id.as_deref(), Some("c2"));
     }
 
     #[test]

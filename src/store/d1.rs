@@ -240,14 +240,21 @@ impl Store for D1Store {
             "UPDATE orders SET \
                paid_at = CASE WHEN status = 'paid' THEN paid_at ELSE ?2 END, \
                status = 'paid', \
-               telegram_payment_charge_id = ?3, \
+               telegram_payment_charge_id = CASE WHEN ?4 < subscription_expiration_date \
+                 THEN telegram_payment_charge_id ELSE ?3 END, \
                subscription_expiration_date = CASE WHEN ?4 IS NULL THEN subscription_expiration_date \
                  ELSE MAX(COALESCE(subscription_expiration_date, ?4), ?4) END, \
                subscription_charge_id = CASE WHEN ?4 IS NULL THEN subscription_charge_id \
-                 ELSE COALESCE(subscription_charge_id, ?3) END \
+                 WHEN ?5 = 1 THEN ?3 ELSE COALESCE(subscription_charge_id, ?3) END \
              WHERE id = ?1 AND status != 'refunded' \
                AND EXISTS (SELECT 1 FROM payments WHERE telegram_payment_charge_id = ?3 AND applied = 0)",
-            &[text(&p.order_id), int(p.paid_at as i64), charge.clone(), opt_int(p.subscription_expiration_date)],
+            &[
+                text(&p.order_id),
+                int(p.paid_at as i64),
+                charge.clone(),
+                opt_int(p.subscription_expiration_date),
+                int(p.is_first_recurring as i64),
+            ],
         )?;
         let mark = self.stmt(
             "UPDATE payments SET applied = 1 WHERE telegram_payment_charge_id = ?1 AND applied = 0",

@@ -148,7 +148,19 @@ impl<'a, T: Transport> BotApi<'a, T> {
             .post_json(&self.url(method), body)
             .await
             .map_err(BotError::Transport)?;
-        parse_response(status, &body)
+        parse_response(status, &body).map_err(|e| match e {
+            // Whatever answered may quote the URL, and the URL holds the token.
+            BotError::Api {
+                error_code,
+                description,
+                retry_after,
+            } => BotError::Api {
+                error_code,
+                description: self.token.redact(&description),
+                retry_after,
+            },
+            e => e,
+        })
     }
 
     pub async fn create_invoice_link(
@@ -354,5 +366,13 @@ mod tests {
         let e = block_on(api.set_my_commands(&[])).unwrap_err();
         assert!(!e.to_string().contains("TEST"));
         assert!(!format!("{e:?}").contains("TEST"));
+        // Nor when the server's error quotes the request URL.
+        t.answer(
+            404,
+            json!({"ok": false, "error_code": 404, "description": "no route POST /bot42:TEST/setMyCommands"}),
+        );
+        let e = block_on(api.set_my_commands(&[])).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("TEST"), "{e}");
+        assert!(e.to_string().contains("/bot42:***/setMyCommands"), "{e}");
     }
 }

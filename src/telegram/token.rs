@@ -36,6 +36,13 @@ impl BotToken {
     pub fn expose(&self) -> &str {
         &self.raw
     }
+
+    /// `text` with the token's secret replaced by `***`: for text from outside
+    /// (a Bot API error, say) that may quote a request URL.
+    pub fn redact(&self, text: &str) -> String {
+        let secret = &self.raw[self.raw.find(':').map_or(0, |i| i + 1)..];
+        text.replace(secret, "***")
+    }
 }
 
 impl fmt::Debug for BotToken {
@@ -90,6 +97,10 @@ mod tests {
         assert_eq!(t.bot_id(), 42);
         assert_eq!(t.expose(), "42:TEST");
         assert!(!format!("{t:?}").contains("TEST"));
+        assert_eq!(
+            t.redact("cannot POST /bot42:TEST/x, /bot42%3ATEST/y"),
+            "cannot POST /bot42:***/x, /bot42%3A***/y"
+        );
     }
 
     #[test]

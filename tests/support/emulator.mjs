@@ -130,9 +130,10 @@ export async function startEmulator(opts = {}) {
  * first so that each knows the other's address; the worker's page loads Telegram's script
  * from the emulator; the bot is set up through the worker's own `/api/admin/setup`
  * (setWebhook, setMyCommands, setChatMenuButton against the emulator).
- * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key.
+ * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key;
+ * `settings` adds to or overrides the worker's settings; `entry` is passed to `startWorker`.
  */
-export async function startWorkerWithEmulator({ signingSeed } = {}) {
+export async function startWorkerWithEmulator({ signingSeed, settings = {}, entry } = {}) {
   const port = await freePort();
   const emuUrl = `http://127.0.0.1:${port}`;
   const w = await startWorker({
@@ -140,7 +141,8 @@ export async function startWorkerWithEmulator({ signingSeed } = {}) {
     TELEGRAM_API_BASE: emuUrl,
     TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
     ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
-  });
+    ...settings,
+  }, { entry });
   const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed });
   const setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
   return { w, emu, setup };

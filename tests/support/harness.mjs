@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHmac, createHash, generateKeyPairSync, sign as edSign } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
@@ -11,7 +12,7 @@ export const BOT_TOKEN = '4242:E2E_test-token';
 export const WEBHOOK_SECRET = 'e2e_webhook_secret';
 export const ADMIN_TOKEN = 'e2e_admin_token';
 
-/** A fake Telegram Bot API that records calls and answers from per-method handlers. */
+/** A fake Telegram Bot API that records calls and answers from per-method handlers (`(params, {url}) → answer`). */
 export async function fakeBotApi() {
   const calls = [];
   const handlers = new Map();
@@ -23,7 +24,7 @@ export async function fakeBotApi() {
     const params = body ? JSON.parse(body) : {};
     calls.push({ method, params, token: m && m[1], test: Boolean(m && m[2]) });
     const handler = handlers.get(method);
-    const answer = handler ? await handler(params) : { ok: true, result: true };
+    const answer = handler ? await handler(params, { url: req.url }) : { ok: true, result: true };
     const status = answer.ok ? 200 : answer.error_code || 400;
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer));
@@ -49,14 +50,18 @@ function migrations() {
       .split(';').map((s) => s.trim()).filter(Boolean));
 }
 
-/** Starts the built worker. `settings` are vars (any setting may also be a secret). */
-export async function startWorker(settings = {}) {
+/**
+ * Starts the built worker. `settings` are vars (any setting may also be a secret).
+ * `entry` replaces wrangler.toml's `main` (a test-only wrapper around it).
+ */
+export async function startWorker(settings = {}, { entry } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  const main = entry ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,
     modules: true,
-    scriptPath: 'build/worker/shim.mjs',
+    scriptPath: main,
     modulesRoot: '.',
     modulesRules: [
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
@@ -71,20 +76,46 @@ export async function startWorker(settings = {}) {
   const url = await mf.ready;
   const db = await mf.getD1Database('DB');
   await db.batch(migrations().map((s) => db.prepare(s)));
+  // Every response `fetch` saw (status, headers, body), for the leak check.
+  const responses = [];
   return {
     url: url.href.replace(/\/$/, ''),
     db,
     mf,
     logs,
+    responses,
     async fetch(path, init = {}) {
       const res = await fetch(this.url + path, init);
       const text = await res.text();
+      responses.push(`${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
       let json;
       try { json = JSON.parse(text); } catch { json = undefined; }
       return { status: res.status, headers: res.headers, text, json };
     },
-    dispose: () => mf.dispose(),
+    /** Stops the worker, then fails if a secret setting shows in its log or in a response. */
+    async dispose() {
+      await mf.dispose();
+      assertNoSecrets(settings, { log: logs.join(''), responses: responses.join('\n') });
+    },
   };
+}
+
+/** The secret settings' values worth looking for (short test values would match by chance). */
+export function secretsOf(settings) {
+  const values = ['BOT_TOKEN', 'WEBHOOK_SECRET', 'ADMIN_TOKEN', 'PAYMENT_PROVIDER_TOKEN']
+    .map((k) => settings[k]).filter((v) => typeof v === 'string');
+  // The part of a bot token after the colon is the secret; the bot id before it is public.
+  const parts = values.flatMap((v) => [v, v.split(':').slice(1).join(':')]);
+  return [...new Set(parts.filter((v) => v.length >= 8))];
+}
+
+/** Throws naming where a secret of `settings` appears in any of `texts` (name → text). */
+export function assertNoSecrets(settings, texts) {
+  for (const secret of secretsOf(settings)) {
+    for (const [where, text] of Object.entries(texts)) {
+      if (text.includes(secret)) throw new Error(`a secret setting leaked into the ${where}: …${text.slice(Math.max(0, text.indexOf(secret) - 80), text.indexOf(secret)).replaceAll(secret, '<secret>')}<secret>…`);
+    }
+  }
 }
 
 /** The usual settings, pointing the worker at `api`. */
@@ -140,3 +171,25 @@ export function deliver(worker, update, secret = WEBHOOK_SECRET) {
 }
 
 export const admin = (extra = {}) => ({ authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...extra });
+
+/** Every row of every table of the app (D1's own `_cf_*` tables left out), to compare before and after. */
+export async function dumpTables(db) {
+  const { results: tables } = await db.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").all();
+  const out = {};
+  for (const { name } of tables) out[name] = (await db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()).results;
+  return out;
+}
+
+/** Asserts the documented error: `status`, JSON content type, exactly `{"error":{"code","message"}}`. */
+export function assertApiError(r, status, code, what = '') {
+  const label = `${what} → ${r.status} ${r.text.slice(0, 300)}`;
+  assert.equal(r.status, status, label);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/, label);
+  assert.ok(r.json && typeof r.json === 'object', label);
+  assert.deepEqual(Object.keys(r.json), ['error'], label);
+  assert.deepEqual(Object.keys(r.json.error).sort(), ['code', 'message'], label);
+  assert.equal(r.json.error.code, code, label);
+  assert.equal(typeof r.json.error.message, 'string', label);
+  assert.ok(r.json.error.message.length > 0, label);
+}

@@ -53,4 +53,11 @@ export default class extends WorkerEntrypoint {
       inFlight.delete(fail);
     }
   }
+
+  // The Cron Trigger. A trap here fails the run (the runtime logs it); the
+  // generated class resets the instance for whatever comes next.
+  async scheduled(controller) {
+    const inner = new Generated(this.ctx, this.env);
+    return inner.scheduled(controller);
+  }
 }

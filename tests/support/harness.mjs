@@ -49,14 +49,15 @@ function migrations() {
       .split(';').map((s) => s.trim()).filter(Boolean));
 }
 
-/** Starts the built worker. `settings` are vars (any setting may also be a secret). */
-export async function startWorker(settings = {}) {
+/** Starts the built worker. `settings` are vars (any setting may also be a secret).
+ * The benchmark passes another `scriptPath` and may skip the migrations. */
+export async function startWorker(settings = {}, { scriptPath = 'build/worker/shim.mjs', migrate = true } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,
     modules: true,
-    scriptPath: 'build/worker/shim.mjs',
+    scriptPath,
     modulesRoot: '.',
     modulesRules: [
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
@@ -69,8 +70,8 @@ export async function startWorker(settings = {}) {
     },
   });
   const url = await mf.ready;
-  const db = await mf.getD1Database('DB');
-  await db.batch(migrations().map((s) => db.prepare(s)));
+  const db = migrate ? await mf.getD1Database('DB') : undefined;
+  if (db) await db.batch(migrations().map((s) => db.prepare(s)));
   return {
     url: url.href.replace(/\/$/, ''),
     db,

@@ -6,7 +6,8 @@ import { summarize } from './report.mjs';
 
 /**
  * Runs `next(i)` → `{ method, path, headers, body }` against `origin`.
- * Returns requests/s, latency percentiles (ms) and the statuses seen.
+ * Returns requests/s, latency percentiles (ms), the statuses seen, and the raw
+ * latencies and duration for [`merge`].
  */
 export async function load(origin, next, { connections = 16, warmupMs = 1000, durationMs = 5000 } = {}) {
   const pool = new Pool(origin, { connections, pipelining: 1 });
@@ -46,7 +47,15 @@ export async function load(origin, next, { connections = 16, warmupMs = 1000, du
   const elapsed = (performance.now() - start) / 1000;
   await Promise.all(loops);
   await pool.close();
-  return { ...summarize(latencies, elapsed), statuses };
+  return { ...summarize(latencies, elapsed), statuses, latencies, seconds: elapsed };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** One summary of several windows of the same contender and route. */
+export function merge(windows) {
+  const statuses = {};
+  for (const w of windows) for (const [k, n] of Object.entries(w.statuses)) statuses[k] = (statuses[k] || 0) + n;
+  const seconds = windows.reduce((s, w) => s + w.seconds, 0);
+  return { ...summarize(windows.flatMap((w) => w.latencies), seconds), statuses };
+}

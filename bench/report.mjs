@@ -75,7 +75,8 @@ export function render(r) {
   L.push(`Run of ${r.date} on ${r.machine}; load average ${r.loadavg ?? '?'} before the run (other work on the machine skews the figures).`, '');
   L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   L.push(
-    `Load: ${r.load.connections} connections, ${r.load.warmupMs / 1000} s warm-up then ${r.load.durationMs / 1000} s per route and contender, ` +
+    `Load: ${r.load.connections} connections, ${r.load.warmupMs / 1000} s warm-up then ${r.load.durationMs / 1000} s per route and contender ` +
+      `in ${r.load.rounds ?? 1} rounds alternating between the contenders, ` +
       'one Node load generator (undici) for all; each contender under workerd (Miniflare, local D1).',
     '',
   );

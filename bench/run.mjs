@@ -4,7 +4,9 @@
 //
 // Expects `make build`, and the twiggy and native figures in bench/.out/ (the
 // Makefile's bench target makes all three). BENCH_SECONDS and BENCH_CONNECTIONS
-// shorten or widen the runs.
+// shorten or widen the runs; BENCH_ROUTES=verify,healthz and BENCH_COLD_RUNS=0
+// narrow a run down while working on one thing (the report is then printed
+// only, not written to BENCHMARKS.md).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +15,7 @@ import { build } from 'esbuild';
 import {
   BOT_TOKEN, deliver, ed25519Pair, fakeBotApi, settingsFor, signInitData, startWorker, WEBHOOK_SECRET,
 } from '../tests/support/harness.mjs';
-import { load } from './load.mjs';
+import { load, merge } from './load.mjs';
 import { median, render, splice } from './report.mjs';
 import { crates, items } from './twiggy.mjs';
 
@@ -23,7 +25,13 @@ const LOAD = {
   warmupMs: 1000,
   durationMs: Number(process.env.BENCH_SECONDS || 5) * 1000,
 };
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS || 5);
+// Each contender's time on a route is cut into rounds that alternate between the
+// contenders (in a rotating order), so that a change in the machine's other load
+// falls on all of them alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+// A comma-separated subset of route ids, for a quick look while working on one.
+const ONLY = process.env.BENCH_ROUTES?.split(',');
 const CONTENDERS = ['tma-pay', 'empty', 'js-alt'];
 const log = (...a) => console.error('[bench]', ...a);
 
@@ -191,13 +199,20 @@ async function main() {
       log(c, 'D1 round trips per request', d1[c]);
     }
 
-    for (const rt of ROUTES) {
+    for (const rt of ROUTES.filter((r) => !ONLY || ONLY.includes(r.id))) {
       rt.results = {};
       rt.d1Calls = d1['tma-pay'][rt.id];
       rt.d1CallsJs = d1['js-alt'][rt.id];
+      const windows = Object.fromEntries(rt.contenders.map((c) => [c, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = rt.contenders.map((_, k) => rt.contenders[(k + round) % rt.contenders.length]);
+        for (const c of order) {
+          const opts = { ...LOAD, warmupMs: round === 0 ? LOAD.warmupMs : 200, durationMs: LOAD.durationMs / ROUNDS };
+          windows[c].push(await load(workers[c].url, (i) => rt.req(i, c), opts));
+        }
+      }
       for (const c of rt.contenders) {
-        rt.results[c] = await load(workers[c].url, (i) => rt.req(i, c), LOAD);
-        const m = rt.results[c];
+        const m = (rt.results[c] = merge(windows[c]));
         log(`${rt.name} ${c}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms`, m.statuses);
       }
     }
@@ -205,7 +220,7 @@ async function main() {
     for (const w of Object.values(workers)) await w.dispose();
   }
   log(`cold start, ${COLD_RUNS} runs`);
-  const cold = await coldStart(paths, settings);
+  const cold = COLD_RUNS > 0 ? await coldStart(paths, settings) : {};
   await api.close();
 
   const nativeCases = native?.cases ?? [];
@@ -214,19 +229,21 @@ async function main() {
     machine: machine(),
     loadavg,
     versions: versions(),
-    load: LOAD,
+    load: { ...LOAD, rounds: ROUNDS },
     contenders: CONTENDERS,
     bundle,
     twiggy: twiggy && { crates: crates(twiggy, 15), items: items(twiggy, 15) },
-    routes: ROUTES,
+    routes: ROUTES.filter((r) => r.results),
     cold,
     coldRuns: COLD_RUNS,
     sha256: native?.sha256 ?? {},
     native: nativeCases,
   };
   const body = render(report);
-  const doc = existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '# Benchmarks\n';
-  writeFileSync('BENCHMARKS.md', splice(doc, body));
+  if (!ONLY && COLD_RUNS > 0) {
+    const doc = existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '# Benchmarks\n';
+    writeFileSync('BENCHMARKS.md', splice(doc, body));
+  }
   writeFileSync(`${OUT}/report.json`, JSON.stringify(report, null, 1));
   console.log(body);
 }

@@ -3,15 +3,18 @@
 
 WASM_BINDGEN_VERSION := 0.2.130
 WORKER_BUILD_VERSION := 0.8.7
+TWIGGY_VERSION := 0.8.0
 TOOLS ?= $(HOME)/.cache/tma-pay
 WASM_BINDGEN := $(TOOLS)/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin/wasm-bindgen
 WORKER_BUILD := $(TOOLS)/worker-build-$(WORKER_BUILD_VERSION)/bin/worker-build
+TWIGGY := $(TOOLS)/twiggy-$(TWIGGY_VERSION)/bin/twiggy
 WRANGLER := ./node_modules/.bin/wrangler
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
+.PHONY: bench bench-native bench-twiggy test-bench
 
 ## Install what is missing (idempotent).
 tools: rust-tools node-tools
@@ -76,5 +79,30 @@ lint: rust-tools
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
+## Benchmarks (not part of `make test`): the release worker beside an empty JS
+## worker and the JS alternative under workerd, its size, cold start and the
+## native checks beside SHA-256. Writes BENCHMARKS.md; takes a few minutes.
+bench: build bench-twiggy bench-native
+	node bench/run.mjs
+
+## ns per call of the identity checks and the machine's SHA-256 speed.
+bench-native:
+	@mkdir -p bench/.out
+	BENCH_OUT=bench/.out/native.json cargo bench --bench native
+
+$(TWIGGY):
+	cargo install twiggy --version =$(TWIGGY_VERSION) --root $(TOOLS)/twiggy-$(TWIGGY_VERSION) --locked
+
+## What the wasm's bytes are: the release build with names (profile `twiggy`).
+bench-twiggy: rust-tools $(TWIGGY)
+	cargo build --lib --profile twiggy --target wasm32-unknown-unknown
+	$(WASM_BINDGEN) --target web --out-dir bench/.out/twiggy target/wasm32-unknown-unknown/twiggy/tma_pay.wasm
+	$(TWIGGY) top -f json -n 1000000 bench/.out/twiggy/tma_pay_bg.wasm > bench/.out/twiggy.json
+	$(TWIGGY) top -n 20 bench/.out/twiggy/tma_pay_bg.wasm
+
+## The bench's own test: the report code on a tiny input (seconds, no worker).
+test-bench:
+	node --test bench/
+
 clean:
-	rm -rf build target .wrangler
+	rm -rf build target .wrangler bench/.out

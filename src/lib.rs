@@ -12,7 +12,8 @@ pub mod shop;
 pub mod store;
 pub mod telegram;
 
-#[cfg(target_arch = "wasm32")]
+// Runtime code only on wasm32; its pure helpers are tested natively.
+#[cfg(any(target_arch = "wasm32", test))]
 mod edge;
 
 /// The crate version, reported by `GET /healthz`.

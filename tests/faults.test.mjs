@@ -19,7 +19,7 @@ let w, emu, nextUser = 9300000;
 before(async () => {
   ({ w, emu } = await startWorkerWithEmulator({
     settings: { BOT_API_TIMEOUT_MS: String(TIMEOUT_MS), TEST_PANIC_ROUTE: '1' },
-    entry: 'tests/support/slow-storage-entry.mjs',
+    scriptPath: 'tests/support/slow-storage-entry.mjs',
   }));
 });
 after(async () => {

@@ -1,82 +1,118 @@
-//! The Workers edge: the only code that touches the `worker` crate. It turns the
+//! The Workers edge: the only code that touches the runtime. It turns the
 //! runtime's request into the core's, lends the core a [`WorkerPlatform`], and
 //! turns the core's response back.
+//!
+//! It talks to the runtime through `web_sys` directly rather than through
+//! `worker::Request`/`Response`: those read `request.cf` (a JS object built for
+//! every request), cross into JS once or more per header, read bodies through a
+//! stream reader and parse the URL with the `url` crate. Here a request costs a
+//! fixed handful of crossings and the bodies are read with one `arrayBuffer()`.
 
+#[cfg(target_arch = "wasm32")]
 mod platform;
+pub mod url;
 
-use worker::{
-    event, Context, Env, Headers, Request as WorkerRequest, Response as WorkerResponse, Result,
-    ScheduleContext, ScheduledEvent,
-};
+#[cfg(target_arch = "wasm32")]
+mod runtime {
+    use js_sys::{Uint8Array, JSON};
+    use wasm_bindgen::JsValue;
+    use worker::wasm_bindgen_futures::JsFuture;
+    use worker::web_sys;
+    use worker::{event, Context, Env};
 
-use crate::http::{self, router, Request, Response};
-use platform::WorkerPlatform;
+    use super::platform::WorkerPlatform;
+    use crate::error::ApiError;
+    use crate::http::{self, router, Request, Response};
 
-#[event(start)]
-fn start() {
-    console_error_panic_hook::set_once();
-}
-
-#[event(fetch)]
-async fn fetch(req: WorkerRequest, env: Env, _ctx: Context) -> Result<WorkerResponse> {
-    let response = match read_request(req).await {
-        Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
-        Err(e) => Response::error(&e),
-    };
-    to_worker(response)
-}
-
-/// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,
-/// retries and reconciliation; the report goes to the log.
-#[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let platform = WorkerPlatform::new(env);
-    let report = http::scheduled::run(&platform).await;
-    let line = serde_json::to_string(&report).unwrap_or_default();
-    crate::http::Platform::log(&platform, &format!("scheduled: {line}"));
-}
-
-/// Reads the request, refusing an oversized body before reading it when the
-/// client declared its length.
-async fn read_request(
-    mut req: WorkerRequest,
-) -> std::result::Result<Request, crate::error::ApiError> {
-    let bad =
-        |_| crate::error::ApiError::bad_request("bad_request", "the request could not be read");
-    let url = req.url().map_err(bad)?;
-    let method = req.method().to_string();
-    let limit = router::route(&method, url.path()).map_or(16 * 1024, |r| r.body_limit());
-    let declared: Option<usize> = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse().ok());
-    let body = match declared {
-        Some(n) if n > limit => return Err(http::too_large(limit)),
-        _ if method == "GET" || method == "HEAD" => Vec::new(),
-        _ => req.bytes().await.map_err(bad)?,
-    };
-    Ok(Request {
-        method,
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or("").to_owned(),
-        origin: url.origin().ascii_serialization(),
-        headers: req
-            .headers()
-            .entries()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect(),
-        body,
-    })
-}
-
-fn to_worker(r: Response) -> Result<WorkerResponse> {
-    let headers = Headers::new();
-    for (k, v) in &r.headers {
-        headers.set(k, v)?;
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
     }
-    Ok(WorkerResponse::from_bytes(r.body)?
-        .with_status(r.status)
-        .with_headers(headers))
+
+    #[event(fetch)]
+    async fn fetch(
+        req: web_sys::Request,
+        env: Env,
+        _ctx: Context,
+    ) -> worker::Result<web_sys::Response> {
+        let response = match read_request(&req).await {
+            Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
+            Err(e) => Response::error(&e),
+        };
+        Ok(to_runtime(response)?)
+    }
+
+    /// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,
+    /// retries and reconciliation; the report goes to the log.
+    #[event(scheduled)]
+    async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+        let platform = WorkerPlatform::new(env);
+        let report = http::scheduled::run(&platform).await;
+        let line = serde_json::to_string(&report).unwrap_or_default();
+        http::Platform::log(&platform, &format!("scheduled: {line}"));
+    }
+
+    fn unreadable<T>(_: T) -> ApiError {
+        ApiError::bad_request("bad_request", "the request could not be read")
+    }
+
+    /// All headers in one crossing: `JSON.stringify(Array.from(headers))`. Names
+    /// come lower-cased from the runtime's `Headers`.
+    fn headers(h: &web_sys::Headers) -> Result<Vec<(String, String)>, ApiError> {
+        let json: String = JSON::stringify(&js_sys::Array::from(h))
+            .map_err(unreadable)?
+            .into();
+        let mut pairs: Vec<(String, String)> = serde_json::from_str(&json).map_err(unreadable)?;
+        for (k, _) in &mut pairs {
+            k.make_ascii_lowercase();
+        }
+        Ok(pairs)
+    }
+
+    /// The body of a request or response, with one `arrayBuffer()`.
+    pub(super) async fn body(
+        promise: Result<js_sys::Promise, JsValue>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let buf = JsFuture::from(promise?).await?;
+        Ok(Uint8Array::new(&buf).to_vec())
+    }
+
+    /// Reads the request, refusing an oversized body before reading it when the
+    /// client declared its length.
+    async fn read_request(req: &web_sys::Request) -> Result<Request, ApiError> {
+        let url = req.url();
+        let parts = super::url::split(&url).ok_or_else(|| unreadable(()))?;
+        let method = req.method();
+        let headers = headers(&req.headers())?;
+        let limit = router::route(&method, parts.path).map_or(16 * 1024, |r| r.body_limit());
+        let declared: Option<usize> = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok());
+        let body = match declared {
+            Some(n) if n > limit => return Err(http::too_large(limit)),
+            Some(0) => Vec::new(),
+            _ if method == "GET" || method == "HEAD" || req.body().is_none() => Vec::new(),
+            _ => body(req.array_buffer()).await.map_err(unreadable)?,
+        };
+        Ok(Request {
+            path: parts.path.to_owned(),
+            query: parts.query.to_owned(),
+            origin: parts.origin,
+            method,
+            headers,
+            body,
+        })
+    }
+
+    /// The runtime's response, its headers set in one crossing.
+    fn to_runtime(mut r: Response) -> Result<web_sys::Response, JsValue> {
+        let init = web_sys::ResponseInit::new();
+        init.set_status(r.status);
+        let headers = serde_json::to_string(&r.headers).expect("strings serialize");
+        init.set_headers(&JSON::parse(&headers)?);
+        // 204 and 304 must not have a body, not even an empty one.
+        let body = (!r.body.is_empty()).then_some(r.body.as_mut_slice());
+        web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
+    }
 }

@@ -1,11 +1,13 @@
 //! [`Platform`] for Workers: settings from vars or secrets, the clock, the
 //! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings.
 
-use std::cell::OnceCell;
-use std::time::Duration;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
-use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, Env};
 
 use crate::config::{self, StorageKind};
 use crate::error::ApiError;
@@ -14,6 +16,13 @@ use crate::store::d1::D1Store;
 use crate::store::kv::KvBackend;
 use crate::store::EitherStore;
 use crate::telegram::client::{Transport, TransportError};
+
+thread_local! {
+    /// Settings read so far. Vars and secrets are fixed for the life of an
+    /// isolate (changing one deploys a new version, in new isolates), so each is
+    /// read from `env` once rather than on every request.
+    static SETTINGS: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+}
 
 pub struct WorkerPlatform {
     env: Env,
@@ -37,38 +46,44 @@ fn binding_missing(name: &str) -> ApiError {
     )
 }
 
+/// Whether a rejected fetch was `AbortSignal.timeout` firing.
+fn is_timeout(e: &JsValue) -> bool {
+    Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .is_some_and(|n| n == "TimeoutError")
+}
+
 impl Transport for WorkerPlatform {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
-        let headers = Headers::new();
-        headers
-            .set("content-type", "application/json")
-            .map_err(|_| TransportError::Network)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-        let req = Request::new_with_init(url, &init).map_err(|_| TransportError::Network)?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(req);
-        let send = std::pin::pin!(fetch.send_with_signal(&signal));
+        let fail = |e: JsValue| {
+            if is_timeout(&e) {
+                TransportError::Timeout
+            } else {
+                TransportError::Network
+            }
+        };
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(
+            &js_sys::JSON::parse(r#"{"content-type":"application/json"}"#).map_err(fail)?,
+        );
+        init.set_body(&Uint8Array::from(body.as_slice()));
+        // The signal covers the response body too.
         // Outbound calls give up well inside a request's budget. A malformed
         // setting was already refused (503) by `Settings::parse`.
         let ms = config::bot_api_timeout_ms(self.setting("BOT_API_TIMEOUT_MS"))
             .unwrap_or(config::BOT_API_TIMEOUT_MS);
-        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(ms)));
-        match select(send, timeout).await {
-            Either::Left((Ok(mut resp), _)) => {
-                let status = resp.status_code();
-                let body = resp.bytes().await.map_err(|_| TransportError::Network)?;
-                Ok((status, body))
-            }
-            Either::Left((Err(_), _)) => Err(TransportError::Network),
-            Either::Right(_) => {
-                controller.abort();
-                Err(TransportError::Timeout)
-            }
-        }
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms as u32)));
+        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let resp: web_sys::Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
+            .await
+            .map_err(fail)?
+            .unchecked_into();
+        let body = super::runtime::body(resp.array_buffer())
+            .await
+            .map_err(fail)?;
+        Ok((resp.status(), body))
     }
 }
 
@@ -76,12 +91,17 @@ impl Platform for WorkerPlatform {
     type Store = EitherStore<D1Store, KvBackend>;
 
     fn setting(&self, name: &str) -> Option<String> {
+        if let Some(v) = SETTINGS.with_borrow(|s| s.get(name).cloned()) {
+            return v;
+        }
         // Vars and secrets are both plain strings on `env`; `var` reads either.
-        self.env.var(name).ok().map(|v| v.to_string())
+        let v = self.env.var(name).ok().map(|v| v.to_string());
+        SETTINGS.with_borrow_mut(|s| s.insert(name.to_owned(), v.clone()));
+        v
     }
 
     fn now(&self) -> u64 {
-        worker::Date::now().as_millis() / 1000
+        (js_sys::Date::now() / 1000.0) as u64
     }
 
     fn random(&self) -> [u8; 16] {
@@ -106,15 +126,21 @@ impl Platform for WorkerPlatform {
     }
 
     async fn asset(&self, path: &str) -> Option<Vec<u8>> {
-        let assets = self.env.assets("ASSETS").ok()?;
-        let mut resp = assets
-            .fetch(format!("https://assets.local{path}"), None)
-            .await
+        let assets = Reflect::get(&self.env, &"ASSETS".into())
+            .ok()
+            .filter(JsValue::is_object)?;
+        // `ASSETS` is a Fetcher: `fetch(url)` like the global one.
+        let fetch = Reflect::get(&assets, &"fetch".into())
+            .ok()?
+            .dyn_into::<js_sys::Function>()
             .ok()?;
-        if resp.status_code() != 200 {
+        let url = JsValue::from(format!("https://assets.local{path}"));
+        let promise: js_sys::Promise = fetch.call1(&assets, &url).ok()?.dyn_into().ok()?;
+        let resp: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+        if resp.status() != 200 {
             return None;
         }
-        resp.bytes().await.ok()
+        super::runtime::body(resp.array_buffer()).await.ok()
     }
 
     fn log(&self, line: &str) {
@@ -122,6 +148,6 @@ impl Platform for WorkerPlatform {
     }
 
     async fn sleep(&self, ms: u64) {
-        Delay::from(Duration::from_millis(ms)).await
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await
     }
 }

@@ -83,23 +83,37 @@ pub fn form_decode(s: &str) -> Option<String> {
     if !s.bytes().any(|b| b == b'%' || b == b'+') {
         return Some(s.to_owned());
     }
+    let mut out = Vec::with_capacity(s.len());
+    form_decode_into(s, &mut out)?;
+    String::from_utf8(out).ok()
+}
+
+/// [`form_decode`] appending raw bytes to `out`, which the caller checks for
+/// UTF-8; `None` when a `%` escape is broken.
+pub fn form_decode_into(s: &str, out: &mut Vec<u8>) -> Option<()> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
+        // Copy the run up to the next escape in one go.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        match bytes.get(i) {
+            None => break,
+            Some(b'+') => out.push(b' '),
+            Some(_) => {
                 let hi = hex_val(*bytes.get(i + 1)?)?;
                 let lo = hex_val(*bytes.get(i + 2)?)?;
                 out.push(hi << 4 | lo);
                 i += 2;
             }
-            b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8(out).ok()
+    Some(())
 }
 
 /// Encodes a component for a form body or query string (the inverse of `form_decode`).
@@ -155,5 +169,11 @@ mod tests {
             form_decode(&form_encode("a b+c/你=&")).unwrap(),
             "a b+c/你=&"
         );
+        assert_eq!(form_decode("+x%41yz+").unwrap(), " xAyz ");
+        let mut out = b"k=".to_vec();
+        assert_eq!(form_decode_into("v%2", &mut out), None);
+        out.truncate(2);
+        assert_eq!(form_decode_into("%C3%A9+ok", &mut out), Some(()));
+        assert_eq!(out, "k=é ok".as_bytes());
     }
 }

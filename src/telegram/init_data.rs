@@ -4,6 +4,7 @@
 //! with its token) or [`verify_signature`] (the third-party Ed25519 check, with
 //! only the bot id), so holding one means the data came from Telegram.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -11,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::encoding::{base64url_decode, form_decode, hex_decode_into};
+use super::encoding::{base64url_decode, form_decode_into, hex_decode_into};
 use super::BotToken;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -88,7 +89,7 @@ impl WebAppUser {
 /// Verified launch data.
 #[derive(Debug, Clone)]
 pub struct InitData {
-    fields: Vec<(String, String)>,
+    fields: Fields,
     auth_date: u64,
     user: Option<(WebAppUser, Value)>,
 }
@@ -106,56 +107,83 @@ impl InitData {
     }
     /// Any decoded field, e.g. `query_id`, `chat_type`, `start_param`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.fields[i].1.as_str())
+        self.fields.get(key)
     }
 }
 
-/// The decoded `key=value` pairs, sorted by key (the order both checks sign).
-struct Fields(Vec<(String, String)>);
+/// One decoded `key=value` pair: where it lies in [`Fields::buf`].
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    start: usize,
+    eq: usize,
+    end: usize,
+}
+
+/// The decoded pairs, sorted by key (the order both checks sign). All of them
+/// live in one buffer as `key=value` lines, so parsing makes two allocations
+/// rather than two per field, and the check string is copied out in one pass.
+#[derive(Debug, Clone)]
+struct Fields {
+    buf: String,
+    pairs: Vec<Pair>,
+}
 
 impl Fields {
     fn parse(raw: &str) -> Result<Fields, InitDataError> {
         if raw.len() > MAX_INIT_DATA_LEN {
             return Err(InitDataError::Malformed("larger than 8192 bytes"));
         }
-        let mut fields = Vec::with_capacity(8);
+        let bad_escape = InitDataError::Malformed("bad percent-encoding");
+        let mut buf = Vec::with_capacity(raw.len() + 16);
+        let mut pairs = Vec::with_capacity(8);
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let k = form_decode(k).ok_or(InitDataError::Malformed("bad percent-encoding"))?;
-            let v = form_decode(v).ok_or(InitDataError::Malformed("bad percent-encoding"))?;
-            if k.is_empty() {
+            let start = buf.len();
+            form_decode_into(k, &mut buf).ok_or(bad_escape.clone())?;
+            let eq = buf.len();
+            if eq == start {
                 return Err(InitDataError::Malformed("empty key"));
             }
-            fields.push((k, v));
+            buf.push(b'=');
+            form_decode_into(v, &mut buf).ok_or(bad_escape.clone())?;
+            pairs.push(Pair {
+                start,
+                eq,
+                end: buf.len(),
+            });
+            // A separator that is not part of any key or value: no UTF-8 sequence
+            // can run across it, so checking the whole buffer checks each piece.
+            buf.push(b'\n');
         }
-        fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if fields.windows(2).any(|w| w[0].0 == w[1].0) {
+        let buf = String::from_utf8(buf).map_err(|_| bad_escape)?;
+        let key = |p: &Pair| &buf[p.start..p.eq];
+        pairs.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        if pairs.windows(2).any(|w| key(&w[0]) == key(&w[1])) {
             return Err(InitDataError::Malformed("a key appears twice"));
         }
-        Ok(Fields(fields))
+        Ok(Fields { buf, pairs })
+    }
+
+    fn key(&self, p: &Pair) -> &str {
+        &self.buf[p.start..p.eq]
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs
+            .binary_search_by(|p| self.key(p).cmp(key))
+            .ok()
+            .map(|i| &self.buf[self.pairs[i].eq + 1..self.pairs[i].end])
     }
 
-    /// Feeds `k=v` lines (sorted, `\n`-joined) of every field not in `skip` to `sink`.
-    fn check_string(&self, skip: &[&str], mut sink: impl FnMut(&[u8])) {
+    /// Appends the `k=v` lines (sorted, `\n`-joined) of every field not in `skip`.
+    fn check_string(&self, skip: &[&str], out: &mut Vec<u8>) {
         let mut first = true;
-        for (k, v) in self.0.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+        for p in self.pairs.iter().filter(|p| !skip.contains(&self.key(p))) {
             if !first {
-                sink(b"\n");
+                out.push(b'\n');
             }
             first = false;
-            sink(k.as_bytes());
-            sink(b"=");
-            sink(v.as_bytes());
+            out.extend_from_slice(&self.buf.as_bytes()[p.start..p.end]);
         }
     }
 
@@ -180,7 +208,7 @@ impl Fields {
             }
         };
         Ok(InitData {
-            fields: self.0,
+            fields: self,
             auth_date,
             user,
         })
@@ -194,6 +222,23 @@ pub fn hmac_secret(token: &BotToken) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+thread_local! {
+    /// The last token's secret: a bot has one token, so each isolate derives it once.
+    static SECRET: RefCell<Option<(String, [u8; 32])>> = const { RefCell::new(None) };
+}
+
+/// [`hmac_secret`], remembered for the last token.
+fn cached_secret(token: &BotToken) -> [u8; 32] {
+    SECRET.with_borrow_mut(|cache| match cache {
+        Some((t, secret)) if t == token.expose() => *secret,
+        _ => {
+            let secret = hmac_secret(token);
+            *cache = Some((token.expose().to_owned(), secret));
+            secret
+        }
+    })
+}
+
 /// The bot's own check: HMAC-SHA256 keyed with the bot token, then the age check
 /// (`max_age` seconds; 0 disables it). `signature`, when present, stays signed.
 pub fn verify_hmac(
@@ -202,7 +247,7 @@ pub fn verify_hmac(
     now: u64,
     max_age: u64,
 ) -> Result<InitData, InitDataError> {
-    verify_hmac_with_secret(raw, &hmac_secret(token), now, max_age)
+    verify_hmac_with_secret(raw, &cached_secret(token), now, max_age)
 }
 
 /// [`verify_hmac`] with the secret already derived (it depends only on the token).
@@ -217,8 +262,10 @@ pub fn verify_hmac_with_secret(
     let mut expected = [0u8; 32];
     // A hash that is not 64 hex digits can never match: invalid, not malformed.
     hex_decode_into(hash.as_bytes(), &mut expected).ok_or(InitDataError::HashMismatch)?;
+    let mut dcs = Vec::with_capacity(fields.buf.len());
+    fields.check_string(&["hash"], &mut dcs);
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key");
-    fields.check_string(&["hash"], |b| mac.update(b));
+    mac.update(&dcs);
     mac.verify_slice(&expected)
         .map_err(|_| InitDataError::HashMismatch)?;
     fields.into_verified(now, max_age)
@@ -242,7 +289,7 @@ pub fn verify_signature(
         .ok_or(InitDataError::SignatureInvalid)?;
     let key = VerifyingKey::from_bytes(public_key).map_err(|_| InitDataError::SignatureInvalid)?;
     let mut message = format!("{bot_id}:WebAppData\n").into_bytes();
-    fields.check_string(&["hash", "signature"], |b| message.extend_from_slice(b));
+    fields.check_string(&["hash", "signature"], &mut message);
     key.verify_strict(&message, &Signature::from_bytes(&sig))
         .map_err(|_| InitDataError::SignatureInvalid)?;
     fields.into_verified(now, max_age)
@@ -385,6 +432,28 @@ mod tests {
         for (raw, code) in cases {
             let err = verify_hmac(&raw, &token(), NOW, 0).unwrap_err();
             assert_eq!(err.code(), code, "{raw:.80}");
+        }
+    }
+
+    #[test]
+    fn a_utf8_sequence_cannot_span_two_fields() {
+        // Each piece alone is broken UTF-8; joined they would read as "é".
+        let err = verify_hmac("a=%C3&%A9=b&hash=00", &token(), NOW, 0).unwrap_err();
+        assert_eq!(err, InitDataError::Malformed("bad percent-encoding"));
+        let err = verify_hmac("a=x%C3=&hash=00", &token(), NOW, 0).unwrap_err();
+        assert_eq!(err, InitDataError::Malformed("bad percent-encoding"));
+    }
+
+    #[test]
+    fn the_cached_secret_follows_the_token() {
+        let ad = auth_date();
+        let other = BotToken::parse("1:other").unwrap();
+        let raw = sign(&[("auth_date", &ad)], &token());
+        let raw_other = sign(&[("auth_date", &ad)], &other);
+        for _ in 0..2 {
+            assert!(verify_hmac(&raw, &token(), NOW, 0).is_ok());
+            assert!(verify_hmac(&raw_other, &other, NOW, 0).is_ok());
+            assert!(verify_hmac(&raw, &other, NOW, 0).is_err());
         }
     }
 

@@ -52,11 +52,12 @@ function migrations() {
 
 /**
  * Starts the built worker. `settings` are vars (any setting may also be a secret).
- * `entry` replaces wrangler.toml's `main` (a test-only wrapper around it).
+ * `scriptPath` replaces wrangler.toml's `main` (a test-only wrapper around it, or
+ * the benchmark's baselines); `migrate: false` skips the migrations.
  */
-export async function startWorker(settings = {}, { entry } = {}) {
+export async function startWorker(settings = {}, { scriptPath, migrate = true } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  const main = entry ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
+  const main = scriptPath ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,
@@ -74,8 +75,8 @@ export async function startWorker(settings = {}, { entry } = {}) {
     },
   });
   const url = await mf.ready;
-  const db = await mf.getD1Database('DB');
-  await db.batch(migrations().map((s) => db.prepare(s)));
+  const db = migrate ? await mf.getD1Database('DB') : undefined;
+  if (db) await db.batch(migrations().map((s) => db.prepare(s)));
   // Every response `fetch` saw (status, headers, body), for the leak check.
   const responses = [];
   return {

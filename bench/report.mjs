@@ -1,0 +1,154 @@
+// Pure helpers of the bench: statistics, ratios, target checks and the Markdown
+// report. No I/O here, so bench/report.test.mjs can run them on a tiny input.
+
+/** Requests/s and latency percentiles (ms) of one timed window. */
+export function summarize(latencies, seconds) {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: sorted.length,
+    rps: sorted.length / seconds,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+  };
+}
+
+/** Nearest-rank percentile of an ascending array; NaN when empty. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil(p * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
+
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
+const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+const kib = (bytes) => `${fmt(bytes / 1024, 1)} KiB`;
+
+/** The targets of issue 5, each with its figure and whether it is met. */
+export function targets(r) {
+  const out = [];
+  const verify = r.routes.find((rt) => rt.id === 'verify');
+  const row = (name, figure, met) => out.push({ name, figure, met });
+  const gzipKiB = r.bundle.uploadGzip / 1024;
+  row('Upload ≤ 200 KiB gzip', `${fmt(gzipKiB, 1)} KiB`, gzipKiB <= 200);
+  if (verify) {
+    const [t, e, j] = ['tma-pay', 'empty', 'js-alt'].map((c) => verify.results[c]);
+    const rE = ratio(t?.rps, e?.rps);
+    const rJ = ratio(t?.rps, j?.rps);
+    row('/api/verify req/s ≥ 0.9 × empty', x(rE), rE >= 0.9);
+    row('/api/verify req/s ≥ 1.0 × JS alternative', x(rJ), rJ >= 1.0);
+    row(
+      '/api/verify p99 ≤ both baselines',
+      `${fmt(t?.p99, 2)} ms vs ${fmt(e?.p99, 2)} / ${fmt(j?.p99, 2)} ms`,
+      t?.p99 <= e?.p99 && t?.p99 <= j?.p99,
+    );
+  }
+  for (const rt of r.routes.filter((rt) => rt.id.startsWith('webhook'))) {
+    const rE = ratio(rt.results['tma-pay']?.rps, rt.results.empty?.rps);
+    row(`${rt.name} req/s ≥ 0.7 × empty`, x(rE), rE >= 0.7);
+  }
+  const writes = r.routes.filter((rt) => rt.stateChange);
+  if (writes.length) {
+    const counts = writes.map((rt) => `${rt.name}: ${rt.d1Calls ?? '?'}`).join(', ');
+    row('One D1 round trip per payment state change', counts, writes.every((rt) => rt.d1Calls === 1));
+  }
+  const cold = ratio(r.cold['tma-pay'], r.cold.empty);
+  row('Cold start ≤ 1.5 × empty', x(cold), cold <= 1.5);
+  for (const n of r.native.filter((n) => n.sha256_ratio !== undefined && n.target)) {
+    row(`Native ${n.name} ≤ 2 × its SHA-256 work`, x(n.sha256_ratio), n.sha256_ratio <= 2);
+  }
+  return out;
+}
+
+/** The generated part of BENCHMARKS.md. */
+export function render(r) {
+  const L = [];
+  L.push(`Run of ${r.date} on ${r.machine}; load average ${r.loadavg ?? '?'} before the run (other work on the machine skews the figures).`, '');
+  L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  L.push(
+    `Load: ${r.load.connections} connections, ${r.load.warmupMs / 1000} s warm-up then ${r.load.durationMs / 1000} s per route and contender ` +
+      `in ${r.load.rounds ?? 1} rounds alternating between the contenders, ` +
+      'one Node load generator (undici) for all; each contender under workerd (Miniflare, local D1).',
+    '',
+  );
+
+  L.push('### Targets', '', '| target | figure | met |', '|---|---|---|');
+  for (const t of targets(r)) L.push(`| ${t.name} | ${t.figure} | ${t.met ? 'yes' : '**no**'} |`);
+  L.push('');
+
+  L.push('### Bundle', '', '| what | raw | gzip |', '|---|---|---|');
+  L.push(`| upload (\`wrangler deploy --dry-run\`) | ${kib(r.bundle.upload)} | ${kib(r.bundle.uploadGzip)} |`);
+  L.push(`| \`build/index_bg.wasm\` | ${fmt(r.bundle.wasm)} B | ${fmt(r.bundle.wasmGzip)} B (zlib level 9) |`);
+  L.push(`| \`build/index.js\` (glue) | ${fmt(r.bundle.glue)} B | ${fmt(r.bundle.glueGzip)} B |`);
+  if (r.bundle.jsAlt) L.push(`| JS alternative, bundled | ${fmt(r.bundle.jsAlt)} B | ${fmt(r.bundle.jsAltGzip)} B |`);
+  L.push('');
+  if (r.twiggy?.crates?.length) {
+    L.push('Largest contributors to the wasm code, by crate (twiggy, a build with names):', '');
+    L.push('| crate | bytes | share |', '|---|---|---|');
+    for (const c of r.twiggy.crates) L.push(`| ${c.name} | ${fmt(c.size)} | ${fmt(c.percent, 1)} % |`);
+    L.push('', 'Largest items:', '', '| item | bytes | share |', '|---|---|---|');
+    for (const c of r.twiggy.items) L.push(`| \`${c.name.replace(/\|/g, '\\|').slice(0, 90)}\` | ${fmt(c.size)} | ${fmt(c.percent, 1)} % |`);
+    L.push('');
+  }
+
+  L.push('### Throughput and latency', '');
+  L.push('| route | contender | req/s | p50 ms | p99 ms | ÷ empty | ÷ JS alt | D1 round trips |');
+  L.push('|---|---|---|---|---|---|---|---|');
+  for (const rt of r.routes) {
+    for (const c of r.contenders) {
+      const m = rt.results[c];
+      if (!m) continue;
+      // The empty worker answers 200 to everything.
+      const expect = c === 'empty' ? [200] : rt.expect;
+      const bad = Object.entries(m.statuses || {}).filter(([s]) => !expect.includes(Number(s)));
+      const note = bad.length ? ` (unexpected: ${bad.map(([s, n]) => `${n}×${s}`).join(', ')})` : '';
+      const isT = c === 'tma-pay';
+      L.push(
+        `| ${rt.name} | ${c}${note} | ${fmt(m.rps)} | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ` +
+          `${isT ? x(ratio(m.rps, rt.results.empty?.rps)) : ''} | ${isT ? x(ratio(m.rps, rt.results['js-alt']?.rps)) : ''} | ` +
+          `${isT ? (rt.d1Calls ?? '') : c === 'js-alt' ? (rt.d1CallsJs ?? '') : ''} |`,
+      );
+    }
+  }
+  L.push('');
+
+  L.push('### Cold start', '');
+  L.push(`From \`new Miniflare()\` to the first 200 from \`/healthz\`, median of ${r.coldRuns} runs.`, '');
+  L.push('| contender | ms | ÷ empty |', '|---|---|---|');
+  for (const c of r.contenders) L.push(`| ${c} | ${fmt(r.cold[c], 0)} | ${x(ratio(r.cold[c], r.cold.empty))} |`);
+  L.push('');
+
+  L.push('### Native (x86-64, this machine)', '');
+  L.push(`SHA-256 (sha2 crate): ${fmt(r.sha256.mb_per_s, 0)} MB/s, ${fmt(r.sha256.ns_per_block, 1)} ns per 64-byte block.`, '');
+  L.push('| check | ns/call | input bytes | SHA-256 blocks | SHA-256 work ns | ÷ SHA-256 work |');
+  L.push('|---|---|---|---|---|---|');
+  for (const n of r.native) {
+    L.push(
+      `| ${n.name} | ${fmt(n.ns, 0)} | ${fmt(n.input_bytes)} | ${n.sha256_blocks ?? '—'} | ` +
+        `${n.sha256_blocks ? fmt(n.sha256_blocks * r.sha256.ns_per_block, 0) : '—'} | ${x(n.sha256_ratio)} |`,
+    );
+  }
+  L.push('');
+  return L.join('\n');
+}
+
+const BEGIN = '<!-- bench:begin (written by `make bench`; edits inside are replaced) -->';
+const END = '<!-- bench:end -->';
+
+/** `doc` with its generated part replaced by `body` (appended when absent). */
+export function splice(doc, body) {
+  const block = `${BEGIN}\n${body}\n${END}`;
+  const i = doc.indexOf(BEGIN);
+  const j = doc.indexOf(END);
+  if (i < 0 || j < i) return `${doc.trimEnd()}\n\n${block}\n`;
+  return doc.slice(0, i) + block + doc.slice(j + END.length);
+}

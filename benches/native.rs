@@ -1,0 +1,268 @@
+//! Native micro-benchmarks of the identity checks beside the machine's own
+//! SHA-256 speed (the same `sha2` crate), so the report can say how far each
+//! check is from the hashing it cannot avoid. A plain harness (no criterion):
+//! each case runs for a fixed time after a warm-up and reports ns per call.
+//!
+//! `cargo bench --bench native` prints a table; with `BENCH_OUT=<file>` it also
+//! writes the figures as JSON for `bench/run.mjs`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signer, SigningKey};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tma_pay::telegram::encoding::{base64url_encode, form_encode, hex_encode};
+use tma_pay::telegram::init_data::{
+    hmac_secret, verify_hmac, verify_hmac_with_secret, verify_signature,
+};
+use tma_pay::telegram::{login_widget, BotToken};
+
+const NOW: u64 = 1_700_000_000;
+const TOKEN: &str = "4242:E2E_test-token";
+const BOT_ID: u64 = 7_342_037_359;
+const USER: &str = r#"{"id":279058397,"first_name":"Vladislav","last_name":"Kibenko","username":"vdkfrost","language_code":"ru","is_premium":true,"allows_write_to_pm":true,"photo_url":"https:\/\/t.me\/i\/userpic\/320\/4FPEE4tmP3ATHa57u6MqTDih13LTOiMoKoLDRG4PnSA.svg"}"#;
+
+/// Nanoseconds per call of `f`, the best of five 200 ms rounds.
+fn time<R>(mut f: impl FnMut() -> R) -> f64 {
+    let round = Duration::from_millis(200);
+    let mut per_call = 1;
+    let mut best = f64::MAX;
+    // Calibrate the batch size so that one batch takes about 10 ms.
+    loop {
+        let t = Instant::now();
+        for _ in 0..per_call {
+            black_box(f());
+        }
+        if t.elapsed() > Duration::from_millis(10) {
+            break;
+        }
+        per_call *= 2;
+    }
+    for _ in 0..5 {
+        let (mut calls, t) = (0u64, Instant::now());
+        while t.elapsed() < round {
+            for _ in 0..per_call {
+                black_box(f());
+            }
+            calls += per_call;
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / calls as f64);
+    }
+    best
+}
+
+/// SHA-256 compressions of HMAC-SHA256 over `len` bytes with a key of at most
+/// 64 bytes: the key's ipad and opad blocks, the padded message, the outer digest.
+fn hmac_blocks(len: usize) -> usize {
+    2 + sha256_blocks(len) + 1
+}
+
+/// SHA-256 compressions of a plain digest of `len` bytes (with its padding).
+fn sha256_blocks(len: usize) -> usize {
+    (len + 9).div_ceil(64)
+}
+
+/// Launch data as Telegram signs it: the HMAC `hash` and the Ed25519 `signature`.
+/// Returns the query string and the bot's data-check-string.
+fn launch_data(key: &SigningKey) -> (String, String) {
+    let auth_date = NOW.to_string();
+    let mut fields = vec![
+        ("auth_date", auth_date.as_str()),
+        ("chat_instance", "-3788475317572404878"),
+        ("chat_type", "private"),
+        ("query_id", "AAHdF6IQAAAAAN0XohDhrOrc"),
+        ("user", USER),
+    ];
+    let lines = |f: &[(&str, &str)]| {
+        f.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let msg = format!("{BOT_ID}:WebAppData\n{}", lines(&fields));
+    let signature = base64url_encode(&key.sign(msg.as_bytes()).to_bytes());
+    fields.push(("signature", &signature));
+    fields.sort();
+    let dcs = lines(&fields);
+    let token = BotToken::parse(TOKEN).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&hmac_secret(&token)).unwrap();
+    mac.update(dcs.as_bytes());
+    let hash = hex_encode(&mac.finalize().into_bytes());
+    let mut query: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .collect();
+    query.push(format!("hash={hash}"));
+    (query.join("&"), dcs)
+}
+
+/// The Login Widget's callback fields, signed, and their data-check-string.
+fn widget_fields() -> (Map<String, Value>, String) {
+    let mut v = json!({
+        "id": 279058397, "first_name": "Vladislav", "last_name": "Kibenko", "username": "vdkfrost",
+        "photo_url": "https://t.me/i/userpic/320/4FPEE4tmP3ATHa57u6MqTDih13LTOiMoKoLDRG4PnSA.jpg",
+        "auth_date": NOW
+    });
+    let dcs = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let secret = Sha256::digest(TOKEN.as_bytes());
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+    mac.update(dcs.as_bytes());
+    v["hash"] = hex_encode(&mac.finalize().into_bytes()).into();
+    (v.as_object().unwrap().clone(), dcs)
+}
+
+type Run<'a> = Box<dyn FnMut() + 'a>;
+
+fn run<'a, R>(mut f: impl FnMut() -> R + 'a) -> Run<'a> {
+    Box::new(move || {
+        black_box(f());
+    })
+}
+
+struct Case<'a> {
+    name: &'static str,
+    run: Run<'a>,
+    input_bytes: usize,
+    /// The SHA-256 work the check cannot avoid, alone (same crates, same bytes),
+    /// and its compressions.
+    sha256: Option<(Run<'a>, usize)>,
+    /// Whether the "within 2 × the SHA-256 work" target applies.
+    target: bool,
+}
+
+fn main() {
+    // The hashing limit: a large buffer, so padding and setup do not count.
+    let buf = vec![0xa5u8; 64 * 1024];
+    let big = time(|| Sha256::digest(black_box(&buf)));
+    let ns_per_block = big / (buf.len() / 64) as f64;
+    let one_block = time(|| Sha256::digest(black_box(&buf[..55])));
+
+    let token = BotToken::parse(TOKEN).unwrap();
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let public = key.verifying_key().to_bytes();
+    let (raw, dcs) = launch_data(&key);
+    let dcs = dcs.into_bytes();
+    assert!(verify_hmac(&raw, &token, NOW, 86_400).is_ok());
+    assert!(verify_signature(&raw, BOT_ID, &public, NOW, 86_400).is_ok());
+    let secret = hmac_secret(&token);
+    let (widget, widget_dcs) = widget_fields();
+    let widget_dcs = widget_dcs.into_bytes();
+    assert!(login_widget::verify(&widget, &token, NOW, 86_400).is_ok());
+    let widget_json = serde_json::to_vec(&widget).unwrap();
+
+    // The HMACs alone, over the exact bytes each check signs.
+    let hmac = |key: &[u8], msg: &[u8]| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(msg);
+        mac.finalize().into_bytes()
+    };
+    let cases = vec![
+        Case {
+            name: "initData HMAC check, as /api/verify runs it (secret cached per token)",
+            run: run(|| verify_hmac(black_box(&raw), &token, NOW, 86_400)),
+            input_bytes: raw.len(),
+            sha256: Some((
+                run(|| hmac(&secret, black_box(&dcs))),
+                hmac_blocks(dcs.len()),
+            )),
+            target: true,
+        },
+        Case {
+            name: "initData HMAC check, secret derived too",
+            run: run(|| {
+                verify_hmac_with_secret(black_box(&raw), &hmac_secret(&token), NOW, 86_400)
+            }),
+            input_bytes: raw.len(),
+            sha256: Some((
+                run(|| hmac(&hmac(b"WebAppData", TOKEN.as_bytes()), black_box(&dcs))),
+                hmac_blocks(TOKEN.len()) + hmac_blocks(dcs.len()),
+            )),
+            target: false,
+        },
+        Case {
+            name: "Login Widget check (fields already parsed)",
+            run: run(|| login_widget::verify(black_box(&widget), &token, NOW, 86_400)),
+            input_bytes: widget_json.len(),
+            sha256: Some((
+                run(|| hmac(&Sha256::digest(TOKEN.as_bytes()), black_box(&widget_dcs))),
+                sha256_blocks(TOKEN.len()) + hmac_blocks(widget_dcs.len()),
+            )),
+            target: true,
+        },
+        Case {
+            name: "Login Widget check, JSON body parsed too",
+            run: run(|| {
+                let m: Map<String, Value> =
+                    serde_json::from_slice(black_box(&widget_json)).unwrap();
+                login_widget::verify(&m, &token, NOW, 86_400)
+            }),
+            input_bytes: widget_json.len(),
+            sha256: Some((
+                run(|| hmac(&Sha256::digest(TOKEN.as_bytes()), black_box(&widget_dcs))),
+                sha256_blocks(TOKEN.len()) + hmac_blocks(widget_dcs.len()),
+            )),
+            target: false,
+        },
+        Case {
+            name: "initData Ed25519 check (third party)",
+            run: run(|| verify_signature(black_box(&raw), BOT_ID, &public, NOW, 86_400)),
+            input_bytes: raw.len(),
+            sha256: None,
+            target: false,
+        },
+    ];
+    // `BENCH_FILTER=<text>` runs only the cases whose name contains it (for `perf`).
+    let filter = std::env::var("BENCH_FILTER").unwrap_or_default();
+
+    println!(
+        "SHA-256: {:.0} MB/s, {ns_per_block:.1} ns per block (a one-block digest: {one_block:.0} ns)",
+        1e3 / ns_per_block * 64.0
+    );
+    let mut json_cases = Vec::new();
+    for mut c in cases.into_iter().filter(|c| c.name.contains(&filter)) {
+        let ns = time(&mut c.run);
+        let sha = c.sha256.as_mut().map(|(f, blocks)| (time(f), *blocks));
+        let note = match sha {
+            Some((sha_ns, b)) => format!(
+                "{b} blocks; the HMAC alone {sha_ns:.0} ns: {:.2}×",
+                ns / sha_ns
+            ),
+            None => "no SHA-256 (Ed25519 hashes with SHA-512)".into(),
+        };
+        println!(
+            "{ns:>9.0} ns  {:<72} {:>4} B  {note}",
+            c.name, c.input_bytes
+        );
+        let mut j = json!({
+            "name": c.name, "ns": ns, "input_bytes": c.input_bytes, "target": c.target,
+        });
+        if let Some((sha_ns, b)) = sha {
+            j["sha256_blocks"] = b.into();
+            j["sha256_ns"] = sha_ns.into();
+            j["sha256_ratio"] = (ns / sha_ns).into();
+        }
+        json_cases.push(j);
+    }
+    if let Ok(path) = std::env::var("BENCH_OUT") {
+        let out = json!({
+            "sha256": {
+                "ns_per_block": ns_per_block,
+                "mb_per_s": 1e3 / ns_per_block * 64.0,
+                "one_block_digest_ns": one_block,
+            },
+            "cases": json_cases,
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    }
+}

@@ -168,6 +168,30 @@ describe('bodies: size, content type, syntax, types', () => {
     assert.deepEqual(await dumpTables(w.db), snapshot);
   });
 
+  test('an endless body with no declared length is cut off at the cap, not read to the end', async () => {
+    // 1 KiB every 10 ms for up to 20 s; the answer must come long before the end.
+    const { request } = await import('node:http');
+    const started = Date.now();
+    const answer = await new Promise((resolve, reject) => {
+      const url = new URL('/api/invoices', w.url);
+      const req = request(url, { method: 'POST', headers: { ...tma(buyer), 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => { clearInterval(drip); req.destroy(); resolve({ status: res.statusCode, text }); });
+      });
+      req.on('error', (e) => { if (!req.destroyed) reject(e); });
+      let sent = 0;
+      const drip = setInterval(() => {
+        if (++sent > 2000) { clearInterval(drip); req.end(); return; }
+        req.write('x'.repeat(1024));
+      }, 10);
+    });
+    assert.equal(answer.status, 413, answer.text);
+    assert.equal(JSON.parse(answer.text).error.code, 'payload_too_large');
+    assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+    assert.deepEqual(await dumpTables(w.db), snapshot);
+  });
+
   test('wrong or missing content type: 415', async () => {
     const cases = [];
     for (const r of routes) {

@@ -4,6 +4,8 @@
 
 mod platform;
 
+use futures_util::StreamExt;
+
 use worker::{
     event, Context, Env, Headers, Request as WorkerRequest, Response as WorkerResponse, Result,
 };
@@ -44,7 +46,7 @@ async fn read_request(
     let body = match declared {
         Some(n) if n > limit => return Err(http::too_large(limit)),
         _ if method == "GET" || method == "HEAD" => Vec::new(),
-        _ => req.bytes().await.map_err(bad)?,
+        _ => read_body(&mut req, limit).await?,
     };
     Ok(Request {
         method,
@@ -58,6 +60,28 @@ async fn read_request(
             .collect(),
         body,
     })
+}
+
+/// Reads the body chunk by chunk and stops with a 413 as soon as it passes
+/// `limit`, so a huge or endless body (no length declared) is never held whole.
+async fn read_body(
+    req: &mut WorkerRequest,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, crate::error::ApiError> {
+    let bad = |_| crate::error::ApiError::bad_request("bad_request", "the body could not be read");
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(bad)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(bad)?;
+        if body.len() + chunk.len() > limit {
+            return Err(http::too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn to_worker(r: Response) -> Result<WorkerResponse> {

@@ -15,7 +15,7 @@ pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod runtime {
     use js_sys::{Uint8Array, JSON};
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
     use worker::wasm_bindgen_futures::JsFuture;
     use worker::web_sys;
     use worker::{event, Context, Env};
@@ -89,11 +89,13 @@ mod runtime {
             .iter()
             .find(|(k, _)| k == "content-length")
             .and_then(|(_, v)| v.parse().ok());
-        let body = match declared {
-            Some(n) if n > limit => return Err(http::too_large(limit)),
-            Some(0) => Vec::new(),
-            _ if method == "GET" || method == "HEAD" || req.body().is_none() => Vec::new(),
-            _ => body(req.array_buffer()).await.map_err(unreadable)?,
+        let stream = req.body().filter(|_| method != "GET" && method != "HEAD");
+        let body = match (declared, stream) {
+            (Some(n), _) if n > limit => return Err(http::too_large(limit)),
+            (Some(0), _) | (_, None) => Vec::new(),
+            // The runtime holds a declared length to its word: one arrayBuffer().
+            (Some(_), Some(_)) => body(req.array_buffer()).await.map_err(unreadable)?,
+            (None, Some(stream)) => read_capped(stream, limit).await?,
         };
         Ok(Request {
             path: parts.path.to_owned(),
@@ -103,6 +105,32 @@ mod runtime {
             headers,
             body,
         })
+    }
+
+    /// A body of undeclared length, chunk by chunk: a 413 as soon as it passes
+    /// `limit`, so a huge or endless body is never held whole.
+    async fn read_capped(
+        stream: web_sys::ReadableStream,
+        limit: usize,
+    ) -> Result<Vec<u8>, ApiError> {
+        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut out = Vec::new();
+        loop {
+            let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+            if js_sys::Reflect::get(&step, &"done".into())
+                .map_err(unreadable)?
+                .is_truthy()
+            {
+                return Ok(out);
+            }
+            let chunk =
+                Uint8Array::new(&js_sys::Reflect::get(&step, &"value".into()).map_err(unreadable)?);
+            if out.len() + chunk.length() as usize > limit {
+                let _ = reader.cancel();
+                return Err(http::too_large(limit));
+            }
+            out.extend(chunk.to_vec());
+        }
     }
 
     /// The runtime's response, its headers set in one crossing.

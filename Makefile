@@ -5,9 +5,17 @@ WASM_BINDGEN_VERSION := 0.2.130
 WORKER_BUILD_VERSION := 0.8.7
 TWIGGY_VERSION := 0.8.0
 TOOLS ?= $(HOME)/.cache/tma-pay
+CARGO_FUZZ_VERSION := 0.13.2
+# cargo-fuzz needs a nightly compiler; this one, so every run builds the same.
+NIGHTLY := nightly-2026-05-19
 WASM_BINDGEN := $(TOOLS)/wasm-bindgen-$(WASM_BINDGEN_VERSION)/bin/wasm-bindgen
 WORKER_BUILD := $(TOOLS)/worker-build-$(WORKER_BUILD_VERSION)/bin/worker-build
 TWIGGY := $(TOOLS)/twiggy-$(TWIGGY_VERSION)/bin/twiggy
+CARGO_FUZZ := $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
+# Seconds per fuzz target: `make fuzz` runs each this long; `make test` a short smoke run.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_TARGETS := init_data login_widget webhook catalog
 WRANGLER := ./node_modules/.bin/wrangler
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export WRANGLER_SEND_METRICS := false
@@ -15,6 +23,7 @@ export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
 .PHONY: bench bench-native bench-twiggy test-bench
+.PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean fuzz fuzz-smoke fuzz-run fuzz-tools
 
 ## Install what is missing (idempotent).
 tools: rust-tools node-tools
@@ -62,7 +71,7 @@ bridge: node-tools .dev.vars
 
 ## Every test: lint, native unit tests, then end-to-end tests against the built
 ## worker, the emulator and a real headless Chromium.
-test: lint test-native test-e2e
+test: lint test-native test-e2e fuzz-smoke
 
 test-native:
 	cargo test --workspace
@@ -73,6 +82,32 @@ test-e2e: build emulator browser-tools
 ## Debian's Chromium for the browser tests (playwright-core drives it).
 browser-tools:
 	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium; }
+
+## Fuzzing (fuzz/, its own workspace, nightly): each target for FUZZ_SECONDS.
+## New inputs collect in fuzz/corpus/ (not committed); crashes land in fuzz/artifacts/.
+fuzz: fuzz-tools
+	@$(MAKE) --no-print-directory fuzz-run SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-tools
+	@$(MAKE) --no-print-directory fuzz-run SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+fuzz-run:
+	@mkdir -p fuzz/logs
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(SECONDS) s"; \
+	  if ! PATH="$(dir $(CARGO_FUZZ)):$$PATH" cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz $$t fuzz/corpus/$$t fuzz/seeds/$$t \
+	      -- -max_total_time=$(SECONDS) -print_final_stats=1 > fuzz/logs/$$t.log 2>&1; then \
+	    tail -n 60 fuzz/logs/$$t.log; echo "fuzz: $$t failed (fuzz/logs/$$t.log; the input is in fuzz/artifacts/$$t/)"; exit 1; \
+	  fi; \
+	  grep -E '^stat::(number_of_executed_units|new_units_added)' fuzz/logs/$$t.log | tr '\n' ' '; echo; \
+	done
+
+fuzz-tools: $(CARGO_FUZZ)
+	@rustup toolchain list | grep -q '^$(NIGHTLY)' || rustup toolchain install $(NIGHTLY) --profile minimal
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --locked --version =$(CARGO_FUZZ_VERSION) --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
 lint: rust-tools
 	cargo fmt --all -- --check

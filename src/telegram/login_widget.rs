@@ -162,6 +162,24 @@ mod tests {
     }
 
     #[test]
+    fn string_ids_and_unknown_fields_are_signed_data_too() {
+        // From the fuzzer (fuzz/seeds/login_widget/string-id.json): an id signed as a
+        // string of digits, and fields the widget never sends, all inside the hash.
+        let fields = signed(json!({
+            "id": "0", "au_date": 6339546238u64, "hsa": "an", "phosername": "annn", "us'a": "ann",
+            "photo_url": "https:/e/", "auth_date": 2679092479u64, "ha2h": "00"
+        }));
+        let user = verify(&fields, &token(), NOW, 86_400).unwrap();
+        assert_eq!((user.id, user.auth_date), (0, 2679092479));
+        let mut changed = fields.clone();
+        changed.insert("hsa".into(), json!("other"));
+        assert_eq!(
+            verify(&changed, &token(), NOW, 86_400).unwrap_err().code(),
+            "invalid_hash"
+        );
+    }
+
+    #[test]
     fn the_web_app_key_is_not_the_widget_key() {
         // A hash made with the Mini App secret must not pass the widget check.
         let fields = {

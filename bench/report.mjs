@@ -90,6 +90,7 @@ export function render(r) {
   L.push(`| \`build/index_bg.wasm\` | ${fmt(r.bundle.wasm)} B | ${fmt(r.bundle.wasmGzip)} B (zlib level 9) |`);
   L.push(`| \`build/index.js\` (glue) | ${fmt(r.bundle.glue)} B | ${fmt(r.bundle.glueGzip)} B |`);
   if (r.bundle.jsAlt) L.push(`| JS alternative, bundled | ${fmt(r.bundle.jsAlt)} B | ${fmt(r.bundle.jsAltGzip)} B |`);
+  if (r.floorWasm) L.push(`| Rust floor's wasm (workers-rs alone) | ${fmt(r.floorWasm)} B | |`);
   L.push('');
   if (r.twiggy?.crates?.length) {
     L.push('Largest contributors to the wasm code, by crate (twiggy, a build with names):', '');
@@ -101,20 +102,26 @@ export function render(r) {
   }
 
   L.push('### Throughput and latency', '');
-  L.push('| route | contender | req/s | p50 ms | p99 ms | ÷ empty | ÷ JS alt | D1 round trips | JS↔wasm crossings |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push(
+    'Ratios are of requests/s. `rust-floor` is a workers-rs worker that answers a constant: ' +
+      'its distance from `empty` is what any Rust worker pays per request under this runtime.',
+    '',
+  );
+  L.push('| route | contender | req/s | p50 ms | p99 ms | ÷ empty | ÷ Rust floor | ÷ JS alt | D1 round trips | JS↔wasm crossings |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const rt of r.routes) {
     for (const c of r.contenders) {
       const m = rt.results[c];
       if (!m) continue;
-      // The empty worker answers 200 to everything.
-      const expect = c === 'empty' ? [200] : rt.expect;
+      // The empty workers answer 200 to everything.
+      const expect = c === 'empty' || c === 'rust-floor' ? [200] : rt.expect;
       const bad = Object.entries(m.statuses || {}).filter(([s]) => !expect.includes(Number(s)));
       const note = bad.length ? ` (unexpected: ${bad.map(([s, n]) => `${n}×${s}`).join(', ')})` : '';
       const isT = c === 'tma-pay';
+      const of = (other) => (isT || (c === 'rust-floor' && other === 'empty') ? x(ratio(m.rps, rt.results[other]?.rps)) : '');
       L.push(
         `| ${rt.name} | ${c}${note} | ${fmt(m.rps)} | ${fmt(m.p50, 2)} | ${fmt(m.p99, 2)} | ` +
-          `${isT ? x(ratio(m.rps, rt.results.empty?.rps)) : ''} | ${isT ? x(ratio(m.rps, rt.results['js-alt']?.rps)) : ''} | ` +
+          `${of('empty')} | ${of('rust-floor')} | ${of('js-alt')} | ` +
           `${isT ? (rt.d1Calls ?? '') : c === 'js-alt' ? (rt.d1CallsJs ?? '') : ''} | ${isT ? (rt.crossings ?? '') : ''} |`,
       );
     }

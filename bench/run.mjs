@@ -1,9 +1,10 @@
-// `make bench`: tma-pay beside an empty JS worker (the runtime's limit) and the
-// JS alternative (@telegram-apps/init-data-node), in one run, with one load
-// generator. Writes the figures into BENCHMARKS.md between its bench markers.
+// `make bench`: tma-pay beside an empty JS worker (the runtime's limit), an empty
+// Rust worker (the floor for workers-rs, bench/floor) and the JS alternative
+// (@telegram-apps/init-data-node), in one run, with one load generator. Writes
+// the figures into BENCHMARKS.md between its bench markers.
 //
-// Expects `make build`, and the twiggy and native figures in bench/.out/ (the
-// Makefile's bench target makes all three). BENCH_SECONDS and BENCH_CONNECTIONS
+// Expects `make build` and `make bench-floor`, and the twiggy and native figures
+// in bench/.out/ (the Makefile's bench target makes them all). BENCH_SECONDS and BENCH_CONNECTIONS
 // shorten or widen the runs; BENCH_ROUTES=verify,healthz and BENCH_COLD_RUNS=0
 // narrow a run down while working on one thing (the report is then printed
 // only, not written to BENCHMARKS.md).
@@ -32,7 +33,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 // A comma-separated subset of route ids, for a quick look while working on one.
 const ONLY = process.env.BENCH_ROUTES?.split(',');
-const CONTENDERS = ['tma-pay', 'empty', 'js-alt'];
+const CONTENDERS = ['tma-pay', 'empty', 'rust-floor', 'js-alt'];
 const log = (...a) => console.error('[bench]', ...a);
 
 mkdirSync(`${OUT}/entries`, { recursive: true });
@@ -49,7 +50,10 @@ async function entries() {
     logLevel: 'warning',
   });
   const tma = '../../../build/index.js';
-  const inner = { 'tma-pay': tma, 'tma-pay-counted': tma, empty: '../../workers/empty.mjs', 'js-alt': '../js-alt.bundle.mjs' };
+  const inner = {
+    'tma-pay': tma, 'tma-pay-counted': tma, empty: '../../workers/empty.mjs',
+    'rust-floor': '../../floor/build/index.js', 'js-alt': '../js-alt.bundle.mjs',
+  };
   const paths = {};
   for (const c of Object.keys(inner)) {
     paths[c] = `${OUT}/entries/${c}.mjs`;
@@ -247,6 +251,7 @@ async function main() {
     machine: machine(),
     loadavg,
     versions: versions(),
+    floorWasm: readFileSync('bench/floor/build/index_bg.wasm').length,
     load: { ...LOAD, rounds: ROUNDS },
     contenders: CONTENDERS,
     bundle,

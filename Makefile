@@ -22,8 +22,8 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
-.PHONY: bench bench-native bench-twiggy test-bench
-.PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean fuzz fuzz-smoke fuzz-run fuzz-tools
+.PHONY: bench bench-native bench-twiggy bench-floor test-bench
+.PHONY: fuzz fuzz-smoke fuzz-run fuzz-tools
 
 ## Install what is missing (idempotent).
 tools: rust-tools node-tools
@@ -117,8 +117,13 @@ lint: rust-tools
 ## Benchmarks (not part of `make test`): the release worker beside an empty JS
 ## worker and the JS alternative under workerd, its size, cold start and the
 ## native checks beside SHA-256. Writes BENCHMARKS.md; takes a few minutes.
-bench: build bench-twiggy bench-native
+bench: build bench-floor bench-twiggy bench-native
 	node bench/run.mjs
+
+## The bench's Rust floor: workers-rs answering a constant (bench/floor/build).
+bench-floor: rust-tools node-tools
+	cd bench/floor && CARGO_TARGET_DIR=$(CURDIR)/target/floor WASM_BINDGEN_BIN=$(WASM_BINDGEN) \
+		ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild $(WORKER_BUILD) --release
 
 ## ns per call of the identity checks and the machine's SHA-256 speed.
 bench-native:

@@ -35,23 +35,25 @@ const tiny = {
   machine: '2 cores',
   versions: { node: '20' },
   load: { connections: 2, warmupMs: 1000, durationMs: 1000 },
-  contenders: ['tma-pay', 'empty', 'js-alt'],
+  contenders: ['tma-pay', 'empty', 'rust-floor', 'js-alt'],
   bundle: { upload: 300 * 1024, uploadGzip: 150 * 1024, wasm: 1, wasmGzip: 1, glue: 1, glueGzip: 1 },
   routes: [
     { id: 'verify', name: 'POST /api/verify', expect: [200], results: {
       'tma-pay': { rps: 95, p50: 1, p99: 2, statuses: { 200: 95 } },
       empty: { rps: 100, p50: 1, p99: 3, statuses: { 200: 100 } },
+      'rust-floor': { rps: 95, p50: 1, p99: 3, statuses: { 200: 95 } },
       'js-alt': { rps: 90, p50: 1, p99: 4, statuses: { 200: 80, 401: 10 } },
-    }, d1Calls: 0 },
+    }, d1Calls: 0, crossings: 40 },
     { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], stateChange: true, results: {
       'tma-pay': { rps: 60, p50: 1, p99: 2, statuses: { 200: 60 } },
       empty: { rps: 100, p50: 1, p99: 2, statuses: { 200: 100 } },
     }, d1Calls: 1 },
   ],
-  cold: { 'tma-pay': 140, empty: 100, 'js-alt': 120 },
+  cold: { 'tma-pay': 140, empty: 100, 'rust-floor': 110, 'js-alt': 120 },
+  coldMin: { 'tma-pay': 90, empty: 90, 'rust-floor': 95, 'js-alt': 100 },
   coldRuns: 3,
   sha256: { mb_per_s: 600, ns_per_block: 100 },
-  native: [{ name: 'initData', ns: 1500, input_bytes: 300, sha256_blocks: 10, sha256_ratio: 1.5, target: true }],
+  native: [{ name: 'initData', ns: 1500, input_bytes: 300, sha256_blocks: 10, sha256_ns: 1000, sha256_ratio: 1.5, target: true }],
 };
 
 test('targets say what is met', () => {
@@ -68,9 +70,11 @@ test('targets say what is met', () => {
 
 test('the report shows figures, ratios and unexpected statuses, and replaces its block', () => {
   const md = render(tiny);
-  assert.match(md, /\| POST \/api\/verify \| tma-pay \| 95 \| 1\.00 \| 2\.00 \| 0\.95× \| 1\.06× \| 0 \|/);
+  assert.match(md, /\| POST \/api\/verify \| tma-pay \| 95 \| 1\.00 \| 2\.00 \| 0\.95× \| 1\.00× \| 1\.06× \| 0 \| 40 \|/);
+  assert.match(md, /\| POST \/api\/verify \| rust-floor \| 95 \| 1\.00 \| 3\.00 \| 0\.95× \| {2}\| {2}\| {2}\| {2}\|/);
   assert.match(md, /js-alt \(unexpected: 10×401\)/);
-  assert.match(md, /\| tma-pay \| 140 \| 1\.40× \|/);
+  assert.match(md, /\| tma-pay \| 140 \| 1\.40× \| 90 \| 1\.00× \|/);
+  assert.match(md, /\| initData \| 1,500 \| 300 \| 10 \| 1,000 \| 1\.50× \|/);
   const once = splice('# B\n\nnotes\n', md);
   const twice = splice(once.replace('95', '96'), 'new');
   assert.match(twice, /^# B\n\nnotes\n/);

@@ -1,9 +1,10 @@
-// `make bench`: tma-pay beside an empty JS worker (the runtime's limit) and the
-// JS alternative (@telegram-apps/init-data-node), in one run, with one load
-// generator. Writes the figures into BENCHMARKS.md between its bench markers.
+// `make bench`: tma-pay beside an empty JS worker (the runtime's limit), an empty
+// Rust worker (the floor for workers-rs, bench/floor) and the JS alternative
+// (@telegram-apps/init-data-node), in one run, with one load generator. Writes
+// the figures into BENCHMARKS.md between its bench markers.
 //
-// Expects `make build`, and the twiggy and native figures in bench/.out/ (the
-// Makefile's bench target makes all three). BENCH_SECONDS and BENCH_CONNECTIONS
+// Expects `make build` and `make bench-floor`, and the twiggy and native figures
+// in bench/.out/ (the Makefile's bench target makes them all). BENCH_SECONDS and BENCH_CONNECTIONS
 // shorten or widen the runs; BENCH_ROUTES=verify,healthz and BENCH_COLD_RUNS=0
 // narrow a run down while working on one thing (the report is then printed
 // only, not written to BENCHMARKS.md).
@@ -29,10 +30,10 @@ const LOAD = {
 // contenders (in a rotating order), so that a change in the machine's other load
 // falls on all of them alike.
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 // A comma-separated subset of route ids, for a quick look while working on one.
 const ONLY = process.env.BENCH_ROUTES?.split(',');
-const CONTENDERS = ['tma-pay', 'empty', 'js-alt'];
+const CONTENDERS = ['tma-pay', 'empty', 'rust-floor', 'js-alt'];
 const log = (...a) => console.error('[bench]', ...a);
 
 mkdirSync(`${OUT}/entries`, { recursive: true });
@@ -48,12 +49,19 @@ async function entries() {
     conditions: ['workerd', 'worker', 'browser'],
     logLevel: 'warning',
   });
-  const inner = { 'tma-pay': '../../../build/index.js', empty: '../../workers/empty.mjs', 'js-alt': '../js-alt.bundle.mjs' };
+  const tma = '../../../build/index.js';
+  const inner = {
+    'tma-pay': tma, 'tma-pay-counted': tma, empty: '../../workers/empty.mjs',
+    'rust-floor': '../../floor/build/index.js', 'js-alt': '../js-alt.bundle.mjs',
+  };
   const paths = {};
-  for (const c of CONTENDERS) {
+  for (const c of Object.keys(inner)) {
     paths[c] = `${OUT}/entries/${c}.mjs`;
+    // The crossing counter wraps every wasm call, so only the count pass uses it;
+    // the glue must see its WebAssembly.Instance, so it is imported first.
+    const first = c === 'tma-pay-counted' ? "import '../../workers/crossings.mjs';\n" : '';
     writeFileSync(paths[c],
-      `import inner from '${inner[c]}';\nimport { withD1Count } from '../../workers/d1-count.mjs';\nexport default withD1Count(inner);\n`);
+      `${first}import inner from '${inner[c]}';\nimport { withD1Count } from '../../workers/d1-count.mjs';\nexport default withD1Count(inner);\n`);
   }
   return paths;
 }
@@ -145,6 +153,8 @@ async function countD1(worker, c) {
     const text = await res.text();
     if (!rt.expect.includes(res.status)) throw new Error(`${rt.name}: ${res.status} ${text}`);
     counts[rt.id] = Number(res.headers.get('x-bench-d1-calls'));
+    const crossings = res.headers.get('x-bench-crossings');
+    if (crossings !== null) counts[`${rt.id}:crossings`] = Number(crossings);
   }
   return counts;
 }
@@ -152,7 +162,9 @@ async function countD1(worker, c) {
 async function coldStart(paths, settings) {
   const times = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
   for (let i = 0; i < COLD_RUNS; i++) {
-    for (const c of CONTENDERS) {
+    // A rotating order, as for the load: no contender always starts right after
+    // another one's shutdown.
+    for (const c of CONTENDERS.map((_, k) => CONTENDERS[(k + i) % CONTENDERS.length])) {
       const t0 = performance.now();
       const w = await startWorker(settings, { scriptPath: paths[c], migrate: false });
       try {
@@ -166,7 +178,10 @@ async function coldStart(paths, settings) {
       }
     }
   }
-  return Object.fromEntries(CONTENDERS.map((c) => [c, median(times[c])]));
+  return {
+    median: Object.fromEntries(CONTENDERS.map((c) => [c, median(times[c])])),
+    min: Object.fromEntries(CONTENDERS.map((c) => [c, Math.min(...times[c])])),
+  };
 }
 
 async function main() {
@@ -185,8 +200,9 @@ async function main() {
     for (const c of CONTENDERS) workers[c] = await startWorker(settings, { scriptPath: paths[c] });
     // Pending orders for the webhook routes (each contender its own, in its own
     // D1); creating them also checks that the route works.
+    workers['tma-pay-counted'] = await startWorker(settings, { scriptPath: paths['tma-pay-counted'] });
     const d1 = {};
-    for (const c of ['tma-pay', 'js-alt']) {
+    for (const c of ['tma-pay', 'js-alt', 'tma-pay-counted']) {
       orders[c] = [];
       for (let i = 0; i < 64; i++) {
         const r = await workers[c].fetch('/api/invoices', { method: 'POST', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
@@ -195,14 +211,20 @@ async function main() {
       }
       const probe = await deliver(workers[c], JSON.parse(ROUTES[2].req(0, c).body));
       if (!probe.json?.ok) throw new Error(`${c}: pre_checkout_query was not accepted: ${probe.text}`);
-      d1[c] = await countD1(workers[c], c);
-      log(c, 'D1 round trips per request', d1[c]);
+      if (c !== 'tma-pay') {
+        d1[c] = await countD1(workers[c], c);
+        log(c, 'D1 round trips (and JS↔wasm crossings) per request', d1[c]);
+      }
     }
+    await workers['tma-pay-counted'].dispose();
+    delete workers['tma-pay-counted'];
+    d1['tma-pay'] = d1['tma-pay-counted'];
 
     for (const rt of ROUTES.filter((r) => !ONLY || ONLY.includes(r.id))) {
       rt.results = {};
       rt.d1Calls = d1['tma-pay'][rt.id];
       rt.d1CallsJs = d1['js-alt'][rt.id];
+      rt.crossings = d1['tma-pay'][`${rt.id}:crossings`];
       const windows = Object.fromEntries(rt.contenders.map((c) => [c, []]));
       for (let round = 0; round < ROUNDS; round++) {
         const order = rt.contenders.map((_, k) => rt.contenders[(k + round) % rt.contenders.length]);
@@ -220,7 +242,7 @@ async function main() {
     for (const w of Object.values(workers)) await w.dispose();
   }
   log(`cold start, ${COLD_RUNS} runs`);
-  const cold = COLD_RUNS > 0 ? await coldStart(paths, settings) : {};
+  const { median: cold, min: coldMin } = COLD_RUNS > 0 ? await coldStart(paths, settings) : {};
   await api.close();
 
   const nativeCases = native?.cases ?? [];
@@ -229,12 +251,14 @@ async function main() {
     machine: machine(),
     loadavg,
     versions: versions(),
+    floorWasm: readFileSync('bench/floor/build/index_bg.wasm').length,
     load: { ...LOAD, rounds: ROUNDS },
     contenders: CONTENDERS,
     bundle,
     twiggy: twiggy && { crates: crates(twiggy, 15), items: items(twiggy, 15) },
     routes: ROUTES.filter((r) => r.results),
-    cold,
+    cold: cold ?? {},
+    coldMin: coldMin ?? {},
     coldRuns: COLD_RUNS,
     sha256: native?.sha256 ?? {},
     native: nativeCases,

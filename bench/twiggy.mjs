@@ -35,5 +35,5 @@ export function items(rows, n) {
   const kept = shipped(rows);
   const total = kept.reduce((s, r) => s + r.shallow_size, 0);
   return kept.sort((a, b) => b.shallow_size - a.shallow_size).slice(0, n)
-    .map((r) => ({ name: r.name.replace(/::h[0-9a-f]{16}$/, ''), size: r.shallow_size, percent: (100 * r.shallow_size) / total }));
+    .map((r) => ({ name: r.name.replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, ''), size: r.shallow_size, percent: (100 * r.shallow_size) / total }));
 }

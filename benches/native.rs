@@ -24,33 +24,45 @@ const TOKEN: &str = "4242:E2E_test-token";
 const BOT_ID: u64 = 7_342_037_359;
 const USER: &str = r#"{"id":279058397,"first_name":"Vladislav","last_name":"Kibenko","username":"vdkfrost","language_code":"ru","is_premium":true,"allows_write_to_pm":true,"photo_url":"https:\/\/t.me\/i\/userpic\/320\/4FPEE4tmP3ATHa57u6MqTDih13LTOiMoKoLDRG4PnSA.svg"}"#;
 
-/// Nanoseconds per call of `f`, the best of five 200 ms rounds.
-fn time<R>(mut f: impl FnMut() -> R) -> f64 {
-    let round = Duration::from_millis(200);
-    let mut per_call = 1;
-    let mut best = f64::MAX;
-    // Calibrate the batch size so that one batch takes about 10 ms.
+/// Calls per batch so that one batch of `f` takes about a millisecond.
+fn calibrate(f: &mut dyn FnMut()) -> u64 {
+    let mut n = 1;
     loop {
         let t = Instant::now();
-        for _ in 0..per_call {
-            black_box(f());
+        for _ in 0..n {
+            f();
         }
-        if t.elapsed() > Duration::from_millis(10) {
-            break;
+        if t.elapsed() > Duration::from_millis(1) {
+            return n;
         }
-        per_call *= 2;
+        n *= 2;
     }
-    for _ in 0..5 {
-        let (mut calls, t) = (0u64, Instant::now());
-        while t.elapsed() < round {
-            for _ in 0..per_call {
-                black_box(f());
+}
+
+/// Nanoseconds per call of each of `fs`, the fastest of many one-millisecond
+/// batches taken in turn over about a second: on a shared machine, another
+/// process preempting some batches then skews neither the figure nor the
+/// ratio between the functions.
+fn time_all(fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let sizes: Vec<u64> = fs.iter_mut().map(|f| calibrate(*f)).collect();
+    let mut best = vec![f64::MAX; fs.len()];
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(400 * fs.len() as u64) {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..sizes[i] {
+                f();
             }
-            calls += per_call;
+            best[i] = best[i].min(t.elapsed().as_nanos() as f64 / sizes[i] as f64);
         }
-        best = best.min(t.elapsed().as_nanos() as f64 / calls as f64);
     }
     best
+}
+
+fn time<R>(mut f: impl FnMut() -> R) -> f64 {
+    time_all(&mut [&mut || {
+        black_box(f());
+    }])[0]
 }
 
 /// SHA-256 compressions of HMAC-SHA256 over `len` bytes with a key of at most
@@ -231,8 +243,13 @@ fn main() {
     );
     let mut json_cases = Vec::new();
     for mut c in cases.into_iter().filter(|c| c.name.contains(&filter)) {
-        let ns = time(&mut c.run);
-        let sha = c.sha256.as_mut().map(|(f, blocks)| (time(f), *blocks));
+        let (ns, sha) = match c.sha256.as_mut() {
+            Some((f, blocks)) => {
+                let t = time_all(&mut [&mut c.run, f]);
+                (t[0], Some((t[1], *blocks)))
+            }
+            None => (time_all(&mut [&mut c.run])[0], None),
+        };
         let note = match sha {
             Some((sha_ns, b)) => format!(
                 "{b} blocks; the HMAC alone {sha_ns:.0} ns: {:.2}×",

@@ -1,7 +1,9 @@
 // The entry module of every contender in the bench: it passes requests straight
 // through, and for a request with `x-bench-count: 1` it counts the D1 round trips
 // the worker makes (each run/all/first/raw/exec is one, a batch is one) and reports
-// them in `x-bench-d1-calls`. The count pass runs apart from the timed runs.
+// them in `x-bench-d1-calls`, and, for a wasm worker, the JS↔wasm crossings
+// (bench/workers/crossings.mjs) in `x-bench-crossings`. The count pass sends one
+// request at a time, apart from the timed runs.
 
 const ROUND_TRIPS = ['run', 'all', 'first', 'raw'];
 
@@ -40,9 +42,12 @@ export function withD1Count(inner) {
     async fetch(request, env, ctx) {
       if (request.headers.get('x-bench-count') !== '1') return call(inner, request, env, ctx);
       let calls = 0;
+      const crossings = globalThis.__benchCrossings;
+      const before = crossings?.n;
       const res = await call(inner, request, countingEnv(env, () => calls++), ctx);
       const out = new Response(res.body, res);
       out.headers.set('x-bench-d1-calls', String(calls));
+      if (crossings) out.headers.set('x-bench-crossings', String(crossings.n - before));
       return out;
     },
   };

@@ -284,6 +284,21 @@ fn validate_reply_markup(m: &Value) -> Result<(), ApiError> {
 
 fn send_message(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
     let (chat_id, text, entities, markup) = validate_message(p)?;
+    let mut content = json!({ "text": text });
+    if let Some(e) = entities {
+        content["entities"] = e;
+    }
+    post_as_bot(ctx, chat_id, content, markup)
+}
+
+/// Adds a message from the bot to a known user's chat: `content` plus the
+/// sender, chat and date, and the inline keyboard if any.
+fn post_as_bot(
+    ctx: &Arc<Ctx>,
+    chat_id: i64,
+    mut content: Value,
+    markup: Option<Value>,
+) -> ApiResult {
     // Message.from carries only the plain User fields, not getMe's capabilities.
     let me = bot_user(ctx);
     let bot = json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]});
@@ -293,15 +308,14 @@ fn send_message(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
             .get(&chat_id)
             .cloned()
             .ok_or_else(|| ApiError::bad("chat not found"))?;
-        let mut msg = json!({"from": bot, "chat": user.chat(), "date": now_unix(), "text": text});
-        if let Some(e) = entities {
-            msg["entities"] = e;
-        }
+        content["from"] = bot;
+        content["chat"] = user.chat();
+        content["date"] = now_unix().into();
         // Only inline keyboards are part of the Message object; the others change the client UI.
         if let Some(m) = markup.filter(|m| m.get("inline_keyboard").is_some()) {
-            msg["reply_markup"] = m;
+            content["reply_markup"] = m;
         }
-        Ok(s.add_message(msg))
+        Ok(s.add_message(content))
     })
 }
 
@@ -324,31 +338,16 @@ fn send_document(ctx: &Arc<Ctx>, p: &Params) -> ApiResult {
     if let Some(m) = &markup {
         validate_reply_markup(m)?;
     }
-    let me = bot_user(ctx);
-    let bot = json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]});
-    ctx.mutate(|s| {
-        let user = s
-            .users
-            .get(&chat_id)
-            .cloned()
-            .ok_or_else(|| ApiError::bad("chat not found"))?;
-        let unique: String = document
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(16)
-            .collect();
-        let mut msg = json!({
-            "from": bot, "chat": user.chat(), "date": now_unix(),
-            "document": {"file_id": document, "file_unique_id": unique},
-        });
-        if let Some(c) = caption.filter(|c| !c.is_empty()) {
-            msg["caption"] = c.into();
-        }
-        if let Some(m) = markup.filter(|m| m.get("inline_keyboard").is_some()) {
-            msg["reply_markup"] = m;
-        }
-        Ok(s.add_message(msg))
-    })
+    let unique: String = document
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let mut content = json!({"document": {"file_id": document, "file_unique_id": unique}});
+    if let Some(c) = caption.filter(|c| !c.is_empty()) {
+        content["caption"] = c.into();
+    }
+    post_as_bot(ctx, chat_id, content, markup)
 }
 
 /// `createInvoiceLink` parameters checked into an invoice (slug and link still empty).

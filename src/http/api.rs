@@ -225,6 +225,22 @@ pub async fn create_invoice<P: Platform>(
     }
 }
 
+/// The verified caller's id and orders, newest first.
+async fn own_orders<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+    limit: usize,
+) -> Result<(i64, Vec<Order>), ApiError> {
+    let user = auth::user(platform, settings, req)?;
+    let store = platform.store(settings.storage)?;
+    let orders = store
+        .orders_for_user(user.id, limit)
+        .await
+        .map_err(storage_error)?;
+    Ok((user.id, orders))
+}
+
 /// `GET /api/orders`: the caller's orders, newest first. A paid order shows
 /// its goods (`delivery`), so the Mini App can show them again.
 pub async fn orders<P: Platform>(
@@ -232,12 +248,7 @@ pub async fn orders<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let user = auth::user(platform, settings, req)?;
-    let store = platform.store(settings.storage)?;
-    let orders = store
-        .orders_for_user(user.id, 100)
-        .await
-        .map_err(storage_error)?;
+    let (_, orders) = own_orders(platform, settings, req, 100).await?;
     let catalog = catalog(settings).ok();
     let shown: Vec<Value> = orders
         .iter()
@@ -265,16 +276,11 @@ pub async fn entitlements<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let user = auth::user(platform, settings, req)?;
-    let store = platform.store(settings.storage)?;
-    let orders = store
-        .orders_for_user(user.id, ENTITLEMENT_ORDERS)
-        .await
-        .map_err(storage_error)?;
+    let (user_id, orders) = own_orders(platform, settings, req, ENTITLEMENT_ORDERS).await?;
     let owned = entitlement::owned(&orders, platform.now());
     Ok(Response::json(
         200,
-        &json!({ "user_id": user.id, "entitlements": owned }),
+        &json!({ "user_id": user_id, "entitlements": owned }),
     ))
 }
 

@@ -2,7 +2,7 @@
 // `make test-bench` (or `node --test bench/`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median, percentile, ratio, render, splice, summarize, targets } from './report.mjs';
+import { median, percentile, ratio, render, rpsRatio, splice, summarize, targets } from './report.mjs';
 import { crateOf, crates, items } from './twiggy.mjs';
 
 test('statistics', () => {
@@ -13,6 +13,9 @@ test('statistics', () => {
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.deepEqual(summarize([3, 1, 2, 4], 2), { requests: 4, rps: 2, p50: 2, p99: 4 });
   assert.ok(Number.isNaN(ratio(1, 0)));
+  const rt = { results: { a: { rps: 50 }, b: { rps: 100 } } };
+  assert.equal(rpsRatio(rt, 'a', 'b'), 0.5);
+  assert.equal(rpsRatio({ ...rt, ratios: { a: { b: 0.6 } } }, 'a', 'b'), 0.6);
 });
 
 test('twiggy rows are grouped by crate, without the name section', () => {

@@ -233,6 +233,16 @@ async function main() {
           windows[c].push(await load(workers[c].url, (i) => rt.req(i, c), opts));
         }
       }
+      // Ratios as the median of each round's ratio: the contenders of a round ran
+      // within seconds of each other, and a round that a burst of other work hit
+      // does not move the median.
+      rt.ratios = {};
+      for (const c of rt.contenders) {
+        rt.ratios[c] = {};
+        for (const other of rt.contenders.filter((o) => o !== c)) {
+          rt.ratios[c][other] = median(windows[c].map((w, k) => w.rps / windows[other][k].rps));
+        }
+      }
       for (const c of rt.contenders) {
         const m = (rt.results[c] = merge(windows[c]));
         log(`${rt.name} ${c}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms`, m.statuses);

@@ -115,8 +115,9 @@ lint: rust-tools
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
 ## Benchmarks (not part of `make test`): the release worker beside an empty JS
-## worker and the JS alternative under workerd, its size, cold start and the
-## native checks beside SHA-256. Writes BENCHMARKS.md; takes a few minutes.
+## worker, an empty Rust worker and the JS alternative under workerd, its size,
+## cold start and the native checks beside SHA-256. Writes BENCHMARKS.md; takes
+## a few minutes.
 bench: build bench-floor bench-twiggy bench-native
 	node bench/run.mjs
 

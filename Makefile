@@ -71,7 +71,7 @@ bridge: node-tools .dev.vars
 
 ## Every test: lint, native unit tests, then end-to-end tests against the built
 ## worker, the emulator and a real headless Chromium.
-test: lint test-native test-e2e fuzz-smoke
+test: lint test-native test-bench test-e2e fuzz-smoke
 
 test-native:
 	cargo test --workspace

@@ -81,7 +81,9 @@ describe('authentication on every route that needs it', () => {
     ['no user', { authorization: `tma ${signInitData({ query_id: 'x' })}` }, 'missing_user'],
   ];
 
-  for (const [method, path] of [['POST', '/api/verify'], ['POST', '/api/invoices'], ['GET', '/api/orders']]) {
+  const tmaRoutes = [['POST', '/api/verify'], ['POST', '/api/invoices'], ['GET', '/api/orders'], ['GET', '/api/entitlements'],
+    ['POST', '/api/subscriptions/any_order/cancel'], ['POST', '/api/subscriptions/any_order/resume']];
+  for (const [method, path] of tmaRoutes) {
     test(`${method} ${path} refuses launch data that is missing, forged, expired or malformed`, async () => {
       const cases = tmaCases
         .filter(([name]) => !(path === '/api/verify' && name === 'no user')) // verify accepts a launch without a user
@@ -93,7 +95,7 @@ describe('authentication on every route that needs it', () => {
     });
   }
 
-  for (const [method, path] of [['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile']]) {
+  for (const [method, path] of [['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile'], ['GET', '/api/admin/orders?format=csv']]) {
     test(`${method} ${path} needs the exact admin token, before anything else`, async () => {
       const body = method === 'POST' ? JSON.stringify({ order_id: order }) : undefined;
       const cases = [
@@ -364,6 +366,8 @@ describe('routing', () => {
       ['GET', '/healthz'], ['GET', '/'], ['POST', '/api/verify'], ['POST', '/api/verify/third-party'], ['POST', '/api/login-widget'],
       ['GET', '/api/products'], ['POST', '/api/invoices'], ['GET', '/api/orders'], ['POST', '/telegram/webhook'],
       ['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile'],
+      ['GET', '/api/entitlements'], ['POST', '/api/subscriptions/o1/cancel'], ['POST', '/api/subscriptions/o1/resume'],
+      ['GET', '/api/admin/orders'],
     ];
     for (const [allowed, path] of table) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {
@@ -373,6 +377,15 @@ describe('routing', () => {
         assert.equal(r.headers.get('allow'), allowed);
       }
     }
+    assert.deepEqual(await dumpTables(w.db), snapshot);
+  });
+
+  test('the export refuses a hostile query and a subscription id with injection in it is just unknown', async () => {
+    for (const q of ["status=paid'%3B%20DROP%20TABLE%20orders--", 'since=1%20OR%201%3D1', 'format=xlsx', 'limit=-1', 'limit=1e9']) {
+      assertApiError(await w.fetch(`/api/admin/orders?${q}`, { headers: admin() }), 400, 'invalid_query', q);
+    }
+    const id = encodeURIComponent("x' OR '1'='1");
+    assertApiError(await w.fetch(`/api/subscriptions/${id}/cancel`, { method: 'POST', headers: tma(buyer) }), 404, 'subscription_not_found');
     assert.deepEqual(await dumpTables(w.db), snapshot);
   });
 

@@ -94,6 +94,33 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The export for stores that cannot query (memory, KV): the orders `filter`
+/// picks, newest first, each with its payments.
+pub fn select(
+    orders: impl IntoIterator<Item = Order>,
+    payments: &[Payment],
+    filter: &Filter,
+) -> Vec<(Order, Vec<Payment>)> {
+    let mut picked: Vec<Order> = orders
+        .into_iter()
+        .filter(|o| filter.status.is_none_or(|s| o.status == s))
+        .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
+        .collect();
+    picked.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    picked.truncate(filter.limit);
+    picked
+        .into_iter()
+        .map(|o| {
+            let mine = payments
+                .iter()
+                .filter(|p| p.order_id == o.id)
+                .cloned()
+                .collect();
+            (o, mine)
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub order_id: String,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
 
 use super::{Outcome, Store, StoreError};
-use crate::shop::export::Filter;
+use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
 
@@ -303,33 +303,18 @@ impl Store for KvBackend {
     }
 
     async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
-        let mut orders: Vec<Order> = self
-            .list_metadata::<Order>("user:")
-            .await?
-            .into_iter()
-            .map(|(_, o)| o)
-            .filter(|o| filter.status.is_none_or(|s| o.status == s))
-            .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
-            .collect();
-        orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        orders.truncate(filter.limit);
+        let orders = self.list_metadata::<Order>("user:").await?;
         let payments: Vec<Payment> = self
             .list_metadata::<Payment>("payment:")
             .await?
             .into_iter()
             .map(|(_, p)| p)
             .collect();
-        Ok(orders
-            .into_iter()
-            .map(|o| {
-                let mine = payments
-                    .iter()
-                    .filter(|p| p.order_id == o.id)
-                    .cloned()
-                    .collect();
-                (o, mine)
-            })
-            .collect())
+        Ok(export::select(
+            orders.into_iter().map(|(_, o)| o),
+            &payments,
+            filter,
+        ))
     }
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {

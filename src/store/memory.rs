@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Outcome, Store, StoreError};
-use crate::shop::export::Filter;
+use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
 
@@ -183,28 +183,12 @@ impl Store for MemoryStore {
 
     async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
         self.check()?;
-        let mut orders: Vec<Order> = self
-            .orders
-            .borrow()
-            .values()
-            .filter(|o| filter.status.is_none_or(|s| o.status == s))
-            .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
-            .cloned()
-            .collect();
-        orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        orders.truncate(filter.limit);
-        let payments = self.payments.borrow();
-        Ok(orders
-            .into_iter()
-            .map(|o| {
-                let p = payments
-                    .values()
-                    .filter(|p| p.order_id == o.id)
-                    .cloned()
-                    .collect();
-                (o, p)
-            })
-            .collect())
+        let payments: Vec<Payment> = self.payments.borrow().values().cloned().collect();
+        Ok(export::select(
+            self.orders.borrow().values().cloned(),
+            &payments,
+            filter,
+        ))
     }
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {

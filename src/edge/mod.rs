@@ -9,16 +9,19 @@
 //! fixed handful of crossings and the bodies are read with one `arrayBuffer()`.
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod bindings;
+#[cfg(target_arch = "wasm32")]
 mod platform;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 mod runtime {
     use js_sys::{Uint8Array, JSON};
+    use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
     use worker::wasm_bindgen_futures::JsFuture;
     use worker::web_sys;
-    use worker::{event, Context, Env};
+    use worker::{event, Env};
 
     use super::platform::WorkerPlatform;
     use crate::error::ApiError;
@@ -29,27 +32,31 @@ mod runtime {
         console_error_panic_hook::set_once();
     }
 
-    #[event(fetch)]
-    async fn fetch(
-        req: web_sys::Request,
-        env: Env,
-        _ctx: Context,
-    ) -> worker::Result<web_sys::Response> {
+    // The entry points worker-build's shim calls, exported directly rather than
+    // through `#[event(fetch)]`/`#[event(scheduled)]`: those wrap the handler
+    // in `worker::Error` and its formatting (every variant's `Display`: I/O,
+    // routing, serde errors), code this worker never needs.
+
+    /// A request. The core answers every request with a response of its own,
+    /// errors included; only a failure to build the runtime's `Response` rejects.
+    #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+    pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
         let response = match read_request(&req).await {
             Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
             Err(e) => Response::error(&e),
         };
-        Ok(to_runtime(response)?)
+        Ok(to_runtime(response)?.into())
     }
 
     /// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,
     /// retries and reconciliation; the report goes to the log.
-    #[event(scheduled)]
-    async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+    pub async fn scheduled(_event: JsValue, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
         let platform = WorkerPlatform::new(env);
         let report = http::scheduled::run(&platform).await;
         let line = serde_json::to_string(&report).unwrap_or_default();
         http::Platform::log(&platform, &format!("scheduled: {line}"));
+        Ok(JsValue::UNDEFINED)
     }
 
     fn unreadable<T>(_: T) -> ApiError {

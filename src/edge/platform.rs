@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
 
+use super::bindings::{Kv, D1};
 use crate::config::{self, StorageKind};
 use crate::error::ApiError;
 use crate::http::Platform;
@@ -114,13 +115,15 @@ impl Platform for WorkerPlatform {
         if let Some(s) = self.store.get() {
             return Ok(s);
         }
+        let binding = |name: &str| {
+            Reflect::get(&self.env, &name.into())
+                .ok()
+                .filter(JsValue::is_object)
+                .ok_or_else(|| binding_missing(name))
+        };
         let store = match kind {
-            StorageKind::D1 => EitherStore::D1(D1Store::new(
-                self.env.d1("DB").map_err(|_| binding_missing("DB"))?,
-            )),
-            StorageKind::Kv => EitherStore::Kv(KvBackend::new(
-                self.env.kv("KV").map_err(|_| binding_missing("KV"))?,
-            )),
+            StorageKind::D1 => EitherStore::D1(D1Store::new(D1(binding("DB")?))),
+            StorageKind::Kv => EitherStore::Kv(KvBackend::new(Kv(binding("KV")?))),
         };
         Ok(self.store.get_or_init(|| store))
     }

@@ -66,7 +66,7 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_charge_id: Option<String>,
     /// The buyer (or the bot) turned renewal off; access lasts to the end date.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub renewal_canceled: bool,
 }
 
@@ -137,14 +137,37 @@ pub struct Payment {
     pub paid_at: u64,
     #[serde(default)]
     pub subscription_expiration_date: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub is_recurring: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub is_first_recurring: bool,
     #[serde(default)]
     pub refunded_at: Option<u64>,
     /// The update as received, for audit.
     pub raw_update: String,
+}
+
+/// A flag as `true`/`false`, or as SQL keeps it, `1`/`0`: so D1 rows read
+/// straight into [`Order`] and [`Payment`].
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean, 0 or 1")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 #[cfg(test)]
@@ -211,6 +234,21 @@ mod tests {
             o.with_payment(&payment("c1", 300, None)).status,
             OrderStatus::Paid
         );
+    }
+
+    #[test]
+    fn flags_read_as_booleans_or_as_sql_integers() {
+        let row = r#"{"id":"o","user_id":1,"product_id":"p","status":"paid","currency":"XTR",
+            "amount":5,"created_at":100,"paid_at":null,"renewal_canceled":1}"#;
+        let o: Order = serde_json::from_str(row).unwrap();
+        assert!(o.renewal_canceled);
+        assert_eq!(o.paid_at, None);
+        let o: Order = serde_json::from_str(&row.replace(":1}", ":false}")).unwrap();
+        assert!(!o.renewal_canceled);
+        assert!(serde_json::from_str::<Order>(&row.replace(":1}", ":2}")).is_err());
+        let json = serde_json::to_string(&payment("c", 1, Some(9))).unwrap();
+        let p: Payment = serde_json::from_str(&json.replace("true", "1")).unwrap();
+        assert_eq!(p, payment("c", 1, Some(9)));
     }
 
     #[test]

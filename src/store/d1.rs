@@ -2,25 +2,31 @@
 //! round trip, one transaction); ids are bound as f64, never as BigInt.
 
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use serde_json::Value;
+
+use crate::edge::bindings::{stmt, Outcome as Done, Statement, D1};
 
 use super::{Outcome, Store, StoreError};
 use crate::shop::export::Filter;
 use crate::shop::outbox::{Kind, Outgoing, Queued, Settle, LEASE};
-use crate::shop::{Order, OrderStatus, Payment};
+use crate::shop::{Order, Payment};
 
 pub struct D1Store {
-    db: D1Database,
+    db: D1,
 }
 
 impl D1Store {
-    pub fn new(db: D1Database) -> Self {
+    pub fn new(db: D1) -> Self {
         D1Store { db }
     }
 
-    fn stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
-        self.db.prepare(sql).bind(args).map_err(err)
+    /// The statements in one round trip (a batch when there are several).
+    async fn run(&self, statements: Vec<Statement>) -> Result<Vec<Done>, StoreError> {
+        self.db.run(statements).await.map_err(StoreError)
+    }
+
+    async fn one(&self, statement: Statement) -> Result<Done, StoreError> {
+        self.db.one(statement).await.map_err(StoreError)
     }
 }
 
@@ -28,20 +34,16 @@ fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
-fn int(n: i64) -> JsValue {
-    JsValue::from_f64(n as f64)
+fn int(n: i64) -> Value {
+    n.into()
 }
 
-fn text(s: &str) -> JsValue {
-    JsValue::from_str(s)
+fn text(s: &str) -> Value {
+    s.into()
 }
 
-fn opt_int(n: Option<i64>) -> JsValue {
-    n.map_or(JsValue::NULL, int)
-}
-
-fn changes(r: &D1Result) -> usize {
-    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+fn opt_int(n: Option<i64>) -> Value {
+    n.map_or(Value::Null, int)
 }
 
 const ORDER_COLUMNS: &str =
@@ -52,85 +54,14 @@ const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_char
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
 
 #[derive(Deserialize)]
-struct OrderRow {
-    id: String,
-    user_id: f64,
-    product_id: String,
-    status: String,
-    currency: String,
-    amount: f64,
-    created_at: f64,
-    paid_at: Option<f64>,
-    telegram_payment_charge_id: Option<String>,
-    subscription_expiration_date: Option<f64>,
-    subscription_charge_id: Option<String>,
-    renewal_canceled: f64,
-}
-
-impl OrderRow {
-    fn into_order(self) -> Result<Order, StoreError> {
-        Ok(Order {
-            status: OrderStatus::parse(&self.status)
-                .ok_or_else(|| err(format!("unknown status {}", self.status)))?,
-            id: self.id,
-            user_id: self.user_id as i64,
-            product_id: self.product_id,
-            currency: self.currency,
-            amount: self.amount as i64,
-            created_at: self.created_at as u64,
-            paid_at: self.paid_at.map(|t| t as u64),
-            telegram_payment_charge_id: self.telegram_payment_charge_id,
-            subscription_expiration_date: self.subscription_expiration_date.map(|t| t as i64),
-            subscription_charge_id: self.subscription_charge_id,
-            renewal_canceled: self.renewal_canceled != 0.0,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-struct PaymentRow {
-    telegram_payment_charge_id: String,
-    provider_payment_charge_id: String,
-    order_id: String,
-    user_id: f64,
-    currency: String,
-    amount: f64,
-    paid_at: f64,
-    subscription_expiration_date: Option<f64>,
-    is_recurring: f64,
-    is_first_recurring: f64,
-    refunded_at: Option<f64>,
-    raw_update: String,
-}
-
-impl PaymentRow {
-    fn into_payment(self) -> Payment {
-        Payment {
-            telegram_payment_charge_id: self.telegram_payment_charge_id,
-            provider_payment_charge_id: self.provider_payment_charge_id,
-            order_id: self.order_id,
-            user_id: self.user_id as i64,
-            currency: self.currency,
-            amount: self.amount as i64,
-            paid_at: self.paid_at as u64,
-            subscription_expiration_date: self.subscription_expiration_date.map(|t| t as i64),
-            is_recurring: self.is_recurring != 0.0,
-            is_first_recurring: self.is_first_recurring != 0.0,
-            refunded_at: self.refunded_at.map(|t| t as u64),
-            raw_update: self.raw_update,
-        }
-    }
-}
-
-#[derive(Deserialize)]
 struct OutboxRow {
     id: String,
     kind: String,
     order_id: Option<String>,
-    chat_id: f64,
+    chat_id: i64,
     method: String,
     params: String,
-    attempts: f64,
+    attempts: u32,
 }
 
 impl OutboxRow {
@@ -141,35 +72,28 @@ impl OutboxRow {
                     .ok_or_else(|| err(format!("unknown message kind {}", self.kind)))?,
                 id: self.id,
                 order_id: self.order_id,
-                chat_id: self.chat_id as i64,
+                chat_id: self.chat_id,
                 method: self.method,
                 params: self.params,
             },
-            attempts: self.attempts as u32,
+            attempts: self.attempts,
         })
     }
 }
 
-fn payments(r: &D1Result) -> Result<Vec<Payment>, StoreError> {
-    Ok(r.results::<PaymentRow>()
-        .map_err(err)?
-        .into_iter()
-        .map(PaymentRow::into_payment)
-        .collect())
+// Rows read straight into the records: the columns are named as their fields.
+fn payments(r: &Done) -> Result<Vec<Payment>, StoreError> {
+    r.rows().map_err(StoreError)
 }
 
-fn orders(r: &D1Result) -> Result<Vec<Order>, StoreError> {
-    r.results::<OrderRow>()
-        .map_err(err)?
-        .into_iter()
-        .map(OrderRow::into_order)
-        .collect()
+fn orders(r: &Done) -> Result<Vec<Order>, StoreError> {
+    r.rows().map_err(StoreError)
 }
 
 impl Store for D1Store {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)");
-        let args = [
+        let args = vec![
             text(&o.id),
             int(o.user_id),
             text(&o.product_id),
@@ -178,34 +102,29 @@ impl Store for D1Store {
             int(o.amount),
             int(o.created_at as i64),
         ];
-        self.stmt(&sql, &args)?.run().await.map_err(err)?;
+        self.one(stmt(sql, args)).await?;
         Ok(())
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
-        let r = self.stmt(&sql, &[text(id)])?.all().await.map_err(err)?;
-        Ok(orders(&r)?.pop())
+        Ok(orders(&self.one(stmt(sql, vec![text(id)])).await?)?.pop())
     }
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
         );
-        let r = self
-            .stmt(&sql, &[int(user_id), int(limit as i64)])?
-            .all()
-            .await
-            .map_err(err)?;
-        orders(&r)
+        orders(
+            &self
+                .one(stmt(sql, vec![int(user_id), int(limit as i64)]))
+                .await?,
+        )
     }
 
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
         let sql = "UPDATE orders SET status = 'failed' WHERE id = ?1 AND status = 'pending'";
-        self.stmt(sql, &[text(order_id)])?
-            .run()
-            .await
-            .map_err(err)?;
+        self.one(stmt(sql, vec![text(order_id)])).await?;
         Ok(())
     }
 
@@ -216,11 +135,11 @@ impl Store for D1Store {
         now: u64,
     ) -> Result<(Outcome, Option<Order>), StoreError> {
         let charge = text(&p.telegram_payment_charge_id);
-        let insert = self.stmt(
+        let insert = stmt(
             "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
              amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, raw_update) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
-            &[
+            vec![
                 charge.clone(),
                 text(&p.provider_payment_charge_id),
                 text(&p.order_id),
@@ -233,10 +152,10 @@ impl Store for D1Store {
                 int(p.is_first_recurring as i64),
                 text(&p.raw_update),
             ],
-        )?;
+        );
         // Order::with_payment in SQL, applied only by the batch that inserted the
         // charge (`applied = 0`), so a redelivered old charge changes nothing.
-        let apply = self.stmt(
+        let apply = stmt(
             "UPDATE orders SET \
                paid_at = CASE WHEN status = 'paid' THEN paid_at ELSE ?2 END, \
                status = 'paid', \
@@ -248,32 +167,28 @@ impl Store for D1Store {
                  WHEN ?5 = 1 THEN ?3 ELSE COALESCE(subscription_charge_id, ?3) END \
              WHERE id = ?1 AND status != 'refunded' \
                AND EXISTS (SELECT 1 FROM payments WHERE telegram_payment_charge_id = ?3 AND applied = 0)",
-            &[
+            vec![
                 text(&p.order_id),
                 int(p.paid_at as i64),
                 charge.clone(),
                 opt_int(p.subscription_expiration_date),
                 int(p.is_first_recurring as i64),
             ],
-        )?;
-        let mark = self.stmt(
+        );
+        let mark = stmt(
             "UPDATE payments SET applied = 1 WHERE telegram_payment_charge_id = ?1 AND applied = 0",
-            &[charge],
-        )?;
-        let seen = self.stmt(
+            vec![charge],
+        );
+        let seen = stmt(
             "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            &[int(update_id), int(now as i64)],
-        )?;
-        let read = self.stmt(
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
-            &[text(&p.order_id)],
-        )?;
-        let results = self
-            .db
-            .batch(vec![insert, apply, mark, seen, read])
-            .await
-            .map_err(err)?;
-        let outcome = if changes(&results[0]) == 1 {
+            vec![int(update_id), int(now as i64)],
+        );
+        let read = stmt(
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
+            vec![text(&p.order_id)],
+        );
+        let results = self.run(vec![insert, apply, mark, seen, read]).await?;
+        let outcome = if results[0].0 == 1 {
             Outcome::Applied
         } else {
             Outcome::AlreadyDone
@@ -283,17 +198,17 @@ impl Store for D1Store {
     }
 
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
-        let payment = self.stmt(
+        let payment = stmt(
             "UPDATE payments SET refunded_at = ?2 WHERE telegram_payment_charge_id = ?1 AND refunded_at IS NULL",
-            &[text(charge_id), int(now as i64)],
-        )?;
-        let order = self.stmt(
+            vec![text(charge_id), int(now as i64)],
+        );
+        let order = stmt(
             "UPDATE orders SET status = 'refunded' WHERE status = 'paid' \
              AND id = (SELECT order_id FROM payments WHERE telegram_payment_charge_id = ?1)",
-            &[text(charge_id)],
-        )?;
-        let results = self.db.batch(vec![payment, order]).await.map_err(err)?;
-        let changed = results.iter().map(changes).sum::<usize>();
+            vec![text(charge_id)],
+        );
+        let results = self.run(vec![payment, order]).await?;
+        let changed = results.iter().map(|r| r.0).sum::<usize>();
         Ok(if changed > 0 {
             Outcome::Applied
         } else {
@@ -303,58 +218,45 @@ impl Store for D1Store {
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
         let r = self
-            .stmt(
+            .one(stmt(
                 "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                &[int(update_id), int(now as i64)],
-            )?
-            .run()
-            .await
-            .map_err(err)?;
-        Ok(changes(&r) == 1)
+                vec![int(update_id), int(now as i64)],
+            ))
+            .await?;
+        Ok(r.0 == 1)
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY paid_at DESC LIMIT ?1");
-        let r = self
-            .stmt(&sql, &[int(limit as i64)])?
-            .all()
-            .await
-            .map_err(err)?;
-        payments(&r)
+        payments(&self.one(stmt(sql, vec![int(limit as i64)])).await?)
     }
 
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         let r = self
-            .stmt(
+            .one(stmt(
                 "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at < ?1",
-                &[int(created_before as i64)],
-            )?
-            .run()
-            .await
-            .map_err(err)?;
-        Ok(changes(&r))
+                vec![int(created_before as i64)],
+            ))
+            .await?;
+        Ok(r.0)
     }
 
     async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError> {
         let r = self
-            .stmt(
+            .one(stmt(
                 "DELETE FROM processed_updates WHERE processed_at < ?1",
-                &[int(processed_before as i64)],
-            )?
-            .run()
-            .await
-            .map_err(err)?;
-        Ok(changes(&r))
+                vec![int(processed_before as i64)],
+            ))
+            .await?;
+        Ok(r.0)
     }
 
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
-        self.stmt(
+        self.one(stmt(
             "UPDATE orders SET renewal_canceled = ?2 WHERE id = ?1",
-            &[text(order_id), int(canceled as i64)],
-        )?
-        .run()
-        .await
-        .map_err(err)?;
+            vec![text(order_id), int(canceled as i64)],
+        ))
+        .await?;
         Ok(())
     }
 
@@ -363,24 +265,20 @@ impl Store for D1Store {
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
                         ORDER BY created_at DESC, id DESC LIMIT ?3";
-        let args = [
-            filter.status.map_or(JsValue::NULL, |s| text(s.as_str())),
+        let args = vec![
+            filter.status.map_or(Value::Null, |s| text(s.as_str())),
             int(filter.since.unwrap_or(0) as i64),
             int(filter.limit as i64),
         ];
-        let orders_stmt = self.stmt(
-            &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"),
-            &args,
-        )?;
-        let payments_stmt = self.stmt(
-            &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
-            &args,
-        )?;
-        let r = self
-            .db
-            .batch(vec![orders_stmt, payments_stmt])
-            .await
-            .map_err(err)?;
+        let orders_stmt = stmt(
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"),
+            args.clone(),
+        );
+        let payments_stmt = stmt(
+            format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
+            args,
+        );
+        let r = self.run(vec![orders_stmt, payments_stmt]).await?;
         let mut by_order: std::collections::HashMap<String, Vec<Payment>> = Default::default();
         for p in payments(&r[1])? {
             by_order.entry(p.order_id.clone()).or_default().push(p);
@@ -402,13 +300,13 @@ impl Store for D1Store {
         let stmts = messages
             .iter()
             .map(|m| {
-                self.stmt(
+                stmt(
                     "INSERT INTO outbox (id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, created_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 1, ?7, ?8) ON CONFLICT (id) DO NOTHING",
-                    &[
+                    vec![
                         text(&m.id),
                         text(m.kind.as_str()),
-                        m.order_id.as_deref().map_or(JsValue::NULL, text),
+                        m.order_id.as_deref().map_or(Value::Null, text),
                         int(m.chat_id),
                         text(&m.method),
                         text(&m.params),
@@ -417,12 +315,12 @@ impl Store for D1Store {
                     ],
                 )
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(stmts).await.map_err(err)?;
+            .collect();
+        let results = self.run(stmts).await?;
         Ok(messages
             .iter()
             .zip(&results)
-            .filter(|(_, r)| changes(r) == 1)
+            .filter(|(_, r)| r.0 == 1)
             .map(|(m, _)| Queued {
                 message: m.clone(),
                 attempts: 1,
@@ -433,39 +331,37 @@ impl Store for D1Store {
     async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
         // One statement: the rows it moves past the lease are ours alone.
         let r = self
-            .stmt(
+            .one(stmt(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 \
                  WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 \
                               ORDER BY next_attempt_at LIMIT ?3) \
                  RETURNING id, kind, order_id, chat_id, method, params, attempts",
-                &[int(now as i64), int((now + LEASE) as i64), int(limit as i64)],
-            )?
-            .all()
-            .await
-            .map_err(err)?;
-        r.results::<OutboxRow>()
-            .map_err(err)?
+                vec![int(now as i64), int((now + LEASE) as i64), int(limit as i64)],
+            ))
+            .await?;
+        r.rows::<OutboxRow>()
+            .map_err(StoreError)?
             .into_iter()
             .map(OutboxRow::into_queued)
             .collect()
     }
 
     async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError> {
-        let stmt = match result {
-            Settle::Sent => self.stmt(
+        let statement = match result {
+            Settle::Sent => stmt(
                 "UPDATE outbox SET status = 'sent', sent_at = ?2 WHERE id = ?1",
-                &[text(id), int(now as i64)],
-            )?,
-            Settle::Retry { at, error } => self.stmt(
+                vec![text(id), int(now as i64)],
+            ),
+            Settle::Retry { at, error } => stmt(
                 "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1 AND status = 'pending'",
-                &[text(id), int(*at as i64), text(error)],
-            )?,
-            Settle::Failed { error } => self.stmt(
+                vec![text(id), int(*at as i64), text(error)],
+            ),
+            Settle::Failed { error } => stmt(
                 "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
-                &[text(id), text(error)],
-            )?,
+                vec![text(id), text(error)],
+            ),
         };
-        stmt.run().await.map_err(err)?;
+        self.one(statement).await?;
         Ok(())
     }
 }

@@ -14,9 +14,9 @@
 //! under a prefix: fine for a small shop, a reason to use D1 for a large one.
 
 use serde::{Deserialize, Serialize};
-use worker::kv::KvStore;
 
 use super::{Outcome, Store, StoreError};
+use crate::edge::bindings::Kv;
 use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
@@ -45,11 +45,15 @@ const UPDATE_TTL: u64 = 2 * 86_400;
 const SENT_TTL: u64 = 30 * 86_400;
 
 pub struct KvBackend {
-    kv: KvStore,
+    kv: Kv,
 }
 
-fn err(e: impl std::fmt::Debug) -> StoreError {
-    StoreError(format!("{e:?}"))
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(err)
 }
 
 fn user_key(o: &Order) -> String {
@@ -63,34 +67,43 @@ fn user_key(o: &Order) -> String {
 }
 
 impl KvBackend {
-    pub fn new(kv: KvStore) -> Self {
+    pub fn new(kv: Kv) -> Self {
         KvBackend { kv }
     }
 
+    /// The value at `key` as `T`, if there is one.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.kv.get(key).await.map_err(StoreError)? {
+            Some(v) => serde_json::from_str(&v).map(Some).map_err(err),
+            None => Ok(None),
+        }
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        metadata: Option<&str>,
+        ttl: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.kv
+            .put(key, value, metadata, ttl)
+            .await
+            .map_err(StoreError)
+    }
+
     async fn put_order(&self, o: &Order) -> Result<(), StoreError> {
-        let json = serde_json::to_string(o).map_err(err)?;
-        self.kv
-            .put(&format!("order:{}", o.id), json)
-            .map_err(err)?
-            .execute()
-            .await
-            .map_err(err)?;
-        self.kv
-            .put(&user_key(o), "")
-            .map_err(err)?
-            .metadata(o)
-            .map_err(err)?
-            .execute()
-            .await
-            .map_err(err)
+        let json = json(o)?;
+        self.put(&format!("order:{}", o.id), &json, None, None)
+            .await?;
+        self.put(&user_key(o), "", Some(&json), None).await
     }
 
     async fn payment(&self, charge_id: &str) -> Result<Option<Payment>, StoreError> {
-        self.kv
-            .get(&format!("payment:{charge_id}"))
-            .json()
-            .await
-            .map_err(err)
+        self.get(&format!("payment:{charge_id}")).await
     }
 
     /// Every value under `prefix` as listed metadata, following cursors.
@@ -101,13 +114,13 @@ impl KvBackend {
         let mut out = Vec::new();
         let mut cursor = None;
         loop {
-            let mut list = self.kv.list().prefix(prefix.into()).limit(1000);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await.map_err(err)?;
+            let page = self
+                .kv
+                .list(prefix, 1000, cursor.as_deref())
+                .await
+                .map_err(StoreError)?;
             out.extend(page.keys.into_iter().filter_map(|k| {
-                let m = serde_json::from_value(k.metadata?).ok()?;
+                let m = k.metadata()?;
                 Some((k.name, m))
             }));
             if page.list_complete || page.cursor.is_none() {
@@ -119,47 +132,36 @@ impl KvBackend {
     }
 
     async fn put_entry(&self, e: &Entry) -> Result<(), StoreError> {
-        let mut put = self
-            .kv
-            .put(
-                &format!("outbox:{}", e.message.id),
-                serde_json::to_string(e).map_err(err)?,
-            )
-            .map_err(err)?
-            .metadata(EntryMeta {
-                status: e.status.clone(),
-                next_attempt_at: e.next_attempt_at,
-            })
-            .map_err(err)?;
-        if e.status == "sent" {
-            // Kept a while so a late redelivery still finds it, then KV drops it.
-            put = put.expiration_ttl(SENT_TTL);
-        }
-        put.execute().await.map_err(err)
+        let meta = json(&EntryMeta {
+            status: e.status.clone(),
+            next_attempt_at: e.next_attempt_at,
+        })?;
+        // A sent entry is kept a while so a late redelivery still finds it, then
+        // KV drops it.
+        let ttl = (e.status == "sent").then_some(SENT_TTL);
+        self.put(
+            &format!("outbox:{}", e.message.id),
+            &json(e)?,
+            Some(&meta),
+            ttl,
+        )
+        .await
     }
 
     async fn entry(&self, id: &str) -> Result<Option<Entry>, StoreError> {
-        self.kv
-            .get(&format!("outbox:{id}"))
-            .json()
-            .await
-            .map_err(err)
+        self.get(&format!("outbox:{id}")).await
     }
 
     async fn put_payment(&self, p: &Payment) -> Result<(), StoreError> {
         let mut summary = p.clone();
         summary.raw_update = String::new();
-        self.kv
-            .put(
-                &format!("payment:{}", p.telegram_payment_charge_id),
-                serde_json::to_string(p).map_err(err)?,
-            )
-            .map_err(err)?
-            .metadata(summary)
-            .map_err(err)?
-            .execute()
-            .await
-            .map_err(err)
+        self.put(
+            &format!("payment:{}", p.telegram_payment_charge_id),
+            &json(p)?,
+            Some(&json(&summary)?),
+            None,
+        )
+        .await
     }
 }
 
@@ -169,27 +171,16 @@ impl Store for KvBackend {
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
-        self.kv
-            .get(&format!("order:{id}"))
-            .json()
-            .await
-            .map_err(err)
+        self.get(&format!("order:{id}")).await
     }
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
-        let list = self
+        let page = self
             .kv
-            .list()
-            .prefix(format!("user:{user_id}:"))
-            .limit(limit as u64)
-            .execute()
+            .list(&format!("user:{user_id}:"), limit, None)
             .await
-            .map_err(err)?;
-        Ok(list
-            .keys
-            .into_iter()
-            .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value(m).ok()))
-            .collect())
+            .map_err(StoreError)?;
+        Ok(page.keys.iter().filter_map(|k| k.metadata()).collect())
     }
 
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
@@ -253,16 +244,11 @@ impl Store for KvBackend {
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
         let key = format!("update:{update_id}");
-        if self.kv.get(&key).text().await.map_err(err)?.is_some() {
+        if self.kv.get(&key).await.map_err(StoreError)?.is_some() {
             return Ok(false);
         }
-        self.kv
-            .put(&key, now.to_string())
-            .map_err(err)?
-            .expiration_ttl(UPDATE_TTL)
-            .execute()
-            .await
-            .map_err(err)?;
+        self.put(&key, &now.to_string(), None, Some(UPDATE_TTL))
+            .await?;
         Ok(true)
     }
 

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::types::{BotCommand, InlineKeyboard, InvoiceLinkParams, StarTransactions};
@@ -74,10 +75,12 @@ impl fmt::Display for BotError {
     }
 }
 
+/// The answer's envelope. The result stays unread until the caller names its
+/// type, so one envelope parser serves every method.
 #[derive(Deserialize)]
-struct Envelope<T> {
+struct Envelope {
     ok: bool,
-    result: Option<T>,
+    result: Option<Box<RawValue>>,
     error_code: Option<i64>,
     description: Option<String>,
     parameters: Option<ResponseParameters>,
@@ -90,8 +93,15 @@ struct ResponseParameters {
 
 /// Parses a Bot API answer into the method's result.
 pub fn parse_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, BotError> {
-    let env: Envelope<T> =
-        serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
+    read_result(status, &parse_envelope(status, body)?)
+}
+
+fn read_result<T: DeserializeOwned>(status: u16, raw: &RawValue) -> Result<T, BotError> {
+    serde_json::from_str(raw.get()).map_err(|_| BotError::BadResponse(status))
+}
+
+fn parse_envelope(status: u16, body: &[u8]) -> Result<Box<RawValue>, BotError> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
     match (env.ok, env.result) {
         (true, Some(result)) => Ok(result),
         (true, None) => Err(BotError::BadResponse(status)),
@@ -143,12 +153,22 @@ impl<'a, T: Transport> BotApi<'a, T> {
         params: &impl Serialize,
     ) -> Result<R, BotError> {
         let body = serde_json::to_vec(params).expect("serializable parameters");
+        let (status, raw) = self.call_raw(method, body).await?;
+        read_result(status, &raw)
+    }
+
+    /// The call itself, the same code for every result type.
+    async fn call_raw(
+        &self,
+        method: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Box<RawValue>), BotError> {
         let (status, body) = self
             .transport
             .post_json(&self.url(method), body)
             .await
             .map_err(BotError::Transport)?;
-        parse_response(status, &body).map_err(|e| match e {
+        let raw = parse_envelope(status, &body).map_err(|e| match e {
             // Whatever answered may quote the URL, and the URL holds the token.
             BotError::Api {
                 error_code,
@@ -160,7 +180,8 @@ impl<'a, T: Transport> BotApi<'a, T> {
                 retry_after,
             },
             e => e,
-        })
+        })?;
+        Ok((status, raw))
     }
 
     pub async fn create_invoice_link(

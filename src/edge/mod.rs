@@ -9,6 +9,8 @@
 //! fixed handful of crossings and the bodies are read with one `arrayBuffer()`.
 
 #[cfg(target_arch = "wasm32")]
+mod crypto;
+#[cfg(target_arch = "wasm32")]
 mod platform;
 pub mod url;
 

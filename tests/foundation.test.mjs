@@ -81,6 +81,51 @@ test('third-party verification checks the Ed25519 signature with only the bot id
   assert.equal(r.status, 415);
 });
 
+test('the Ed25519 check runs in the runtime: any change to the data or the signature is refused', async () => {
+  const botId = Number(BOT_TOKEN.split(':')[0]);
+  const post = (initData) => w.fetch('/api/verify/third-party', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ init_data: initData, bot_id: botId }) });
+  const init = signInitData({ user: JSON.stringify(alice), chat_type: 'private', start_param: 'pack' }, { edKey: key, botId });
+  const sig = Buffer.from(new URLSearchParams(init).get('signature'), 'base64url');
+  const withField = (k, v) => { const p = new URLSearchParams(init); p.set(k, v); return p.toString(); };
+  const flipped = (i) => { const s = Buffer.from(sig); s[i] ^= 1; return s.toString('base64url'); };
+  // Re-encoded but unchanged, it still passes: the refusals below are the changes'.
+  let r = await post(withField('chat_type', 'private'));
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.start_param, 'pack');
+  const refused = {
+    'a changed field': withField('chat_type', 'group'),
+    'another changed field': withField('start_param', 'other'),
+    'a bit of R flipped': withField('signature', flipped(0)),
+    'a bit of S flipped': withField('signature', flipped(63)),
+    '63 bytes': withField('signature', sig.subarray(0, 63).toString('base64url')),
+    'all zeros': withField('signature', Buffer.alloc(64).toString('base64url')),
+    'another key': signInitData({ user: JSON.stringify(alice) }, { edKey: ed25519Pair(), botId }),
+    // Forged and old: invalid, not expired.
+    'another key, old': signInitData({ user: JSON.stringify(alice), auth_date: '1000' }, { edKey: ed25519Pair(), botId }),
+  };
+  for (const [name, initData] of Object.entries(refused)) {
+    r = await post(initData);
+    assert.equal(r.status, 401, name);
+    assert.equal(r.json.error.code, 'invalid_signature', name);
+    assert.equal(r.json.error.message, 'initData signature is invalid', name);
+  }
+  r = await post(signInitData({ user: JSON.stringify(alice), auth_date: '1000' }, { edKey: key, botId }));
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error.code, 'expired_init_data');
+});
+
+test('a TELEGRAM_PUBLIC_KEY that is no curve point verifies nothing: 401, never 500', async () => {
+  const botId = Number(BOT_TOKEN.split(':')[0]);
+  // 32 bytes that encode no curve point (y = 2 has no x).
+  const w2 = await startWorker(settingsFor(api, { TELEGRAM_PUBLIC_KEY: '02' + '00'.repeat(31) }));
+  try {
+    const init = signInitData({ user: JSON.stringify(alice) }, { edKey: key, botId });
+    const r = await w2.fetch('/api/verify/third-party', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ init_data: init, bot_id: botId }) });
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json.error.code, 'invalid_signature');
+  } finally { await w2.dispose(); }
+});
+
 test('the Login Widget check uses SHA256(token) as the key', async () => {
   const now = Math.floor(Date.now() / 1000);
   const fields = signLoginWidget({ id: 1001, first_name: 'Alice', username: 'alice', photo_url: 'https://t.me/i/a.jpg', auth_date: now });

@@ -12,6 +12,7 @@ use tma_pay::error::ApiError;
 use tma_pay::http::Platform;
 use tma_pay::store::memory::MemoryStore;
 use tma_pay::telegram::client::{Transport, TransportError};
+use tma_pay::telegram::ed25519::{Dalek, Ed25519Verifier};
 
 pub const TOKEN: &str = "4242:FUZZ_token";
 pub const BOT_ID: u64 = 4242;
@@ -99,6 +100,12 @@ impl Transport for FuzzPlatform {
             200,
             br#"{"ok":true,"result":"https://t.me/$fuzz"}"#.to_vec(),
         ))
+    }
+}
+
+impl Ed25519Verifier for FuzzPlatform {
+    async fn verify_ed25519(&self, key: &[u8; 32], message: &[u8], sig: &[u8; 64]) -> bool {
+        Dalek.verify_ed25519(key, message, sig).await
     }
 }
 

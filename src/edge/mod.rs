@@ -11,6 +11,8 @@
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod bindings;
 #[cfg(target_arch = "wasm32")]
+mod crypto;
+#[cfg(target_arch = "wasm32")]
 mod platform;
 pub mod url;
 

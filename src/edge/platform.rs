@@ -17,6 +17,7 @@ use crate::store::d1::D1Store;
 use crate::store::kv::KvBackend;
 use crate::store::EitherStore;
 use crate::telegram::client::{Transport, TransportError};
+use crate::telegram::ed25519::Ed25519Verifier;
 
 thread_local! {
     /// Settings read so far. Vars and secrets are fixed for the life of an
@@ -85,6 +86,12 @@ impl Transport for WorkerPlatform {
             .await
             .map_err(fail)?;
         Ok((resp.status(), body))
+    }
+}
+
+impl Ed25519Verifier for WorkerPlatform {
+    async fn verify_ed25519(&self, key: &[u8; 32], message: &[u8], sig: &[u8; 64]) -> bool {
+        super::crypto::verify_ed25519(key, message, sig).await
     }
 }
 

@@ -84,7 +84,7 @@ struct ThirdParty {
 }
 
 /// `POST /api/verify/third-party`: Telegram's Ed25519 signature, no bot token needed.
-pub fn verify_third_party<P: Platform>(
+pub async fn verify_third_party<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
@@ -96,7 +96,9 @@ pub fn verify_third_party<P: Platform>(
         &settings.public_key,
         platform.now(),
         settings.init_data_max_age,
+        platform,
     )
+    .await
     .map_err(|e| ApiError::unauthorized(e.code(), e.to_string()))?;
     let mut v = launch_json(&data);
     v["valid"] = true.into();

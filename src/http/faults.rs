@@ -62,6 +62,12 @@ mod tests {
         }
     }
 
+    impl crate::telegram::ed25519::Ed25519Verifier for Timer {
+        async fn verify_ed25519(&self, _: &[u8; 32], _: &[u8], _: &[u8; 64]) -> bool {
+            unreachable!()
+        }
+    }
+
     impl Platform for Timer {
         type Store = crate::store::memory::MemoryStore;
         fn setting(&self, _: &str) -> Option<String> {

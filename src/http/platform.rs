@@ -1,14 +1,15 @@
 //! What the runtime provides to the core: settings, a clock, randomness,
-//! outbound HTTP, static assets, storage and a log. The edge implements it for
-//! Workers; tests implement it in memory.
+//! outbound HTTP, Ed25519 verification, static assets, storage and a log. The
+//! edge implements it for Workers; tests implement it in memory.
 
 use crate::config::StorageKind;
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::telegram::client::Transport;
+use crate::telegram::ed25519::Ed25519Verifier;
 
 #[allow(async_fn_in_trait)]
-pub trait Platform: Transport {
+pub trait Platform: Transport + Ed25519Verifier {
     type Store: Store;
 
     /// A var or a secret, whichever is set.

@@ -16,6 +16,7 @@ use crate::store::memory::MemoryStore;
 use crate::store::Store;
 use crate::telegram::client::fake::FakeTransport;
 use crate::telegram::client::{Transport, TransportError};
+use crate::telegram::ed25519::{Dalek, Ed25519Verifier};
 use crate::telegram::encoding::{form_encode, hex_encode};
 use crate::telegram::init_data::hmac_secret;
 use crate::telegram::BotToken;
@@ -36,6 +37,12 @@ pub(super) struct TestPlatform {
 impl Transport for TestPlatform {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
         self.bot.post_json(url, body).await
+    }
+}
+
+impl Ed25519Verifier for TestPlatform {
+    async fn verify_ed25519(&self, key: &[u8; 32], message: &[u8], sig: &[u8; 64]) -> bool {
+        Dalek.verify_ed25519(key, message, sig).await
     }
 }
 
@@ -252,6 +259,48 @@ fn verify_errors_are_401_json_with_distinct_codes() {
         (s, v["error"]["code"].as_str()),
         (401, Some("malformed_init_data"))
     );
+}
+
+#[test]
+fn third_party_verification_answers_through_the_platforms_ed25519() {
+    use crate::telegram::encoding::base64url_encode;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let mut p = platform();
+    p.settings.insert(
+        "TELEGRAM_PUBLIC_KEY",
+        hex_encode(&key.verifying_key().to_bytes()),
+    );
+    let lines = format!("auth_date={NOW}\nchat_type=private");
+    let sig = base64url_encode(
+        &key.sign(format!("77:WebAppData\n{lines}").as_bytes())
+            .to_bytes(),
+    );
+    let raw = format!("auth_date={NOW}&chat_type=private&signature={sig}&hash=00");
+    let flipped = if sig.starts_with('A') { 'B' } else { 'A' };
+    let post = |init_data: &str, bot_id: u64| {
+        let body = json!({ "init_data": init_data, "bot_id": bot_id }).to_string();
+        let json = [("content-type", "application/json")];
+        send(&p, request("POST", "/api/verify/third-party", &json, &body))
+    };
+    let (s, v) = post(&raw, 77);
+    assert_eq!(
+        (s, &v["valid"], &v["chat_type"]),
+        (200, &json!(true), &json!("private"))
+    );
+    for (raw, bot_id) in [
+        (raw.replace("private", "group"), 77),
+        (raw.clone(), 78),
+        (raw.replace(&sig, &format!("{flipped}{}", &sig[1..])), 77),
+    ] {
+        let (s, v) = post(&raw, bot_id);
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (401, Some("invalid_signature")),
+            "{raw}"
+        );
+    }
 }
 
 #[test]

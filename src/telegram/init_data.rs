@@ -7,11 +7,11 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
+use super::ed25519::Ed25519Verifier;
 use super::encoding::{base64url_decode, form_decode_into, hex_decode_into};
 use super::BotToken;
 
@@ -272,13 +272,15 @@ pub fn verify_hmac_with_secret(
 }
 
 /// The third-party check: Telegram's Ed25519 signature over the data, needing
-/// only the bot id and Telegram's public key for the environment.
-pub fn verify_signature(
+/// only the bot id and Telegram's public key for the environment. `verifier`
+/// does the curve math; everything else is checked here.
+pub async fn verify_signature(
     raw: &str,
     bot_id: u64,
     public_key: &[u8; 32],
     now: u64,
     max_age: u64,
+    verifier: &impl Ed25519Verifier,
 ) -> Result<InitData, InitDataError> {
     let fields = Fields::parse(raw)?;
     let sig = fields
@@ -287,19 +289,20 @@ pub fn verify_signature(
     let sig: [u8; 64] = base64url_decode(sig)
         .and_then(|b| b.try_into().ok())
         .ok_or(InitDataError::SignatureInvalid)?;
-    let key = VerifyingKey::from_bytes(public_key).map_err(|_| InitDataError::SignatureInvalid)?;
     let mut message = format!("{bot_id}:WebAppData\n").into_bytes();
     fields.check_string(&["hash", "signature"], &mut message);
-    key.verify_strict(&message, &Signature::from_bytes(&sig))
-        .map_err(|_| InitDataError::SignatureInvalid)?;
+    if !verifier.verify_ed25519(public_key, &message, &sig).await {
+        return Err(InitDataError::SignatureInvalid);
+    }
     fields.into_verified(now, max_age)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telegram::ed25519::Dalek;
     use crate::telegram::encoding::{base64url_encode, form_encode, hex_encode};
-    use ed25519_dalek::{Signer, SigningKey};
+    use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
     const NOW: u64 = 1_700_000_000;
     const USER: &str = r#"{"id":279058397,"first_name":"Vladislav + Tester","last_name":"K","username":"vdkfrost","language_code":"ru","is_premium":true,"allows_write_to_pm":true,"photo_url":"https:\/\/t.me\/i\/userpic\/320\/a.svg"}"#;
@@ -489,6 +492,19 @@ mod tests {
         sign(&all, &token())
     }
 
+    /// [`verify_signature`] with ed25519-dalek doing the curve math.
+    fn third_party(
+        raw: &str,
+        bot_id: u64,
+        public_key: &[u8; 32],
+        now: u64,
+        max_age: u64,
+    ) -> Result<InitData, InitDataError> {
+        pollster::block_on(verify_signature(
+            raw, bot_id, public_key, now, max_age, &Dalek,
+        ))
+    }
+
     #[test]
     fn ed25519_third_party_check() {
         let key = SigningKey::from_bytes(&[7u8; 32]);
@@ -499,13 +515,13 @@ mod tests {
             &key,
             &[("auth_date", &ad), ("user", USER), ("chat_type", "private")],
         );
-        let data = verify_signature(&raw, 7342037359, &public, NOW, 86_400).unwrap();
+        let data = third_party(&raw, 7342037359, &public, NOW, 86_400).unwrap();
         assert_eq!(data.user().unwrap().id, 279058397);
         // The same raw string passes the bot's own check as well.
         assert!(verify_hmac(&raw, &token(), NOW, 86_400).is_ok());
 
         let invalid = |raw: &str, bot: u64, pk: &[u8; 32]| {
-            verify_signature(raw, bot, pk, NOW, 86_400).unwrap_err()
+            third_party(raw, bot, pk, NOW, 86_400).unwrap_err()
         };
         assert_eq!(invalid(&raw, 1, &public), InitDataError::SignatureInvalid);
         let other = SigningKey::from_bytes(&[8u8; 32])
@@ -531,8 +547,69 @@ mod tests {
             InitDataError::SignatureInvalid
         );
         assert_eq!(
-            verify_signature(&raw, 7342037359, &public, NOW + 86_401, 86_400).unwrap_err(),
+            third_party(&raw, 7342037359, &public, NOW + 86_401, 86_400).unwrap_err(),
             InitDataError::Expired
+        );
+    }
+
+    /// Answers with `answer` and keeps what it was asked.
+    struct Recording {
+        answer: bool,
+        asked: RefCell<Vec<(Vec<u8>, [u8; 64])>>,
+    }
+
+    impl Ed25519Verifier for Recording {
+        async fn verify_ed25519(&self, _: &[u8; 32], message: &[u8], sig: &[u8; 64]) -> bool {
+            self.asked.borrow_mut().push((message.to_vec(), *sig));
+            self.answer
+        }
+    }
+
+    #[test]
+    fn the_verifier_gets_telegrams_message_and_has_the_last_word() {
+        let ad = auth_date();
+        let sig = [9u8; 64];
+        let raw = sign(
+            &[
+                ("auth_date", &ad),
+                ("chat_type", "sender"),
+                ("signature", &base64url_encode(&sig)),
+            ],
+            &token(),
+        );
+        let check = |answer: bool, raw: &str| {
+            let verifier = Recording {
+                answer,
+                asked: RefCell::new(Vec::new()),
+            };
+            let result = pollster::block_on(verify_signature(raw, 42, &[1; 32], NOW, 0, &verifier));
+            (result, verifier.asked.into_inner())
+        };
+        let (result, asked) = check(true, &raw);
+        assert!(result.is_ok());
+        let message = format!("42:WebAppData\nauth_date={ad}\nchat_type=sender");
+        assert_eq!(asked, vec![(message.into_bytes(), sig)]);
+        let (result, _) = check(false, &raw);
+        assert_eq!(result.unwrap_err(), InitDataError::SignatureInvalid);
+        // A signature that is not 64 bytes never reaches the verifier.
+        let short = raw.replace(&base64url_encode(&sig), &base64url_encode(&sig[..63]));
+        let (result, asked) = check(true, &short);
+        assert_eq!(result.unwrap_err(), InitDataError::SignatureInvalid);
+        assert!(asked.is_empty());
+    }
+
+    #[test]
+    fn a_public_key_off_the_curve_verifies_nothing() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let ad = auth_date();
+        let raw = ed25519_signed(7342037359, &key, &[("auth_date", &ad)]);
+        // Not the encoding of any curve point (y = 2 has no x).
+        let mut off = [0u8; 32];
+        off[0] = 2;
+        assert!(VerifyingKey::from_bytes(&off).is_err());
+        assert_eq!(
+            third_party(&raw, 7342037359, &off, NOW, 0).unwrap_err(),
+            InitDataError::SignatureInvalid
         );
     }
 

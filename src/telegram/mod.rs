@@ -2,6 +2,7 @@
 //! API types we use and a small client over a pluggable transport.
 
 pub mod client;
+pub mod ed25519;
 pub mod encoding;
 pub mod init_data;
 pub mod login_widget;

@@ -204,9 +204,10 @@ pub fn rows(orders: Vec<(Order, Vec<Payment>)>) -> Vec<Row> {
 }
 
 /// A CSV field, quoted when it holds a comma, quote, CR or LF. A leading
-/// `= + - @` is prefixed with `'` so a spreadsheet never runs it as a formula.
+/// `= + - @` is prefixed with `'` so a spreadsheet never runs it as a formula;
+/// a negative whole number (the only numbers we export) is left as it is.
 fn field(out: &mut String, v: &str) {
-    let v = if v.starts_with(['=', '+', '-', '@']) && v.parse::<f64>().is_err() {
+    let v = if v.starts_with(['=', '+', '-', '@']) && v.parse::<i64>().is_err() {
         format!("'{v}")
     } else {
         v.to_owned()
@@ -342,5 +343,19 @@ mod tests {
             lines[1]
         );
         assert!(lines[3].ends_with(",,,,,,"), "{}", lines[3]);
+    }
+
+    #[test]
+    fn formulas_are_defused_and_negative_numbers_kept() {
+        let field = |v: &str| {
+            let mut out = String::new();
+            super::field(&mut out, v);
+            out
+        };
+        assert_eq!(field("-1001234567"), "-1001234567");
+        assert_eq!(field("-2+3"), "'-2+3");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(field("a,b"), "\"a,b\"");
     }
 }

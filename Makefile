@@ -22,7 +22,7 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
-.PHONY: bench bench-native bench-twiggy bench-floor test-bench
+.PHONY: bench bench-native bench-twiggy bench-floor test-bench size
 .PHONY: fuzz fuzz-smoke fuzz-run fuzz-tools
 
 ## Install what is missing (idempotent).
@@ -71,13 +71,22 @@ bridge: node-tools .dev.vars
 
 ## Every test: lint, native unit tests, then end-to-end tests against the built
 ## worker, the emulator and a real headless Chromium.
-test: lint test-native test-bench test-e2e fuzz-smoke
+test: lint test-native test-bench test-e2e size fuzz-smoke
 
 test-native:
 	cargo test --workspace
 
 test-e2e: build emulator browser-tools
 	node --test --test-concurrency=1 tests/
+
+## The upload against its budget (gzip, as `wrangler deploy --dry-run` reports
+## it): a new dependency or serde type that pushes it over fails the tests.
+SIZE_BUDGET_KIB := 200
+size: build node-tools
+	@$(WRANGLER) deploy --dry-run --outdir build/.dry-run > build/.dry-run.log 2>&1 || { cat build/.dry-run.log; exit 1; }
+	@awk '/Total Upload/ { found = 1; kib = $$(NF-1); print "upload: " kib " KiB gzip (budget $(SIZE_BUDGET_KIB) KiB)"; \
+	  if (kib + 0 > $(SIZE_BUDGET_KIB)) { print "the upload is over its budget: see README, Size"; exit 1 } } \
+	  END { if (!found) { print "wrangler printed no size"; exit 1 } }' build/.dry-run.log
 
 ## Debian's Chromium for the browser tests (playwright-core drives it).
 browser-tools:

@@ -1,10 +1,10 @@
-//! Ed25519 through the runtime's WebCrypto (`crypto.subtle`), so the wasm
-//! carries no curve code of its own.
+//! The runtime's WebCrypto: Ed25519 through `crypto.subtle`, so the wasm
+//! carries no curve code of its own, and random bytes.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
+use worker::web_sys::{Crypto, CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
 /// Whether `signature` is `public_key`'s signature of `message`. A key the
 /// runtime will not import, or any other failure, is `false`.
@@ -31,6 +31,17 @@ async fn verify(
 }
 
 fn subtle() -> Result<SubtleCrypto, JsValue> {
-    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    Ok(global.crypto()?.subtle())
+    Ok(crypto()?.subtle())
+}
+
+fn crypto() -> Result<Crypto, JsValue> {
+    js_sys::global()
+        .unchecked_into::<WorkerGlobalScope>()
+        .crypto()
+}
+
+/// Fills `buf` from the runtime's CSPRNG (`crypto.getRandomValues`).
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), JsValue> {
+    crypto()?.get_random_values_with_u8_array(buf)?;
+    Ok(())
 }

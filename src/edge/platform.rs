@@ -114,14 +114,9 @@ impl Platform for WorkerPlatform {
 
     fn random(&self) -> [u8; 16] {
         let mut b = [0u8; 16];
-        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
         // Workers always has `crypto.getRandomValues`; without it there is no
         // safe id to make, so failing loudly is right.
-        if global
-            .crypto()
-            .and_then(|c| c.get_random_values_with_u8_array(&mut b))
-            .is_err()
-        {
+        if super::crypto::random_bytes(&mut b).is_err() {
             panic!("crypto.getRandomValues failed");
         }
         b

@@ -1,5 +1,5 @@
 //! The D1 store, the system of record. Each state change is one `batch` (one
-//! round trip, one transaction); ids are bound as f64, never as BigInt.
+//! round trip, one transaction); ids travel as JSON numbers, so D1 sees doubles, never BigInt.
 
 use serde::Deserialize;
 use serde_json::Value;

@@ -112,7 +112,7 @@ const asBuyer = { ...json, authorization: `tma ${initData}` };
 const hook = { ...json, 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
 let updateId = 1_000_000;
 let charge = 0;
-const orders = {}; // per contender: each has its own D1
+const orders = {}; // invoice payloads per contender: each has its own D1
 const pick = (i, c) => (orders[c] ? orders[c][i % orders[c].length] : 'none');
 
 const ROUTES = [
@@ -207,7 +207,10 @@ async function main() {
       for (let i = 0; i < 64; i++) {
         const r = await workers[c].fetch('/api/invoices', { method: 'POST', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
         if (r.status !== 201) throw new Error(`${c}: creating an order: ${r.status} ${r.text}`);
-        orders[c].push(r.json.order_id);
+        // What Telegram hands back is the payload the invoice was made with.
+        const payload = api.called('createInvoiceLink').at(-1).params.payload;
+        if (!payload.startsWith(r.json.order_id)) throw new Error(`${c}: payload ${payload} is not for ${r.json.order_id}`);
+        orders[c].push(payload);
       }
       const probe = await deliver(workers[c], JSON.parse(ROUTES[2].req(0, c).body));
       if (!probe.json?.ok) throw new Error(`${c}: pre_checkout_query was not accepted: ${probe.text}`);

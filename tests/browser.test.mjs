@@ -101,7 +101,8 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     assert.match(await page.locator('#pay-price').textContent(), /50\s*⭐/);
     const slug = await sheet.getAttribute('data-slug');
     const invoice = await emu.invoice(slug);
-    const orderId = invoice.payload;
+    assert.match(invoice.payload, /^[\w-]{22}:sticker_pack$/);
+    const orderId = invoice.payload.split(':')[0];
 
     await page.locator('#pay-button').click();
     await sheet.waitFor({ state: 'hidden', timeout: 15000 });
@@ -127,7 +128,7 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     await emu.waitIdle();
     const { results } = await w.db.prepare('SELECT status, telegram_payment_charge_id FROM orders WHERE id = ?').bind(orderId).all();
     assert.equal(results[0].status, 'paid');
-    const charge = (await emu.charges()).find((c) => c.invoice_payload === orderId);
+    const charge = (await emu.charges()).find((c) => c.invoice_payload === invoice.payload);
     assert.equal(results[0].telegram_payment_charge_id, charge.telegram_payment_charge_id);
     const receipts = (await emu.sent(user.id)).filter((m) => m.text?.includes(`Order ${orderId}.`));
     assert.equal(receipts.length, 1);
@@ -174,7 +175,8 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
     await card.locator('button.buy').click();
     const sheet = page.locator('#pay-sheet');
     await sheet.waitFor({ state: 'visible', timeout: 10000 });
-    const orderId = (await emu.invoice(await sheet.getAttribute('data-slug'))).payload;
+    const { payload } = await emu.invoice(await sheet.getAttribute('data-slug'));
+    const orderId = payload.split(':')[0];
     await page.locator('#pay-button').click();
     await sheet.waitFor({ state: 'hidden', timeout: 15000 });
     await app.locator(`#orders .order[data-order-id="${orderId}"] .order-status[data-status="paid"]`).waitFor({ timeout: 20000 });
@@ -183,7 +185,7 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
 
     // The order view: cancel renewal → Telegram (the emulator) has it cancelled → resume.
     await app.locator(`#orders .order[data-order-id="${orderId}"] button.order-main`).click();
-    const charge = async () => (await emu.charges()).find((c) => c.invoice_payload === orderId);
+    const charge = async () => (await emu.charges()).find((c) => c.invoice_payload === payload);
     await app.locator('#order-view button.renewal[data-action="cancel"]').click();
     await app.locator('#order-view button.renewal[data-action="resume"]').waitFor({ timeout: 10000 });
     assert.equal((await charge()).subscription.is_canceled, true);

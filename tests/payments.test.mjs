@@ -3,7 +3,8 @@
 // with local D1 (and the same flow once with KV).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, fakeBotApi, settingsFor, tma, deliver, admin } from './support/harness.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { startWorker, fakeBotApi, settingsFor, tma, deliver, admin, WEBHOOK_SECRET } from './support/harness.mjs';
 
 const buyer = { id: 5550001, first_name: 'Bob', language_code: 'en' };
 const other = { id: 5550002, first_name: 'Eve' };
@@ -56,17 +57,19 @@ for (const storage of ['d1', 'kv']) {
       const invoice = api.called('createInvoiceLink').at(-1).params;
       assert.deepEqual(
         { currency: invoice.currency, provider_token: invoice.provider_token, prices: invoice.prices, payload: invoice.payload },
-        { currency: 'XTR', provider_token: '', prices: [{ label: 'Sticker pack', amount: 50 }], payload: order },
+        { currency: 'XTR', provider_token: '', prices: [{ label: 'Sticker pack', amount: 50 }], payload: `${order}:sticker_pack` },
       );
       assert.equal(api.called('createInvoiceLink').at(-1).token, '4242:E2E_test-token');
+      // Telegram hands the payload back in every update about this invoice.
+      const { payload } = invoice;
       assert.equal((await orders(w, buyer))[0].status, 'pending');
 
-      let r = await deliver(w, preCheckout(buyer, order, 'XTR', 50));
+      let r = await deliver(w, preCheckout(buyer, payload, 'XTR', 50));
       assert.equal(r.status, 200);
       assert.deepEqual(r.json, { method: 'answerPreCheckoutQuery', pre_checkout_query_id: 'pcq' + updateId, ok: true });
 
       // The product has goods: they go out (receipt first) in a call of their own.
-      const pay = successfulPayment(buyer, order, `stx_${storage}_1`, 50);
+      const pay = successfulPayment(buyer, payload, `stx_${storage}_1`, 50);
       r = await deliver(w, pay);
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json, {});
@@ -95,7 +98,7 @@ for (const storage of ['d1', 'kv']) {
       }
 
       // Paying the same order again is declined at pre-checkout.
-      r = await deliver(w, preCheckout(buyer, order, 'XTR', 50));
+      r = await deliver(w, preCheckout(buyer, payload, 'XTR', 50));
       assert.equal(r.json.ok, false);
 
       r = await w.fetch('/api/admin/refunds', { method: 'POST', headers: admin(), body: JSON.stringify({ order_id: order }) });
@@ -105,9 +108,29 @@ for (const storage of ['d1', 'kv']) {
 
       // Telegram's refunded_payment update changes nothing more.
       r = await deliver(w, { update_id: ++updateId, message: { message_id: 1, date: 1, chat: { id: buyer.id, type: 'private' },
-        refunded_payment: { currency: 'XTR', total_amount: 50, invoice_payload: order, telegram_payment_charge_id: `stx_${storage}_1` } } });
+        refunded_payment: { currency: 'XTR', total_amount: 50, invoice_payload: payload, telegram_payment_charge_id: `stx_${storage}_1` } } });
       assert.equal(r.status, 200);
       assert.equal((await orders(w, buyer))[0].status, 'refunded');
+    });
+
+    test('an invoice from before payloads named the product, or a payload that does not fit: the stored order decides', async () => {
+      const user = { id: 5550100 + (storage === 'kv' ? 1 : 0), first_name: 'Old' };
+      const old = await buy(w, user, 'sticker_pack');
+      const odd = await buy(w, user, 'sticker_pack');
+      const before = api.called('sendMessage').length;
+      for (const [payload, charge] of [[old, `stx_${storage}_old`], [`${odd}:pro_monthly`, `stx_${storage}_odd`]]) {
+        const r = await deliver(w, successfulPayment(user, payload, charge, 50));
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.json, {}, 'the receipt goes with the goods');
+      }
+      const goods = api.called('sendMessage').slice(before);
+      assert.deepEqual(goods.map((c) => c.params.chat_id), [user.id, user.id]);
+      for (const [i, order] of [old, odd].entries()) {
+        const { text } = goods[i].params;
+        assert.ok(text.includes('Sticker pack') && text.includes(`Order ${order}.`), text);
+      }
+      const mine = await orders(w, user);
+      assert.deepEqual(mine.map((o) => o.status), ['paid', 'paid']);
     });
   });
 }
@@ -232,5 +255,43 @@ describe('payments with D1: failure paths', () => {
     assert.equal(problems.stx_unknown, 'missing_in_store');
     assert.equal(problems.stx_rec, undefined);
     assert.equal(problems.stx_sub_1, 'missing_at_telegram');
+  });
+});
+
+describe('D1 round trips per payment state change', () => {
+  // The bench's counting entry around the built worker: each D1 run/all/first/raw
+  // or batch is one round trip, reported for requests that ask.
+  let api, w;
+  before(async () => {
+    mkdirSync('build/.counted', { recursive: true });
+    writeFileSync('build/.counted/entry.mjs',
+      "import inner from '../index.js';\nimport { withD1Count } from '../../bench/workers/d1-count.mjs';\nexport default withD1Count(inner);\n");
+    api = await fakeBotApi();
+    w = await startWorker(settingsFor(api), { scriptPath: 'build/.counted/entry.mjs' });
+  });
+  after(async () => { await w?.dispose(); await api?.close(); });
+
+  const roundTrips = async (update) => {
+    const r = await w.fetch('/telegram/webhook', {
+      method: 'POST', body: JSON.stringify(update),
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET, 'x-bench-count': '1' },
+    });
+    assert.equal(r.status, 200, r.text);
+    return Number(r.headers.get('x-bench-d1-calls'));
+  };
+
+  test('a payment and the goods it owes are one batch; sending them is one more', async () => {
+    const order = await buy(w, buyer, 'sticker_pack');
+    const { payload } = api.called('createInvoiceLink').at(-1).params;
+    assert.equal(await roundTrips(preCheckout(buyer, payload, 'XTR', 50)), 1);
+    assert.equal(await roundTrips(successfulPayment(buyer, payload, 'stx_rt_1', 50)), 2);
+    assert.equal(api.called('sendMessage').length, 1, 'the goods went out');
+    assert.equal((await w.db.prepare("SELECT status FROM outbox WHERE id = ?").bind(`delivery:${order}`).first()).status, 'sent');
+    // A redelivery: the batch again (nothing new is queued), nothing to send.
+    assert.equal(await roundTrips(successfulPayment(buyer, payload, 'stx_rt_1', 50)), 1);
+    // A bare order id (an invoice from before): the goods are queued separately.
+    const old = await buy(w, buyer, 'sticker_pack');
+    assert.equal(await roundTrips(successfulPayment(buyer, old, 'stx_rt_2', 50)), 3);
+    assert.equal(api.called('sendMessage').length, 2);
   });
 });

@@ -46,7 +46,9 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
       method: 'POST', headers: await tmaHeaders(user), body: JSON.stringify({ product_id: productId }),
     });
     assert.equal(r.status, 201, r.text);
-    return { orderId: r.json.order_id, link: r.json.invoice_link, slug: slugOf(r.json.invoice_link) };
+    // The invoice payload names the order and its product.
+    const payload = `${r.json.order_id}:${productId}`;
+    return { orderId: r.json.order_id, payload, link: r.json.invoice_link, slug: slugOf(r.json.invoice_link) };
   }
 
   async function ordersOf(user) {
@@ -160,7 +162,7 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
     const invoice = await emu.invoice(inv.slug);
     assert.equal(invoice.currency, 'XTR');
     assert.equal(invoice.total_amount, 50);
-    assert.equal(invoice.payload, inv.orderId);
+    assert.equal(invoice.payload, inv.payload);
     assert.equal((await orderOf(user, inv.orderId)).status, 'pending');
 
     const paid = await emu.pay(inv.slug, user.id);
@@ -223,8 +225,8 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
     assert.equal((await orderOf(users.owner, inv.orderId)).status, 'pending');
     assert.deepEqual(await ordersOf(users.intruder), []);
     assert.equal((await paymentRows(inv.orderId)).length, 0);
-    assert.equal((await emu.charges()).filter((c) => c.invoice_payload === inv.orderId).length, 0);
-    const spFor = (await emu.updates('message')).filter((u) => u.update.message?.successful_payment?.invoice_payload === inv.orderId);
+    assert.equal((await emu.charges()).filter((c) => c.invoice_payload === inv.payload).length, 0);
+    const spFor = (await emu.updates('message')).filter((u) => u.update.message?.successful_payment?.invoice_payload === inv.payload);
     assert.equal(spFor.length, 0, 'no successful_payment after a decline');
   });
 
@@ -236,7 +238,7 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
 
     assert.equal((await orderOf(user, inv.orderId)).status, 'pending');
     assert.equal((await paymentRows(inv.orderId)).length, 0);
-    const queries = (await emu.updates('pre_checkout_query')).filter((u) => u.update.pre_checkout_query.invoice_payload === inv.orderId);
+    const queries = (await emu.updates('pre_checkout_query')).filter((u) => u.update.pre_checkout_query.invoice_payload === inv.payload);
     assert.equal(queries.length, 0, 'no pre-checkout query for a cancelled invoice');
     assert.equal((await emu.sent(user.id)).length, 0, 'no message to the user');
   });

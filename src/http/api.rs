@@ -7,7 +7,7 @@ use super::{auth, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::entitlement::{self, Renewal};
-use crate::shop::{Catalog, Order, OrderStatus, Product};
+use crate::shop::{Catalog, Order, OrderStatus, Payload, Product};
 use crate::store::{Store, StoreError};
 use crate::telegram::encoding::base64url_encode;
 use crate::telegram::init_data::{self, InitData};
@@ -196,7 +196,7 @@ pub async fn create_invoice<P: Platform>(
     let params = InvoiceLinkParams {
         title: product.title.clone(),
         description: product.description.clone(),
-        payload: order.id.clone(),
+        payload: Payload::of(&order),
         provider_token,
         currency: product.currency.clone(),
         prices: vec![LabeledPrice {

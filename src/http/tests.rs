@@ -373,7 +373,7 @@ fn an_invoice_is_priced_from_the_catalog_and_stored_pending_first() {
         json!([{"label": "Pro membership", "amount": 250}])
     );
     assert_eq!(params["subscription_period"], 2_592_000);
-    assert_eq!(params["payload"], order.as_str());
+    assert_eq!(params["payload"], format!("{order}:pro_monthly"));
     assert_eq!(order_status(&p, &order), "pending");
     assert_eq!(order.len(), 22, "128 random bits, base64url");
 }

@@ -40,6 +40,82 @@ fn sent_to(p: &TestPlatform, chat: i64) -> Vec<Value> {
         .collect()
 }
 
+/// The payload `createInvoiceLink` was given for `order`.
+fn payload(p: &TestPlatform, order: &str) -> String {
+    let calls = p.bot.calls.borrow();
+    let (_, params) = calls
+        .iter()
+        .find(|(u, v)| {
+            u.ends_with("/createInvoiceLink") && v["payload"].as_str().unwrap().starts_with(order)
+        })
+        .expect("an invoice for the order");
+    params["payload"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_goods_are_queued_by_the_payment_write_itself() {
+    let mut p = platform();
+    p.settings.insert("ADMIN_CHAT_IDS", "900".into());
+    let order = buy(&p, 5, "sticker_pack");
+    let payload = payload(&p, &order);
+    assert_eq!(payload, format!("{order}:sticker_pack"));
+    let before = p.store.calls.get();
+    let (s, v) = webhook(&p, paid(2, 5, &payload, "stx_1", 50));
+    assert_eq!(
+        (s, v),
+        (200, json!({})),
+        "the receipt travels with the goods"
+    );
+    // One write for the payment and what it owes, then one per message sent.
+    assert_eq!(p.store.calls.get() - before, 1 + 2);
+    assert!(sent_to(&p, 5)[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Sticker pack"));
+    assert!(sent_to(&p, 900)[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("New sale"));
+    let stored = block_on(p.store.order(&order)).unwrap().unwrap();
+    assert_eq!(stored.telegram_payment_charge_id.as_deref(), Some("stx_1"));
+
+    // A redelivery queues nothing new and sends nothing again.
+    let before = p.store.calls.get();
+    webhook(&p, paid(2, 5, &payload, "stx_1", 50));
+    assert_eq!(p.store.calls.get() - before, 1);
+    assert_eq!((sent_to(&p, 5).len(), sent_to(&p, 900).len()), (1, 1));
+
+    // An invoice from before the product rode along takes a second round trip.
+    let old = buy(&p, 6, "sticker_pack");
+    let before = p.store.calls.get();
+    webhook(&p, paid(3, 6, &old, "stx_2", 50));
+    assert_eq!(p.store.calls.get() - before, 1 + 1 + 2);
+    assert_eq!(sent_to(&p, 6).len(), 1);
+}
+
+#[test]
+fn a_payload_that_does_not_fit_the_order_gets_what_the_order_calls_for() {
+    let p = platform();
+    let order = buy(&p, 5, "sticker_pack");
+    // The payload names another product: the stored order decides.
+    let (s, _) = webhook(&p, paid(2, 5, &format!("{order}:pro_monthly"), "stx_1", 50));
+    assert_eq!(s, 200);
+    let goods = sent_to(&p, 5);
+    assert_eq!(goods.len(), 1);
+    assert!(goods[0]["text"].as_str().unwrap().contains("Sticker pack"));
+    assert_eq!(order_status(&p, &order), "paid");
+
+    // Someone else pays the buyer's invoice: the goods go to the buyer.
+    let gift = buy(&p, 7, "sticker_pack");
+    let payload = payload(&p, &gift);
+    let (s, _) = webhook(&p, paid(3, 8, &payload, "stx_2", 50));
+    assert_eq!(s, 200);
+    assert_eq!(sent_to(&p, 7).len(), 1);
+    assert!(sent_to(&p, 8)
+        .iter()
+        .all(|m| !m["text"].as_str().unwrap().contains("Sticker pack")));
+}
+
 #[test]
 fn a_failed_delivery_is_retried_later_reported_and_never_sent_twice() {
     let mut p = platform();

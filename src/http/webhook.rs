@@ -14,8 +14,9 @@ use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::checkout::{decide_pre_checkout, format_price, receipt};
-use crate::shop::{bot, notice, outbox, Catalog, OrderStatus, Payment};
-use crate::store::{Outcome, Store};
+use crate::shop::outbox::Outgoing;
+use crate::shop::{bot, notice, outbox, Catalog, Order, OrderStatus, Payload, Payment};
+use crate::store::{Outcome, Owed, Store};
 use crate::telegram::client::send_message_params;
 use crate::telegram::types::{Message, PreCheckoutQuery, Update};
 
@@ -47,10 +48,11 @@ pub async fn receive<P: Platform>(
         return Ok(done());
     };
     if let Some(p) = &msg.successful_payment {
+        let payload = Payload::parse(&p.invoice_payload);
         let payment = Payment {
             telegram_payment_charge_id: p.telegram_payment_charge_id.clone(),
             provider_payment_charge_id: p.provider_payment_charge_id.clone(),
-            order_id: p.invoice_payload.clone(),
+            order_id: payload.order_id.to_owned(),
             user_id: msg.from.as_ref().map_or(msg.chat.id, |u| u.id),
             currency: p.currency.clone(),
             amount: p.total_amount,
@@ -65,8 +67,13 @@ pub async fn receive<P: Platform>(
             refunded_at: None,
             raw_update: String::from_utf8_lossy(&req.body).into_owned(),
         };
-        return successful_payment(platform, settings, store, msg, &payment, update.update_id)
-            .await;
+        let paid = Paid {
+            msg,
+            payment: &payment,
+            product_id: payload.product_id,
+            update_id: update.update_id,
+        };
+        return successful_payment(platform, settings, store, paid).await;
     }
     if let Some(r) = &msg.refunded_payment {
         store
@@ -74,13 +81,10 @@ pub async fn receive<P: Platform>(
             .await
             .map_err(storage_error)?;
         let charge = &r.telegram_payment_charge_id;
-        let text = notice::refunded(settings.admin_language, &r.invoice_payload, charge);
-        let notices = courier::notices(
-            settings,
-            &format!("refund:{charge}"),
-            &text,
-            Some(&r.invoice_payload),
-        );
+        let order_id = Payload::parse(&r.invoice_payload).order_id;
+        let text = notice::refunded(settings.admin_language, order_id, charge);
+        let notices =
+            courier::notices(settings, &format!("refund:{charge}"), &text, Some(order_id));
         courier::queue_and_send(platform, settings, store, &notices)
             .await
             .map_err(storage_error)?;
@@ -114,7 +118,7 @@ async fn pre_checkout<P: Platform>(
     q: &PreCheckoutQuery,
 ) -> Response {
     let unavailable = "The shop is briefly unavailable. Please try again in a minute.";
-    let lookup = store.order(&q.invoice_payload);
+    let lookup = store.order(Payload::parse(&q.invoice_payload).order_id);
     let decision = match super::faults::within(platform, PRE_CHECKOUT_STORAGE_MS, lookup).await {
         Some(Ok(order)) => decide_pre_checkout(order.as_ref(), q),
         // Without the order we cannot say yes; saying no now beats a retry or
@@ -138,41 +142,98 @@ async fn pre_checkout<P: Platform>(
     call("answerPreCheckoutQuery", params)
 }
 
+/// A `successful_payment` update, read.
+struct Paid<'a> {
+    msg: &'a Message,
+    payment: &'a Payment,
+    /// The product the invoice payload names, if it names one.
+    product_id: Option<&'a str>,
+    update_id: i64,
+}
+
 async fn successful_payment<P: Platform>(
     platform: &P,
     settings: &Settings,
     store: &P::Store,
-    msg: &Message,
-    payment: &Payment,
-    update_id: i64,
+    paid: Paid<'_>,
 ) -> Result<Response, ApiError> {
-    let (outcome, order) = store
-        .record_payment(payment, update_id, platform.now())
-        .await
-        .map_err(storage_error)?;
-    if outcome == Outcome::Applied {
-        check_matches(platform, payment, order.as_ref());
-    }
+    let payment = paid.payment;
     // A bad catalog must not turn a stored payment into a retry.
     let catalog = catalog(settings).unwrap_or(Catalog { products: vec![] });
     let renewal = payment.is_recurring && !payment.is_first_recurring;
-    let text = receipt(
-        order.as_ref(),
-        &catalog,
-        &payment.currency,
-        payment.amount,
-        renewal,
-    );
-    // What this payment makes us owe: the goods (once per order, with the
-    // receipt) and a notice to the operator. Queued on every delivery of the
-    // update, so a redelivery repairs a queueing that failed; ids make it once.
+    // What the payment owes if the order is the one the payload names, paid:
+    // queued by the payment's own write, so one round trip records both.
+    let expected = paid
+        .product_id
+        .and_then(|id| catalog.get(id))
+        .map(|product| {
+            let mut order = Order::new(payment.order_id.clone(), payment.user_id, product, 0);
+            order.status = OrderStatus::Paid;
+            owed(settings, &catalog, Some(&order), payment, renewal)
+        });
+    let guess = expected
+        .as_ref()
+        .zip(paid.product_id)
+        .map(|(e, product_id)| Owed {
+            product_id,
+            user_id: payment.user_id,
+            messages: &e.messages,
+        });
+    let recorded = store
+        .record_payment(payment, paid.update_id, platform.now(), guess)
+        .await
+        .map_err(storage_error)?;
+    let order = recorded.order.as_ref();
+    if recorded.outcome == Outcome::Applied {
+        check_matches(platform, payment, order);
+    }
+    let held = guess.is_some_and(|g| g.holds_for(order));
+    let (owes, leased) = match expected {
+        Some(e) if held => (e, recorded.leased),
+        // Not the order the payload named (or an older payload): queue what
+        // the order as stored calls for. On every delivery of the update, so
+        // a redelivery repairs a queueing that failed; ids make it once.
+        _ => {
+            let owes = owed(settings, &catalog, order, payment, renewal);
+            let leased = store
+                .enqueue(&owes.messages, platform.now())
+                .await
+                .map_err(storage_error)?;
+            (owes, leased)
+        }
+    };
+    courier::send(platform, settings, store, leased).await;
+    if recorded.outcome == Outcome::AlreadyDone || owes.goods {
+        return Ok(done());
+    }
+    Ok(call(
+        "sendMessage",
+        send_message_params(paid.msg.chat.id, &owes.receipt, None),
+    ))
+}
+
+/// What a payment makes the bot owe.
+struct Owes {
+    /// The receipt, which the goods message starts with.
+    receipt: String,
+    /// The goods (once per order, with the receipt) and a notice per operator chat.
+    messages: Vec<Outgoing>,
+    /// Whether `messages` has the goods (else the receipt is the webhook's reply).
+    goods: bool,
+}
+
+fn owed(
+    settings: &Settings,
+    catalog: &Catalog,
+    order: Option<&Order>,
+    payment: &Payment,
+    renewal: bool,
+) -> Owes {
+    let receipt = receipt(order, catalog, &payment.currency, payment.amount, renewal);
     let goods = order
-        .as_ref()
         .filter(|o| o.status == OrderStatus::Paid && !renewal)
-        .and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &text));
-    let mut owed: Vec<_> = goods.iter().cloned().collect();
+        .and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt));
     let title = order
-        .as_ref()
         .and_then(|o| catalog.get(&o.product_id))
         .map_or("?", |p| p.title.as_str());
     let sale = notice::paid(
@@ -184,22 +245,12 @@ async fn successful_payment<P: Platform>(
         renewal,
     );
     let key = format!("paid:{}", payment.telegram_payment_charge_id);
-    owed.extend(courier::notices(
-        settings,
-        &key,
-        &sale,
-        Some(&payment.order_id),
-    ));
-    courier::queue_and_send(platform, settings, store, &owed)
-        .await
-        .map_err(storage_error)?;
-    if outcome == Outcome::AlreadyDone || goods.is_some() {
-        return Ok(done());
+    let notices = courier::notices(settings, &key, &sale, Some(&payment.order_id));
+    Owes {
+        receipt,
+        goods: goods.is_some(),
+        messages: goods.into_iter().chain(notices).collect(),
     }
-    Ok(call(
-        "sendMessage",
-        send_message_params(msg.chat.id, &text, None),
-    ))
 }
 
 /// Logs a stored payment that does not fit its order, for reconciliation.

@@ -11,4 +11,4 @@ pub mod order;
 pub mod outbox;
 
 pub use catalog::{Catalog, Product};
-pub use order::{Order, OrderStatus, Payment};
+pub use order::{Order, OrderStatus, Payload, Payment};

@@ -123,13 +123,51 @@ impl Order {
     }
 }
 
+/// An invoice payload as Telegram hands it back: `<order id>:<product id>`,
+/// the product riding along so that a payment's goods can be queued in the
+/// same write that records it, before the order is read. Payloads not of
+/// that shape (invoices made before it, or not by us) are a bare order id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Payload<'a> {
+    pub order_id: &'a str,
+    pub product_id: Option<&'a str>,
+}
+
+impl<'a> Payload<'a> {
+    /// The payload for `order`'s invoice (at most 71 bytes of Telegram's 128:
+    /// a 22-character id and a product id of at most 48).
+    pub fn of(order: &Order) -> String {
+        format!("{}:{}", order.id, order.product_id)
+    }
+
+    pub fn parse(s: &'a str) -> Payload<'a> {
+        // Order ids are base64url and product ids are held to the same
+        // characters, so `:` splits them unambiguously.
+        let id = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        match s.split_once(':') {
+            Some((o, p)) if id(o) && id(p) => Payload {
+                order_id: o,
+                product_id: Some(p),
+            },
+            _ => Payload {
+                order_id: s,
+                product_id: None,
+            },
+        }
+    }
+}
+
 /// A payment Telegram reported (`successful_payment`), kept for audit and
 /// reconciliation. `telegram_payment_charge_id` is unique.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     pub telegram_payment_charge_id: String,
     pub provider_payment_charge_id: String,
-    /// The invoice payload, which is our order id.
+    /// The order the invoice payload names ([`Payload`]).
     pub order_id: String,
     pub user_id: i64,
     pub currency: String,
@@ -249,6 +287,30 @@ mod tests {
         let json = serde_json::to_string(&payment("c", 1, Some(9))).unwrap();
         let p: Payment = serde_json::from_str(&json.replace("true", "1")).unwrap();
         assert_eq!(p, payment("c", 1, Some(9)));
+    }
+
+    #[test]
+    fn payloads_carry_the_product_and_old_ones_still_name_the_order() {
+        let o = Order::new("AbC-_9".into(), 1, &product(), 100);
+        let payload = Payload::of(&o);
+        assert_eq!(
+            Payload::parse(&payload),
+            Payload {
+                order_id: "AbC-_9",
+                product_id: Some("p")
+            }
+        );
+        // A bare id (an invoice from before), or anything else, is all order id.
+        for s in ["AbC-_9", "a:b:c", ":p", "o:", "o#1:p", "o:p q", ""] {
+            assert_eq!(
+                Payload::parse(s),
+                Payload {
+                    order_id: s,
+                    product_id: None
+                },
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

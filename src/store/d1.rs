@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::edge::bindings::{stmt, Outcome as Done, Statement, D1};
 
-use super::{Outcome, Store, StoreError};
+use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::export::Filter;
 use crate::shop::outbox::{Kind, Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, Payment};
@@ -90,6 +90,45 @@ fn orders(r: &Done) -> Result<Vec<Order>, StoreError> {
     r.rows().map_err(StoreError)
 }
 
+/// Queues `m` unless its id is queued already, and only `when` the condition
+/// (SQL using `?9` on, with its values) holds. An inserted row starts leased
+/// (attempt 1 in progress) to the caller.
+fn queue(m: &Outgoing, now: u64, when: Option<(&str, [Value; 3])>) -> Statement {
+    let (condition, values) = when.map_or(("1", None), |(c, v)| (c, Some(v)));
+    let mut params = vec![
+        text(&m.id),
+        text(m.kind.as_str()),
+        m.order_id.as_deref().map_or(Value::Null, text),
+        int(m.chat_id),
+        text(&m.method),
+        text(&m.params),
+        int((now + LEASE) as i64),
+        int(now as i64),
+    ];
+    params.extend(values.into_iter().flatten());
+    // `INSERT … SELECT` needs its WHERE so that SQLite reads ON CONFLICT as the upsert.
+    stmt(
+        format!(
+            "INSERT INTO outbox (id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, created_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', 1, ?7, ?8 WHERE {condition} ON CONFLICT (id) DO NOTHING"
+        ),
+        params,
+    )
+}
+
+/// The messages whose [`queue`] statement inserted a row.
+fn leased(messages: &[Outgoing], results: &[Done]) -> Vec<Queued> {
+    messages
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| r.0 == 1)
+        .map(|(m, _)| Queued {
+            message: m.clone(),
+            attempts: 1,
+        })
+        .collect()
+}
+
 impl Store for D1Store {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
         let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)");
@@ -133,7 +172,8 @@ impl Store for D1Store {
         p: &Payment,
         update_id: i64,
         now: u64,
-    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        owed: Option<Owed<'_>>,
+    ) -> Result<Recorded, StoreError> {
         let charge = text(&p.telegram_payment_charge_id);
         let insert = stmt(
             "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
@@ -183,18 +223,32 @@ impl Store for D1Store {
             "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             vec![int(update_id), int(now as i64)],
         );
-        let read = stmt(
+        let mut batch = vec![insert, apply, mark, seen];
+        // Owed::holds_for in SQL, after the payment is applied.
+        let owed = owed.map_or(&[][..], |o| {
+            let when = (
+                "EXISTS (SELECT 1 FROM orders WHERE id = ?9 AND status = 'paid' AND product_id = ?10 AND user_id = ?11)",
+                [text(&p.order_id), text(o.product_id), int(o.user_id)],
+            );
+            batch.extend(o.messages.iter().map(|m| queue(m, now, Some(when.clone()))));
+            o.messages
+        });
+        batch.push(stmt(
             format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
             vec![text(&p.order_id)],
-        );
-        let results = self.run(vec![insert, apply, mark, seen, read]).await?;
+        ));
+        let results = self.run(batch).await?;
         let outcome = if results[0].0 == 1 {
             Outcome::Applied
         } else {
             Outcome::AlreadyDone
         };
         let order = orders(results.last().expect("the batch has a read"))?.pop();
-        Ok((outcome, order))
+        Ok(Recorded {
+            outcome,
+            order,
+            leased: leased(owed, &results[4..]),
+        })
     }
 
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
@@ -296,36 +350,9 @@ impl Store for D1Store {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        // Inserted rows start leased (attempt 1 in progress) to this caller.
-        let stmts = messages
-            .iter()
-            .map(|m| {
-                stmt(
-                    "INSERT INTO outbox (id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 1, ?7, ?8) ON CONFLICT (id) DO NOTHING",
-                    vec![
-                        text(&m.id),
-                        text(m.kind.as_str()),
-                        m.order_id.as_deref().map_or(Value::Null, text),
-                        int(m.chat_id),
-                        text(&m.method),
-                        text(&m.params),
-                        int((now + LEASE) as i64),
-                        int(now as i64),
-                    ],
-                )
-            })
-            .collect();
+        let stmts = messages.iter().map(|m| queue(m, now, None)).collect();
         let results = self.run(stmts).await?;
-        Ok(messages
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| r.0 == 1)
-            .map(|(m, _)| Queued {
-                message: m.clone(),
-                attempts: 1,
-            })
-            .collect())
+        Ok(leased(messages, &results))
     }
 
     async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Store, StoreError};
+use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::edge::bindings::Kv;
 use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
@@ -198,24 +198,39 @@ impl Store for KvBackend {
         p: &Payment,
         update_id: i64,
         now: u64,
-    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        owed: Option<Owed<'_>>,
+    ) -> Result<Recorded, StoreError> {
         let order = self.order(&p.order_id).await?;
-        if self.payment(&p.telegram_payment_charge_id).await?.is_some() {
-            return Ok((Outcome::AlreadyDone, order));
-        }
-        // The order first, the payment last: the payment's key is what marks the
-        // charge done, so a failure in between leaves it to Telegram's retry.
-        let order = match order {
-            Some(o) => {
-                let paid = o.with_payment(p);
-                self.put_order(&paid).await?;
-                Some(paid)
-            }
-            None => None,
+        let (outcome, order) = if self.payment(&p.telegram_payment_charge_id).await?.is_some() {
+            (Outcome::AlreadyDone, order)
+        } else {
+            // The order first, the payment last: the payment's key is what marks the
+            // charge done, so a failure in between leaves it to Telegram's retry.
+            let order = match order {
+                Some(o) => {
+                    let paid = o.with_payment(p);
+                    self.put_order(&paid).await?;
+                    Some(paid)
+                }
+                None => None,
+            };
+            self.put_payment(p).await?;
+            self.claim_update(update_id, now).await?;
+            (Outcome::Applied, order)
         };
-        self.put_payment(p).await?;
-        self.claim_update(update_id, now).await?;
-        Ok((Outcome::Applied, order))
+        // KV has no transactions: queued after the payment, and again on a
+        // redelivery (ids keep it once), so a failure here is repaired by a retry.
+        let leased = match owed {
+            Some(owed) if owed.holds_for(order.as_ref()) => {
+                self.enqueue(owed.messages, now).await?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Recorded {
+            outcome,
+            order,
+            leased,
+        })
     }
 
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {

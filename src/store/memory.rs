@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Outcome, Store, StoreError};
+use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
@@ -28,10 +28,39 @@ pub struct MemoryStore {
     outbox: RefCell<BTreeMap<String, Stored>>,
     /// When set, every call fails (a storage outage).
     pub broken: Cell<bool>,
+    /// Calls made: each stands for one round trip of the D1 store.
+    pub calls: Cell<usize>,
 }
 
 impl MemoryStore {
+    /// Queues what is not queued yet and returns it, leased.
+    fn queue(&self, messages: &[Outgoing], now: u64) -> Vec<Queued> {
+        let mut outbox = self.outbox.borrow_mut();
+        let mut leased = Vec::new();
+        for m in messages {
+            if outbox.contains_key(&m.id) {
+                continue;
+            }
+            outbox.insert(
+                m.id.clone(),
+                Stored {
+                    message: m.clone(),
+                    status: "pending",
+                    attempts: 1,
+                    next_attempt_at: now + LEASE,
+                    last_error: None,
+                },
+            );
+            leased.push(Queued {
+                message: m.clone(),
+                attempts: 1,
+            });
+        }
+        leased
+    }
+
     fn check(&self) -> Result<(), StoreError> {
+        self.calls.set(self.calls.get() + 1);
         if self.broken.get() {
             Err(StoreError("the store is down".into()))
         } else {
@@ -95,20 +124,32 @@ impl Store for MemoryStore {
         payment: &Payment,
         update_id: i64,
         now: u64,
-    ) -> Result<(Outcome, Option<Order>), StoreError> {
+        owed: Option<Owed<'_>>,
+    ) -> Result<Recorded, StoreError> {
         self.check()?;
         self.updates.borrow_mut().entry(update_id).or_insert(now);
-        let mut payments = self.payments.borrow_mut();
-        let mut orders = self.orders.borrow_mut();
-        if payments.contains_key(&payment.telegram_payment_charge_id) {
-            return Ok((Outcome::AlreadyDone, orders.get(&payment.order_id).cloned()));
-        }
-        payments.insert(payment.telegram_payment_charge_id.clone(), payment.clone());
-        let order = orders.get_mut(&payment.order_id).map(|o| {
-            *o = o.with_payment(payment);
-            o.clone()
-        });
-        Ok((Outcome::Applied, order))
+        let outcome = {
+            let mut payments = self.payments.borrow_mut();
+            if payments.contains_key(&payment.telegram_payment_charge_id) {
+                Outcome::AlreadyDone
+            } else {
+                payments.insert(payment.telegram_payment_charge_id.clone(), payment.clone());
+                if let Some(o) = self.orders.borrow_mut().get_mut(&payment.order_id) {
+                    *o = o.with_payment(payment);
+                }
+                Outcome::Applied
+            }
+        };
+        let order = self.orders.borrow().get(&payment.order_id).cloned();
+        let leased = match owed {
+            Some(owed) if owed.holds_for(order.as_ref()) => self.queue(owed.messages, now),
+            _ => Vec::new(),
+        };
+        Ok(Recorded {
+            outcome,
+            order,
+            leased,
+        })
     }
 
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
@@ -193,28 +234,7 @@ impl Store for MemoryStore {
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
         self.check()?;
-        let mut outbox = self.outbox.borrow_mut();
-        let mut leased = Vec::new();
-        for m in messages {
-            if outbox.contains_key(&m.id) {
-                continue;
-            }
-            outbox.insert(
-                m.id.clone(),
-                Stored {
-                    message: m.clone(),
-                    status: "pending",
-                    attempts: 1,
-                    next_attempt_at: now + LEASE,
-                    last_error: None,
-                },
-            );
-            leased.push(Queued {
-                message: m.clone(),
-                attempts: 1,
-            });
-        }
-        Ok(leased)
+        Ok(self.queue(messages, now))
     }
 
     async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {

@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::shop::export::Filter;
 use crate::shop::outbox::{Outgoing, Queued, Settle};
-use crate::shop::{Order, Payment};
+use crate::shop::{Order, OrderStatus, Payment};
 
 /// A storage failure. The text is for the log only (it never reaches a client).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,40 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "storage: {}", self.0)
     }
+}
+
+/// Messages a payment makes the bot owe, queued by the payment's own write
+/// (the same round trip and transaction) if the order, with the payment
+/// applied, is the one the invoice named: paid, for this product and buyer.
+/// Otherwise nothing is queued and the caller queues what the order it gets
+/// back calls for.
+#[derive(Debug, Clone, Copy)]
+pub struct Owed<'a> {
+    pub product_id: &'a str,
+    pub user_id: i64,
+    pub messages: &'a [Outgoing],
+}
+
+impl Owed<'_> {
+    /// The condition every store checks (D1 in SQL, in the same batch).
+    pub fn holds_for(&self, order: Option<&Order>) -> bool {
+        order.is_some_and(|o| {
+            o.status == OrderStatus::Paid
+                && o.product_id == self.product_id
+                && o.user_id == self.user_id
+        })
+    }
+}
+
+/// What [`Store::record_payment`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub outcome: Outcome,
+    /// The order as it now stands (read in the same round trip).
+    pub order: Option<Order>,
+    /// The [`Owed`] messages this call queued, leased to the caller as
+    /// [`Store::enqueue`] leases them.
+    pub leased: Vec<Queued>,
 }
 
 /// Whether a write did something or had been done before.
@@ -44,14 +78,15 @@ pub trait Store {
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError>;
     /// Stores the payment and applies it to its order ([`Order::with_payment`]),
     /// all or nothing, and remembers `update_id` as processed. A charge id seen
-    /// before changes nothing and answers [`Outcome::AlreadyDone`]. Also returns
-    /// the order as it now stands (read in the same round trip).
+    /// before changes nothing and answers [`Outcome::AlreadyDone`]. `owed` is
+    /// queued either way when it holds, so a redelivery repairs a lost queueing.
     async fn record_payment(
         &self,
         payment: &Payment,
         update_id: i64,
         now: u64,
-    ) -> Result<(Outcome, Option<Order>), StoreError>;
+        owed: Option<Owed<'_>>,
+    ) -> Result<Recorded, StoreError>;
     /// Marks the charge refunded and its order `refunded`, once.
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError>;
     /// Claims an update for processing; `false` when it was processed before.
@@ -108,8 +143,9 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
         payment: &Payment,
         update_id: i64,
         now: u64,
-    ) -> Result<(Outcome, Option<Order>), StoreError> {
-        either!(self, s => s.record_payment(payment, update_id, now).await)
+        owed: Option<Owed<'_>>,
+    ) -> Result<Recorded, StoreError> {
+        either!(self, s => s.record_payment(payment, update_id, now, owed).await)
     }
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
         either!(self, s => s.record_refund(charge_id, now).await)

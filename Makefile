@@ -83,6 +83,7 @@ test-e2e: build emulator browser-tools
 ## it): a new dependency or serde type that pushes it over fails the tests.
 SIZE_BUDGET_KIB := 200
 size: build node-tools
+	@rm -rf build/.dry-run
 	@$(WRANGLER) deploy --dry-run --outdir build/.dry-run > build/.dry-run.log 2>&1 || { cat build/.dry-run.log; exit 1; }
 	@awk '/Total Upload/ { found = 1; kib = $$(NF-1); print "upload: " kib " KiB gzip (budget $(SIZE_BUDGET_KIB) KiB)"; \
 	  if (kib + 0 > $(SIZE_BUDGET_KIB)) { print "the upload is over its budget: see README, Size"; exit 1 } } \

@@ -36,7 +36,7 @@ pub fn catalog(settings: &Settings) -> Result<Catalog, ApiError> {
 
 /// The launch data as the API shows it: the user with all its fields, and the
 /// launch context (absent fields are null).
-fn launch_json(data: &InitData) -> Value {
+fn launch_json(data: &InitData) -> Result<Value, ApiError> {
     let text = |k: &str| {
         data.get(k)
             .map_or(Value::Null, |v| Value::String(v.to_owned()))
@@ -46,7 +46,7 @@ fn launch_json(data: &InitData) -> Value {
             .and_then(|v| serde_json::from_str::<Value>(v).ok())
     };
     let mut v = json!({
-        "user": data.user_json().cloned().unwrap_or(Value::Null),
+        "user": data.user().map_err(auth::refused)?.map(|(_, json)| json),
         "auth_date": data.auth_date(),
         "query_id": text("query_id"),
         "chat_type": text("chat_type"),
@@ -64,7 +64,7 @@ fn launch_json(data: &InitData) -> Value {
     {
         v["can_send_after"] = n.into();
     }
-    v
+    Ok(v)
 }
 
 /// `POST /api/verify`: the bot's own check of `Authorization: tma <initData>`.
@@ -74,7 +74,7 @@ pub fn verify<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     let data = auth::init_data(platform, settings, req)?;
-    Ok(Response::json(200, &launch_json(&data)))
+    Ok(Response::json(200, &launch_json(&data)?))
 }
 
 #[derive(Deserialize)]
@@ -99,8 +99,8 @@ pub async fn verify_third_party<P: Platform>(
         platform,
     )
     .await
-    .map_err(|e| ApiError::unauthorized(e.code(), e.to_string()))?;
-    let mut v = launch_json(&data);
+    .map_err(auth::refused)?;
+    let mut v = launch_json(&data)?;
     v["valid"] = true.into();
     Ok(Response::json(200, &v))
 }

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use super::{Platform, Request};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::telegram::init_data::{self, InitData, WebAppUser};
+use crate::telegram::init_data::{self, InitData, InitDataError, WebAppUser};
 
 /// Compares secrets in constant time. Hashing first makes the time independent
 /// of the lengths too.
@@ -41,8 +41,12 @@ pub fn init_data<P: Platform>(
 ) -> Result<InitData, ApiError> {
     let raw = tma_header(req)?;
     let token = settings.bot_token()?;
-    init_data::verify_hmac(raw, token, platform.now(), settings.init_data_max_age)
-        .map_err(|e| ApiError::unauthorized(e.code(), e.to_string()))
+    init_data::verify_hmac(raw, token, platform.now(), settings.init_data_max_age).map_err(refused)
+}
+
+/// Launch data refused: 401 with the check's own code.
+pub fn refused(e: InitDataError) -> ApiError {
+    ApiError::unauthorized(e.code(), e.to_string())
 }
 
 /// The verified user, for routes that act on the caller's behalf.
@@ -51,10 +55,11 @@ pub fn user<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<WebAppUser, ApiError> {
-    init_data(platform, settings, req)?
+    let (user, _) = init_data(platform, settings, req)?
         .user()
-        .cloned()
-        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))
+        .map_err(refused)?
+        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))?;
+    Ok(user)
 }
 
 /// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.

@@ -36,7 +36,15 @@ impl Request {
                 "send the body as application/json",
             ));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
+        // Every JSON is read from a `str`, so each type's deserializer is built
+        // for one reader only (bytes and text would make two of each).
+        let text = std::str::from_utf8(&self.body).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_json",
+                "the body is not the expected JSON: it is not UTF-8",
+            )
+        })?;
+        serde_json::from_str(text).map_err(|e| {
             ApiError::bad_request(
                 "invalid_json",
                 format!("the body is not the expected JSON: {}", json_problem(&e)),

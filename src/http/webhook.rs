@@ -36,7 +36,10 @@ pub async fn receive<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::telegram(settings, req)?;
-    let update: Update = serde_json::from_slice(&req.body).map_err(|_| {
+    let update: Option<Update> = std::str::from_utf8(&req.body)
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok());
+    let update = update.ok_or_else(|| {
         ApiError::bad_request("invalid_update", "the body is not a Telegram Update")
     })?;
     let store = platform.store(settings.storage)?;

@@ -101,7 +101,10 @@ fn read_result<T: DeserializeOwned>(status: u16, raw: &RawValue) -> Result<T, Bo
 }
 
 fn parse_envelope(status: u16, body: &[u8]) -> Result<Box<RawValue>, BotError> {
-    let env: Envelope = serde_json::from_slice(body).map_err(|_| BotError::BadResponse(status))?;
+    let env: Envelope = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .ok_or(BotError::BadResponse(status))?;
     match (env.ok, env.result) {
         (true, Some(result)) => Ok(result),
         (true, None) => Err(BotError::BadResponse(status)),

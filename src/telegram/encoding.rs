@@ -12,7 +12,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
     s
 }
 
-fn hex_val(c: u8) -> Option<u8> {
+pub fn hex_val(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
@@ -90,7 +90,7 @@ pub fn form_decode(s: &str) -> Option<String> {
 
 /// [`form_decode`] appending raw bytes to `out`, which the caller checks for
 /// UTF-8; `None` when a `%` escape is broken.
-pub fn form_decode_into(s: &str, out: &mut Vec<u8>) -> Option<()> {
+fn form_decode_into(s: &str, out: &mut Vec<u8>) -> Option<()> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::ed25519::Ed25519Verifier;
-use super::encoding::{base64url_decode, form_decode_into, hex_decode_into};
+use super::encoding::{base64url_decode, hex_decode_into, hex_val};
 use super::BotToken;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -86,25 +86,32 @@ impl WebAppUser {
     }
 }
 
-/// Verified launch data.
+/// Verified launch data. The `user` JSON is read when a route asks for it, so
+/// the check itself is the decoding and the HMAC.
 #[derive(Debug, Clone)]
 pub struct InitData {
     fields: Fields,
     auth_date: u64,
-    user: Option<(WebAppUser, Value)>,
 }
 
 impl InitData {
     pub fn auth_date(&self) -> u64 {
         self.auth_date
     }
-    pub fn user(&self) -> Option<&WebAppUser> {
-        self.user.as_ref().map(|(u, _)| u)
+
+    /// The user, typed, and its object exactly as Telegram sent it (all
+    /// fields). Telegram signed it, so one that does not read is malformed data.
+    pub fn user(&self) -> Result<Option<(WebAppUser, Value)>, InitDataError> {
+        let Some(raw) = self.get("user") else {
+            return Ok(None);
+        };
+        let json: Value =
+            serde_json::from_str(raw).map_err(|_| InitDataError::Malformed("user is not JSON"))?;
+        let user = WebAppUser::from_json(&json)
+            .ok_or(InitDataError::Malformed("user has no numeric id"))?;
+        Ok(Some((user, json)))
     }
-    /// The `user` object exactly as Telegram sent it (all fields).
-    pub fn user_json(&self) -> Option<&Value> {
-        self.user.as_ref().map(|(_, v)| v)
-    }
+
     /// Any decoded field, e.g. `query_id`, `chat_type`, `start_param`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.fields.get(key)
@@ -134,27 +141,62 @@ impl Fields {
             return Err(InitDataError::Malformed("larger than 8192 bytes"));
         }
         let bad_escape = InitDataError::Malformed("bad percent-encoding");
-        let mut buf = Vec::with_capacity(raw.len() + 16);
+        let src = raw.as_bytes();
+        // One pass into a buffer sized for the worst case (`a&` becomes `a=\n`),
+        // written by index: launch data is mostly escapes (the user JSON has one
+        // every few bytes), so per-byte pushes and run copies both cost more.
+        let mut buf = vec![0u8; src.len() + src.len() / 2 + 2];
         let mut pairs = Vec::with_capacity(8);
-        for part in raw.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let start = buf.len();
-            form_decode_into(k, &mut buf).ok_or(bad_escape.clone())?;
-            let eq = buf.len();
-            if eq == start {
-                return Err(InitDataError::Malformed("empty key"));
+        let (mut w, mut start, mut eq) = (0, 0, None);
+        let mut i = 0;
+        loop {
+            let b = src.get(i).copied();
+            match b {
+                Some(b) if !matches!(b, b'%' | b'+' | b'=' | b'&') => buf[w] = b,
+                Some(b'%') => {
+                    let hex = |j: usize| src.get(j).and_then(|&c| hex_val(c));
+                    let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else {
+                        return Err(bad_escape);
+                    };
+                    buf[w] = hi << 4 | lo;
+                    i += 2;
+                }
+                Some(b'+') => buf[w] = b' ',
+                Some(b'=') if eq.is_none() => {
+                    eq = Some(w);
+                    buf[w] = b'=';
+                }
+                Some(b'=') => buf[w] = b'=',
+                _ => {
+                    // `&` or the end. An empty part (`a&&b`, a trailing `&`) is no field.
+                    if w > start || eq.is_some() {
+                        let eq = *eq.get_or_insert_with(|| {
+                            buf[w] = b'=';
+                            w += 1;
+                            w - 1
+                        });
+                        if eq == start {
+                            return Err(InitDataError::Malformed("empty key"));
+                        }
+                        pairs.push(Pair { start, eq, end: w });
+                        // A separator that is not part of any key or value: no UTF-8
+                        // sequence can run across it, so checking the whole buffer
+                        // checks each piece.
+                        buf[w] = b'\n';
+                        w += 1;
+                    }
+                    (start, eq) = (w, None);
+                    if b.is_none() {
+                        break;
+                    }
+                    i += 1;
+                    continue;
+                }
             }
-            buf.push(b'=');
-            form_decode_into(v, &mut buf).ok_or(bad_escape.clone())?;
-            pairs.push(Pair {
-                start,
-                eq,
-                end: buf.len(),
-            });
-            // A separator that is not part of any key or value: no UTF-8 sequence
-            // can run across it, so checking the whole buffer checks each piece.
-            buf.push(b'\n');
+            w += 1;
+            i += 1;
         }
+        buf.truncate(w);
         let buf = String::from_utf8(buf).map_err(|_| bad_escape)?;
         let key = |p: &Pair| &buf[p.start..p.eq];
         pairs.sort_unstable_by(|a, b| key(a).cmp(key(b)));
@@ -197,20 +239,9 @@ impl Fields {
         if max_age > 0 && now > auth_date.saturating_add(max_age) {
             return Err(InitDataError::Expired);
         }
-        let user = match self.get("user") {
-            None => None,
-            Some(raw) => {
-                let json: Value = serde_json::from_str(raw)
-                    .map_err(|_| InitDataError::Malformed("user is not JSON"))?;
-                let user = WebAppUser::from_json(&json)
-                    .ok_or(InitDataError::Malformed("user has no numeric id"))?;
-                Some((user, json))
-            }
-        };
         Ok(InitData {
             fields: self,
             auth_date,
-            user,
         })
     }
 }
@@ -344,11 +375,11 @@ mod tests {
             &token(),
         );
         let data = verify_hmac(&raw, &token(), NOW + 10, 86_400).unwrap();
-        let user = data.user().unwrap();
+        let (user, json) = data.user().unwrap().unwrap();
         assert_eq!(user.id, 279058397);
         assert_eq!(user.first_name, "Vladislav + Tester");
         assert!(user.is_premium);
-        assert_eq!(data.user_json().unwrap()["allows_write_to_pm"], true);
+        assert_eq!(json["allows_write_to_pm"], true);
         assert_eq!(data.get("query_id"), Some("AAHdF6IQ"));
         assert_eq!(data.get("start_param"), Some("buy_pack"));
         assert_eq!(data.auth_date(), NOW);
@@ -420,10 +451,6 @@ mod tests {
                 sign(&[("auth_date", "soon")], &token()),
                 "malformed_init_data",
             ),
-            (
-                sign(&[("auth_date", &ad), ("user", "{\"name\":1}")], &token()),
-                "malformed_init_data",
-            ),
             (sign(&[("auth_date", &ad)], &other), "invalid_hash"),
             (good.replace("hash=", "hash=00"), "invalid_hash"),
             (format!("auth_date={ad}&hash=ñññññ"), "invalid_hash"),
@@ -435,6 +462,58 @@ mod tests {
         for (raw, code) in cases {
             let err = verify_hmac(&raw, &token(), NOW, 0).unwrap_err();
             assert_eq!(err.code(), code, "{raw:.80}");
+        }
+    }
+
+    #[test]
+    fn a_user_that_does_not_read_is_malformed_when_read() {
+        let ad = auth_date();
+        for user in ["{\"name\":1}", "{\"id\":\"7\"}", "not json"] {
+            let raw = sign(&[("auth_date", &ad), ("user", user)], &token());
+            // Signed by Telegram, so the check passes; reading the user does not.
+            let data = verify_hmac(&raw, &token(), NOW, 0).unwrap();
+            assert_eq!(
+                data.user().unwrap_err().code(),
+                "malformed_init_data",
+                "{user}"
+            );
+        }
+        let raw = sign(&[("auth_date", &ad)], &token());
+        assert_eq!(
+            verify_hmac(&raw, &token(), NOW, 0).unwrap().user(),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn parsing_edge_cases_read_as_before() {
+        let ad = auth_date();
+        // Empty parts are skipped, a key alone has an empty value, `=` in a
+        // value and escaped `=` or `&` in a key are data, not structure.
+        let pairs = [
+            ("auth_date", ad.as_str()),
+            ("flag", ""),
+            ("eq", "a=b"),
+            ("k=&y", "v"),
+        ];
+        let signed = sign(&pairs, &token());
+        let raw = format!("&&{}&", signed.replace("flag=", "flag"));
+        assert!(!raw.contains("flag="));
+        let data = verify_hmac(&raw, &token(), NOW, 0).unwrap();
+        assert_eq!(data.get("flag"), Some(""));
+        assert_eq!(data.get("eq"), Some("a=b"));
+        assert_eq!(data.get("k=&y"), Some("v"));
+        for (raw, why) in [
+            ("=v&hash=00", "empty key"),
+            ("a=1&=&hash=00", "empty key"),
+            ("a=%4&hash=00", "bad percent-encoding"),
+            ("a=%", "bad percent-encoding"),
+        ] {
+            assert_eq!(
+                verify_hmac(raw, &token(), NOW, 0).unwrap_err(),
+                InitDataError::Malformed(why),
+                "{raw}"
+            );
         }
     }
 
@@ -516,7 +595,7 @@ mod tests {
             &[("auth_date", &ad), ("user", USER), ("chat_type", "private")],
         );
         let data = third_party(&raw, 7342037359, &public, NOW, 86_400).unwrap();
-        assert_eq!(data.user().unwrap().id, 279058397);
+        assert_eq!(data.user().unwrap().unwrap().0.id, 279058397);
         // The same raw string passes the bot's own check as well.
         assert!(verify_hmac(&raw, &token(), NOW, 86_400).is_ok());
 

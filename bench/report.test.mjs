@@ -47,10 +47,10 @@ const tiny = {
       'rust-floor': { rps: 95, p50: 1, p99: 3, statuses: { 200: 95 } },
       'js-alt': { rps: 90, p50: 1, p99: 4, statuses: { 200: 80, 401: 10 } },
     }, d1Calls: 0, crossings: 40 },
-    { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], stateChange: true, results: {
+    { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], stateChanges: 2, results: {
       'tma-pay': { rps: 60, p50: 1, p99: 2, statuses: { 200: 60 } },
       empty: { rps: 100, p50: 1, p99: 2, statuses: { 200: 100 } },
-    }, d1Calls: 1 },
+    }, d1Calls: 2 },
   ],
   cold: { 'tma-pay': 140, empty: 100, 'rust-floor': 110, 'js-alt': 120 },
   coldMin: { 'tma-pay': 90, empty: 90, 'rust-floor': 95, 'js-alt': 100 },
@@ -69,6 +69,10 @@ test('targets say what is met', () => {
   assert.equal(t['One D1 round trip per payment state change'], true);
   assert.equal(t['Cold start ≤ 1.5 × empty'], true);
   assert.equal(t['Native initData ≤ 2 × its SHA-256 work'], true);
+  // A round trip more than the request has state changes misses it.
+  const extra = { ...tiny, routes: tiny.routes.map((rt) => (rt.stateChanges ? { ...rt, d1Calls: 3 } : rt)) };
+  const t2 = Object.fromEntries(targets(extra).map((x) => [x.name, x.met]));
+  assert.equal(t2['One D1 round trip per payment state change'], false);
 });
 
 test('the report shows figures, ratios and unexpected statuses, and replaces its block', () => {

@@ -148,11 +148,11 @@ describe('who may do what', () => {
     assert.deepEqual(call.params.prices, [{ label: 'Sticker pack', amount: 50 }]);
     assert.equal(call.params.currency, 'XTR');
     assert.equal(call.params.title, 'Sticker pack');
-    assert.equal(call.params.payload, order);
+    assert.equal(call.params.payload, `${order}:sticker_pack`, 'the payload is ours, not the body\'s');
     assert.equal(call.params.subscription_period, undefined);
     const row = await w.db.prepare('SELECT user_id, amount, currency, status FROM orders WHERE id = ?').bind(order).first();
     assert.deepEqual(row, { user_id: mallory.id, amount: 50, currency: 'XTR', status: 'pending' });
-    // Order ids are the invoice payload: 16 random bytes, not guessable or sequential.
+    // Order ids (the invoice payload's first part): 16 random bytes, not guessable or sequential.
     const ids = new Set([order]);
     for (let i = 0; i < 20; i++) ids.add(await invoice(w, mallory));
     assert.equal(ids.size, 21);

@@ -221,7 +221,7 @@ fn main() {
             name: "Login Widget check, JSON body parsed too",
             run: run(|| {
                 let m: Map<String, Value> =
-                    serde_json::from_slice(black_box(&widget_json)).unwrap();
+                    tma_pay::json::from_bytes(black_box(&widget_json)).unwrap();
                 login_widget::verify(&m, &token, NOW, 86_400)
             }),
             input_bytes: widget_json.len(),

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod shop;
 pub mod store;
 pub mod telegram;

@@ -36,15 +36,7 @@ impl Request {
                 "send the body as application/json",
             ));
         }
-        // Every JSON is read from a `str`, so each type's deserializer is built
-        // for one reader only (bytes and text would make two of each).
-        let text = std::str::from_utf8(&self.body).map_err(|_| {
-            ApiError::bad_request(
-                "invalid_json",
-                "the body is not the expected JSON: it is not UTF-8",
-            )
-        })?;
-        serde_json::from_str(text).map_err(|e| {
+        crate::json::from_bytes(&self.body).map_err(|e| {
             ApiError::bad_request(
                 "invalid_json",
                 format!("the body is not the expected JSON: {}", json_problem(&e)),

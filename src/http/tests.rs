@@ -121,7 +121,7 @@ pub(super) fn request(method: &str, path: &str, headers: &[(&str, &str)], body: 
 
 pub(super) fn send(p: &TestPlatform, req: Request) -> (u16, Value) {
     let r: Response = block_on(handle(p, req));
-    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let v = crate::json::from_bytes(&r.body).unwrap_or(Value::Null);
     (r.status, v)
 }
 

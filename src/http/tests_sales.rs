@@ -426,7 +426,7 @@ fn the_export_has_orders_and_transactions_as_json_and_csv() {
     req.query = format!("since={}", NOW + 50);
     let (_, v) = {
         let r = block_on(super::handle(&p, req));
-        (r.status, serde_json::from_slice::<Value>(&r.body).unwrap())
+        (r.status, crate::json::from_bytes::<Value>(&r.body).unwrap())
     };
     assert_eq!(v["count"], 1);
     let mut req = request(

@@ -36,10 +36,7 @@ pub async fn receive<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::telegram(settings, req)?;
-    let update: Option<Update> = std::str::from_utf8(&req.body)
-        .ok()
-        .and_then(|text| serde_json::from_str(text).ok());
-    let update = update.ok_or_else(|| {
+    let update: Update = crate::json::from_bytes(&req.body).map_err(|_| {
         ApiError::bad_request("invalid_update", "the body is not a Telegram Update")
     })?;
     let store = platform.store(settings.storage)?;
@@ -166,22 +163,21 @@ async fn successful_payment<P: Platform>(
     let renewal = payment.is_recurring && !payment.is_first_recurring;
     // What the payment owes if the order is the one the payload names, paid:
     // queued by the payment's own write, so one round trip records both.
-    let expected = paid
-        .product_id
-        .and_then(|id| catalog.get(id))
-        .map(|product| {
-            let mut order = Order::new(payment.order_id.clone(), payment.user_id, product, 0);
-            order.status = OrderStatus::Paid;
-            owed(settings, &catalog, Some(&order), payment, renewal)
-        });
-    let guess = expected
-        .as_ref()
-        .zip(paid.product_id)
-        .map(|(e, product_id)| Owed {
-            product_id,
-            user_id: payment.user_id,
-            messages: &e.messages,
-        });
+    let expected = paid.product_id.and_then(|id| {
+        let mut order = Order::new(
+            payment.order_id.clone(),
+            payment.user_id,
+            catalog.get(id)?,
+            0,
+        );
+        order.status = OrderStatus::Paid;
+        Some((id, owed(settings, &catalog, Some(&order), payment, renewal)))
+    });
+    let guess = expected.as_ref().map(|(product_id, e)| Owed {
+        product_id,
+        user_id: payment.user_id,
+        messages: &e.messages,
+    });
     let recorded = store
         .record_payment(payment, paid.update_id, platform.now(), guess)
         .await
@@ -192,7 +188,7 @@ async fn successful_payment<P: Platform>(
     }
     let held = guess.is_some_and(|g| g.holds_for(order));
     let (owes, leased) = match expected {
-        Some(e) if held => (e, recorded.leased),
+        Some((_, e)) if held => (e, recorded.leased),
         // Not the order the payload named (or an older payload): queue what
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.

@@ -101,10 +101,7 @@ fn read_result<T: DeserializeOwned>(status: u16, raw: &RawValue) -> Result<T, Bo
 }
 
 fn parse_envelope(status: u16, body: &[u8]) -> Result<Box<RawValue>, BotError> {
-    let env: Envelope = std::str::from_utf8(body)
-        .ok()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .ok_or(BotError::BadResponse(status))?;
+    let env: Envelope = crate::json::from_bytes(body).map_err(|_| BotError::BadResponse(status))?;
     match (env.ok, env.result) {
         (true, Some(result)) => Ok(result),
         (true, None) => Err(BotError::BadResponse(status)),
@@ -295,7 +292,7 @@ pub mod fake {
         ) -> Result<(u16, Vec<u8>), TransportError> {
             self.calls
                 .borrow_mut()
-                .push((url.to_owned(), serde_json::from_slice(&body).unwrap()));
+                .push((url.to_owned(), crate::json::from_bytes(&body).unwrap()));
             self.answers
                 .borrow_mut()
                 .pop_front()

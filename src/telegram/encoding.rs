@@ -12,13 +12,26 @@ pub fn hex_encode(bytes: &[u8]) -> String {
     s
 }
 
-pub fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// The value of each hex digit, 0xFF for other bytes: one load per digit on
+/// the hot paths (escapes in launch data, the hash).
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b @ b'0'..=b'9' => b - b'0',
+            b @ b'a'..=b'f' => b - b'a' + 10,
+            b @ b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xFF,
+        };
+        c += 1;
     }
+    t
+};
+
+pub fn hex_val(c: u8) -> Option<u8> {
+    let v = HEX[c as usize];
+    (v != 0xFF).then_some(v)
 }
 
 /// Decodes exactly `out.len()` bytes of hex; `None` on any other input.

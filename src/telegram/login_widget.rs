@@ -1,13 +1,13 @@
 //! The Telegram Login Widget: the fields it hands to its callback, checked with
 //! `secret = SHA256(bot_token)` and the same data-check-string as launch data.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::encoding::hex_decode_into;
-use super::init_data::InitDataError;
+use super::init_data::{mac_matches, HmacSha256, InitDataError};
 use super::BotToken;
 
 /// A user verified through the Login Widget.
@@ -40,7 +40,7 @@ pub fn verify(
     hex_decode_into(hash.as_bytes(), &mut expected).ok_or(InitDataError::HashMismatch)?;
 
     let secret = Sha256::digest(token.expose().as_bytes());
-    let mut mac = Hmac::<Sha256>::new_from_slice(&secret).expect("HMAC takes any key");
+    let mut mac = HmacSha256::new_from_slice(&secret).expect("HMAC takes any key");
     // serde_json's map is ordered by key, which is the order the check string needs.
     let mut first = true;
     for (k, v) in fields.iter().filter(|(k, _)| *k != "hash") {
@@ -59,8 +59,9 @@ pub fn verify(
         mac.update(b"=");
         mac.update(value.as_bytes());
     }
-    mac.verify_slice(&expected)
-        .map_err(|_| InitDataError::HashMismatch)?;
+    if !mac_matches(mac, &expected) {
+        return Err(InitDataError::HashMismatch);
+    }
 
     let auth_date = match fields.get("auth_date") {
         Some(Value::Number(n)) => n.as_u64(),
@@ -112,7 +113,7 @@ mod tests {
             })
             .collect();
         let secret = Sha256::digest(b"42:TEST");
-        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+        let mut mac = HmacSha256::new_from_slice(&secret).unwrap();
         mac.update(dcs.join("\n").as_bytes());
         v["hash"] = json!(hex_encode(&mac.finalize().into_bytes()));
         v.as_object().unwrap().clone()
@@ -184,7 +185,7 @@ mod tests {
         // A hash made with the Mini App secret must not pass the widget check.
         let fields = {
             let mut mac =
-                Hmac::<Sha256>::new_from_slice(&crate::telegram::init_data::hmac_secret(&token()))
+                HmacSha256::new_from_slice(&crate::telegram::init_data::hmac_secret(&token()))
                     .unwrap();
             mac.update(format!("auth_date={NOW}\nid=1").as_bytes());
             json!({"id": 1, "auth_date": NOW, "hash": hex_encode(&mac.finalize().into_bytes())})

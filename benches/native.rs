@@ -77,18 +77,22 @@ fn sha256_blocks(len: usize) -> usize {
     (len + 9).div_ceil(64)
 }
 
-/// Launch data as Telegram signs it: the HMAC `hash` and the Ed25519 `signature`.
-/// Returns the query string and the bot's data-check-string.
+/// Launch data as Telegram signs it: the HMAC `hash` and the Ed25519 `signature`,
+/// its fields in the order Telegram's clients send them (not sorted, so the
+/// check's sort does real work). Returns the query string and the bot's
+/// data-check-string.
 fn launch_data(key: &SigningKey) -> (String, String) {
     let auth_date = NOW.to_string();
     let mut fields = vec![
-        ("auth_date", auth_date.as_str()),
-        ("chat_instance", "-3788475317572404878"),
-        ("chat_type", "private"),
         ("query_id", "AAHdF6IQAAAAAN0XohDhrOrc"),
         ("user", USER),
+        ("chat_instance", "-3788475317572404878"),
+        ("chat_type", "private"),
+        ("auth_date", auth_date.as_str()),
     ];
     let lines = |f: &[(&str, &str)]| {
+        let mut f = f.to_vec();
+        f.sort();
         f.iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -97,7 +101,6 @@ fn launch_data(key: &SigningKey) -> (String, String) {
     let msg = format!("{BOT_ID}:WebAppData\n{}", lines(&fields));
     let signature = base64url_encode(&key.sign(msg.as_bytes()).to_bytes());
     fields.push(("signature", &signature));
-    fields.sort();
     let dcs = lines(&fields);
     let token = BotToken::parse(TOKEN).unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(&hmac_secret(&token)).unwrap();

@@ -29,9 +29,10 @@ const HEX: [u8; 256] = {
     t
 };
 
-pub fn hex_val(c: u8) -> Option<u8> {
-    let v = HEX[c as usize];
-    (v != 0xFF).then_some(v)
+/// The byte two hex digits spell, with one test for both.
+pub fn hex_byte(hi: u8, lo: u8) -> Option<u8> {
+    let (hi, lo) = (HEX[hi as usize], HEX[lo as usize]);
+    ((hi | lo) <= 0xF).then_some(hi << 4 | lo)
 }
 
 /// Decodes exactly `out.len()` bytes of hex; `None` on any other input.
@@ -40,7 +41,7 @@ pub fn hex_decode_into(hex: &[u8], out: &mut [u8]) -> Option<()> {
         return None;
     }
     for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        *o = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
+        *o = hex_byte(pair[0], pair[1])?;
     }
     Some(())
 }
@@ -118,9 +119,10 @@ fn form_decode_into(s: &str, out: &mut Vec<u8>) -> Option<()> {
             None => break,
             Some(b'+') => out.push(b' '),
             Some(_) => {
-                let hi = hex_val(*bytes.get(i + 1)?)?;
-                let lo = hex_val(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
+                let &[hi, lo] = bytes.get(i + 1..i + 3)? else {
+                    return None;
+                };
+                out.push(hex_byte(hi, lo)?);
                 i += 2;
             }
         }
@@ -158,6 +160,20 @@ mod tests {
         assert_eq!(out, [0, 0xab, 0xff]);
         assert_eq!(hex_decode_into(b"00abf", &mut out), None);
         assert_eq!(hex_decode_into("00ab\u{e9}".as_bytes(), &mut out), None);
+    }
+
+    #[test]
+    fn hex_byte_reads_exactly_the_hex_digits() {
+        for hi in 0..=255u8 {
+            for lo in 0..=255u8 {
+                let digits = [hi, lo];
+                let std = std::str::from_utf8(&digits)
+                    .ok()
+                    .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|s| u8::from_str_radix(s, 16).ok());
+                assert_eq!(hex_byte(hi, lo), std, "{hi:#x} {lo:#x}");
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
 use super::ed25519::Ed25519Verifier;
-use super::encoding::{base64url_decode, hex_decode_into, hex_val};
+use super::encoding::{base64url_decode, hex_byte, hex_decode_into};
 use super::BotToken;
 
 pub(super) type HmacSha256 = Hmac<Sha256>;
@@ -209,11 +209,13 @@ impl Fields {
             let b = src.get(i).copied();
             match b {
                 Some(b'%') => loop {
-                    let hex = |j: usize| src.get(j).and_then(|&c| hex_val(c));
-                    let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else {
+                    let Some(&[hi, lo]) = src.get(i + 1..i + 3) else {
                         return Err(bad_escape);
                     };
-                    buf[w] = hi << 4 | lo;
+                    let Some(byte) = hex_byte(hi, lo) else {
+                        return Err(bad_escape);
+                    };
+                    buf[w] = byte;
                     i += 2;
                     // Escapes come in runs (`%22%3A%22` in the user JSON).
                     if src.get(i + 1) != Some(&b'%') {

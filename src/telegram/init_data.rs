@@ -671,6 +671,25 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_growth_fits_the_buffer() {
+        // Every two bytes `a&` become three (`a=\n`): the most the output can
+        // outgrow the input, at the largest input taken.
+        let raw = "a&".repeat(MAX_INIT_DATA_LEN / 2);
+        assert_eq!(
+            Fields::parse(&raw).unwrap_err(),
+            InitDataError::Malformed("a key appears twice")
+        );
+        let raw: String = (0..MAX_INIT_DATA_LEN / 4)
+            .map(|i| format!("{:03x}&", i % 4096))
+            .collect::<String>()[..MAX_INIT_DATA_LEN]
+            .to_owned();
+        assert_eq!(
+            Fields::parse(&raw).unwrap().pairs.len(),
+            MAX_INIT_DATA_LEN / 4
+        );
+    }
+
+    #[test]
     fn a_utf8_sequence_cannot_span_two_fields() {
         // Each piece alone is broken UTF-8; joined they would read as "é".
         let err = verify_hmac("a=%C3&%A9=b&hash=00", &token(), NOW, 0).unwrap_err();

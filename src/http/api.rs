@@ -1,6 +1,7 @@
 //! The Mini App's API: health, identity checks, the catalog, invoices, orders.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::{auth, Platform, Request, Response};
@@ -34,37 +35,46 @@ pub fn catalog(settings: &Settings) -> Result<Catalog, ApiError> {
         .map_err(|why| ApiError::new(503, "invalid_catalog", why))
 }
 
-/// The launch data as the API shows it: the user with all its fields, and the
-/// launch context (absent fields are null).
-fn launch_json(data: &InitData) -> Result<Value, ApiError> {
-    let text = |k: &str| {
-        data.get(k)
-            .map_or(Value::Null, |v| Value::String(v.to_owned()))
-    };
-    let object = |k: &str| {
-        data.get(k)
-            .and_then(|v| serde_json::from_str::<Value>(v).ok())
-    };
-    let mut v = json!({
-        "user": data.user().map_err(auth::refused)?.map(|(_, json)| json),
-        "auth_date": data.auth_date(),
-        "query_id": text("query_id"),
-        "chat_type": text("chat_type"),
-        "chat_instance": text("chat_instance"),
-        "start_param": text("start_param"),
-    });
-    for k in ["receiver", "chat"] {
-        if let Some(o) = object(k) {
-            v[k] = o;
-        }
+/// The launch data as the API shows it: the user with all its fields as
+/// Telegram sent them, and the launch context (absent fields are null). The
+/// JSON values are passed through as they came (`RawValue`), not rebuilt.
+#[derive(Serialize)]
+struct Launch<'a> {
+    user: Option<&'a RawValue>,
+    auth_date: u64,
+    query_id: Option<&'a str>,
+    chat_type: Option<&'a str>,
+    chat_instance: Option<&'a str>,
+    start_param: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receiver: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chat: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_send_after: Option<u64>,
+    /// Set by the third-party check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid: Option<bool>,
+}
+
+impl<'a> Launch<'a> {
+    fn of(data: &'a InitData) -> Result<Launch<'a>, ApiError> {
+        // A user that does not read is refused, as on every other route.
+        data.user().map_err(auth::refused)?;
+        let raw = |k: &str| data.get(k).and_then(|v| serde_json::from_str(v).ok());
+        Ok(Launch {
+            user: raw("user"),
+            auth_date: data.auth_date(),
+            query_id: data.get("query_id"),
+            chat_type: data.get("chat_type"),
+            chat_instance: data.get("chat_instance"),
+            start_param: data.get("start_param"),
+            receiver: raw("receiver"),
+            chat: raw("chat"),
+            can_send_after: data.get("can_send_after").and_then(|s| s.parse().ok()),
+            valid: None,
+        })
     }
-    if let Some(n) = data
-        .get("can_send_after")
-        .and_then(|s| s.parse::<u64>().ok())
-    {
-        v["can_send_after"] = n.into();
-    }
-    Ok(v)
 }
 
 /// `POST /api/verify`: the bot's own check of `Authorization: tma <initData>`.
@@ -74,7 +84,7 @@ pub fn verify<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     let data = auth::init_data(platform, settings, req)?;
-    Ok(Response::json(200, &launch_json(&data)?))
+    Ok(Response::json(200, &Launch::of(&data)?))
 }
 
 #[derive(Deserialize)]
@@ -100,9 +110,11 @@ pub async fn verify_third_party<P: Platform>(
     )
     .await
     .map_err(auth::refused)?;
-    let mut v = launch_json(&data)?;
-    v["valid"] = true.into();
-    Ok(Response::json(200, &v))
+    let launch = Launch {
+        valid: Some(true),
+        ..Launch::of(&data)?
+    };
+    Ok(Response::json(200, &launch))
 }
 
 /// `POST /api/login-widget`: the fields the Login Widget passed to its callback.

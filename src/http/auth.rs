@@ -55,11 +55,10 @@ pub fn user<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<WebAppUser, ApiError> {
-    let (user, _) = init_data(platform, settings, req)?
+    init_data(platform, settings, req)?
         .user()
         .map_err(refused)?
-        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))?;
-    Ok(user)
+        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))
 }
 
 /// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.

@@ -342,17 +342,13 @@ impl Fields {
 
     /// Appends the `k=v` lines (sorted, `\n`-joined) of every field not in `skip`.
     fn check_string(&self, skip: &[&str], out: &mut Vec<u8>) {
-        let mut first = true;
-        for p in self.pairs.iter().filter(|p| {
-            !skip
-                .iter()
-                .any(|s| s.as_bytes() == p.key(self.buf.as_bytes()))
-        }) {
-            if !first {
+        let buf = self.buf.as_bytes();
+        let signed = |p: &&Pair| !skip.iter().any(|s| s.as_bytes() == p.key(buf));
+        for (n, p) in self.pairs.iter().filter(signed).enumerate() {
+            if n > 0 {
                 out.push(b'\n');
             }
-            first = false;
-            out.extend_from_slice(&self.buf.as_bytes()[p.start..p.end]);
+            out.extend_from_slice(&buf[p.start..p.end]);
         }
     }
 

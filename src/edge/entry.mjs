@@ -36,22 +36,37 @@ function failInFlight(e) {
 addEventListener('error', (event) => failInFlight(event.error));
 addEventListener('unhandledrejection', (event) => failInFlight(event.reason));
 
+function failure(e) {
+  // The log gets the kind of failure, never request data (it may hold secrets).
+  console.error(`internal error: ${e && e.name}: ${e && e.message}`);
+  return internalError();
+}
+
+async function settle(answer) {
+  let fail;
+  const failed = new Promise((_, reject) => { fail = reject; });
+  inFlight.add(fail);
+  try {
+    return await Promise.race([answer, failed]);
+  } catch (e) {
+    return failure(e);
+  } finally {
+    inFlight.delete(fail);
+  }
+}
+
 export default class extends WorkerEntrypoint {
-  async fetch(request) {
-    let fail;
-    const failed = new Promise((_, reject) => { fail = reject; });
-    inFlight.add(fail);
+  fetch(request) {
+    let answer;
     try {
       // Constructed per request, so the generated proxy can reset a dead instance.
-      const inner = new Generated(this.ctx, this.env);
-      return await Promise.race([inner.fetch(request), failed]);
+      answer = new Generated(this.ctx, this.env).fetch(request);
     } catch (e) {
-      // The log gets the kind of failure, never request data (it may hold secrets).
-      console.error(`internal error: ${e && e.name}: ${e && e.message}`);
-      return internalError();
-    } finally {
-      inFlight.delete(fail);
+      failInFlight(e);
+      return failure(e);
     }
+    // A request that waits on nothing is answered in the call itself.
+    return answer instanceof Response ? answer : settle(answer);
   }
 
   // The Cron Trigger. A trap here fails the run (the runtime logs it); the

@@ -12,6 +12,8 @@
 pub(crate) mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod crypto;
+#[cfg(any(target_arch = "wasm32", test))]
+mod eager;
 #[cfg(target_arch = "wasm32")]
 mod platform;
 pub mod url;
@@ -21,10 +23,11 @@ mod runtime {
     use js_sys::{Uint8Array, JSON};
     use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
-    use worker::wasm_bindgen_futures::JsFuture;
+    use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
     use worker::web_sys;
     use worker::{event, Env};
 
+    use super::eager::Eager;
     use super::platform::WorkerPlatform;
     use crate::error::ApiError;
     use crate::http::{self, router, Request, Response};
@@ -40,14 +43,23 @@ mod runtime {
     // routing, serde errors), code this worker never needs.
 
     /// A request. The core answers every request with a response of its own,
-    /// errors included; only a failure to build the runtime's `Response` rejects.
-    #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
-    pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-        let response = match read_request(&req).await {
-            Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
-            Err(e) => Response::error(&e),
-        };
-        Ok(to_runtime(response)?.into())
+    /// errors included; only a failure to build the runtime's `Response` fails.
+    /// A request that waits on nothing (no body, storage or Bot API call:
+    /// `/healthz`, `/api/verify`, the catalog) gets its `Response` from this
+    /// call; any other gets a promise.
+    #[wasm_bindgen]
+    pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+        let answer = Box::pin(async move {
+            let response = match read_request(&req).await {
+                Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
+                Err(e) => Response::error(&e),
+            };
+            Ok(to_runtime(response)?.into())
+        });
+        match super::eager::poll_once(answer) {
+            Eager::Ready(done) => done,
+            Eager::Later(answer) => Ok(future_to_promise(answer).into()),
+        }
     }
 
     /// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,

@@ -1,10 +1,15 @@
 //! [`Platform`] for Workers: settings from vars or secrets, the clock, the
 //! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
@@ -162,6 +167,68 @@ impl Platform for WorkerPlatform {
     }
 
     async fn sleep(&self, ms: u64) {
-        worker::Delay::from(std::time::Duration::from_millis(ms)).await
+        Sleep::new(ms).await
+    }
+}
+
+/// A `setTimeout`, cleared when dropped. Unlike `worker::Delay`, which keeps
+/// the waker of its first poll, it wakes the waker of its latest: the edge
+/// polls a request once with a no-op waker before the executor takes it over.
+struct Sleep {
+    state: Rc<SleepState>,
+    id: i32,
+    _callback: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct SleepState {
+    fired: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+fn global() -> web_sys::WorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+impl Sleep {
+    fn new(ms: u64) -> Self {
+        let state = Rc::new(SleepState::default());
+        let fire = Rc::clone(&state);
+        let callback = Closure::wrap_assert_unwind_safe(Box::new(move || {
+            fire.fired.set(true);
+            if let Some(w) = fire.waker.take() {
+                w.wake();
+            }
+        }) as Box<dyn FnMut()>);
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        let id = global()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                ms,
+            )
+            .unwrap_or(0);
+        Sleep {
+            state,
+            id,
+            _callback: callback,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.state.fired.get() {
+            return Poll::Ready(());
+        }
+        *self.state.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        global().clear_timeout_with_handle(self.id);
     }
 }

@@ -22,7 +22,7 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
-.PHONY: bench bench-native bench-twiggy bench-floor test-bench size
+.PHONY: bench bench-native bench-twiggy bench-floor bench-ab bench-ab-save test-bench size
 .PHONY: fuzz fuzz-smoke fuzz-run fuzz-tools
 
 ## Install what is missing (idempotent).
@@ -150,6 +150,14 @@ bench-twiggy: rust-tools $(TWIGGY)
 	$(WASM_BINDGEN) --target web --out-dir bench/.out/twiggy target/wasm32-unknown-unknown/twiggy/tma_pay.wasm
 	$(TWIGGY) top -f json -n 1000000 bench/.out/twiggy/tma_pay_bg.wasm > bench/.out/twiggy.json
 	$(TWIGGY) top -n 20 bench/.out/twiggy/tma_pay_bg.wasm
+
+## One build against another, alternating rounds on /healthz and /api/verify
+## (bench/ab.mjs): `make bench-ab-save AB_A=DIR` before a change, `make bench-ab AB_A=DIR` after.
+bench-ab-save: build
+	node bench/ab.mjs save $(AB_A)
+
+bench-ab: build
+	AB_A=$(AB_A) node bench/ab.mjs
 
 ## The bench's own test: the report code on a tiny input (seconds, no worker).
 test-bench:

@@ -14,10 +14,11 @@ import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import {
-  BOT_TOKEN, deliver, ed25519Pair, fakeBotApi, settingsFor, signInitData, startWorker, WEBHOOK_SECRET,
+  deliver, fakeBotApi, settingsFor, startWorker,
 } from '../tests/support/harness.mjs';
 import { load, merge } from './load.mjs';
 import { median, render, splice } from './report.mjs';
+import { asBuyer, buyer, hook } from './requests.mjs';
 import { crates, items } from './twiggy.mjs';
 
 const OUT = 'bench/.out';
@@ -49,7 +50,8 @@ async function entries() {
     conditions: ['workerd', 'worker', 'browser'],
     logLevel: 'warning',
   });
-  const tma = '../../../build/index.js';
+  // What is deployed: wrangler.toml's `main`, the panic wrapper around the generated entry.
+  const tma = '../../../src/edge/entry.mjs';
   const inner = {
     'tma-pay': tma, 'tma-pay-counted': tma, empty: '../../workers/empty.mjs',
     'rust-floor': '../../floor/build/index.js', 'js-alt': '../js-alt.bundle.mjs',
@@ -101,15 +103,6 @@ function machine() {
 
 const readJson = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined);
 
-// The buyer and the requests of each route.
-const buyer = { id: 279058397, first_name: 'Vladislav', last_name: 'Kibenko', username: 'vdkfrost', language_code: 'ru', is_premium: true, allows_write_to_pm: true };
-const initData = signInitData(
-  { query_id: 'AAHdF6IQAAAAAN0XohDhrOrc', user: JSON.stringify(buyer), chat_type: 'private', chat_instance: '-3788475317572404878' },
-  { edKey: ed25519Pair(), botId: 4242 },
-);
-const json = { 'content-type': 'application/json' };
-const asBuyer = { ...json, authorization: `tma ${initData}` };
-const hook = { ...json, 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
 let updateId = 1_000_000;
 let charge = 0;
 const orders = {}; // invoice payloads per contender: each has its own D1

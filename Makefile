@@ -22,7 +22,7 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
-.PHONY: bench bench-native bench-twiggy bench-floor bench-ab bench-ab-save test-bench size
+.PHONY: bench bench-native bench-twiggy bench-floor bench-ab bench-ab-save bench-profile test-bench size
 .PHONY: fuzz fuzz-smoke fuzz-run fuzz-tools
 
 ## Install what is missing (idempotent).
@@ -158,6 +158,10 @@ bench-ab-save: build
 
 bench-ab: build
 	AB_A=$(AB_A) node bench/ab.mjs
+
+## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz, AB_A=snapshot.
+bench-profile: build
+	ROUTE=$(ROUTE) AB_A=$(AB_A) node bench/profile.mjs
 
 ## The bench's own test: the report code on a tiny input (seconds, no worker).
 test-bench:

@@ -77,17 +77,33 @@ mod runtime {
         ApiError::bad_request("bad_request", "the request could not be read")
     }
 
-    /// All headers in one crossing: `JSON.stringify(Array.from(headers))`. Names
-    /// come lower-cased from the runtime's `Headers`.
-    fn headers(h: &web_sys::Headers) -> Result<Vec<(String, String)>, ApiError> {
-        let json: String = JSON::stringify(&js_sys::Array::from(h))
-            .map_err(unreadable)?
-            .into();
-        let mut pairs: Vec<(String, String)> = serde_json::from_str(&json).map_err(unreadable)?;
-        for (k, _) in &mut pairs {
-            k.make_ascii_lowercase();
-        }
-        Ok(pairs)
+    #[wasm_bindgen(inline_js = r#"
+    // The named headers' values, a line each, "\0" for one not sent: a header
+    // value holds neither NUL nor a line break (Fetch), so the lines are exact.
+    export function headerValues(headers, names) {
+      return names.split(",").map((n) => headers.get(n) ?? "\0").join("\n");
+    }
+    "#)]
+    extern "C" {
+        #[wasm_bindgen(js_name = headerValues)]
+        fn header_values(headers: &web_sys::Headers, names: &str) -> String;
+    }
+
+    /// The headers the core reads, and `content-length`, in one crossing.
+    /// Asking for them by name is cheaper than iterating every header the
+    /// runtime has.
+    fn headers(h: &web_sys::Headers) -> Vec<(String, String)> {
+        let names: Vec<&str> = http::message::REQUEST_HEADERS
+            .into_iter()
+            .chain(["content-length"])
+            .collect();
+        let values = header_values(h, &names.join(","));
+        names
+            .into_iter()
+            .zip(values.split('\n'))
+            .filter(|(_, v)| *v != "\0")
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
     /// The body of a request or response, with one `arrayBuffer()`.
@@ -104,19 +120,23 @@ mod runtime {
         let url = req.url();
         let parts = super::url::split(&url).ok_or_else(|| unreadable(()))?;
         let method = req.method();
-        let headers = headers(&req.headers())?;
+        let headers = headers(&req.headers());
         let limit = router::route(&method, parts.path).map_or(16 * 1024, |r| r.body_limit());
         let declared: Option<usize> = headers
             .iter()
             .find(|(k, _)| k == "content-length")
             .and_then(|(_, v)| v.parse().ok());
-        let stream = req.body().filter(|_| method != "GET" && method != "HEAD");
-        let body = match (declared, stream) {
-            (Some(n), _) if n > limit => return Err(http::too_large(limit)),
-            (Some(0), _) | (_, None) => Vec::new(),
+        let body = match declared {
+            Some(n) if n > limit => return Err(http::too_large(limit)),
+            _ if method == "GET" || method == "HEAD" => Vec::new(),
+            Some(0) => Vec::new(),
             // The runtime holds a declared length to its word: one arrayBuffer().
-            (Some(_), Some(_)) => body(req.array_buffer()).await.map_err(unreadable)?,
-            (None, Some(stream)) => read_capped(stream, limit).await?,
+            Some(_) => body(req.array_buffer()).await.map_err(unreadable)?,
+            // `body` makes a stream object: only asked for when it may be read.
+            None => match req.body() {
+                Some(stream) => read_capped(stream, limit).await?,
+                None => Vec::new(),
+            },
         };
         Ok(Request {
             path: parts.path.to_owned(),

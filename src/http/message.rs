@@ -4,6 +4,16 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
+/// The request headers the core reads. The edge reads only these from the
+/// runtime (walking all of them, the dozen a CDN adds included, cost more than
+/// the rest of `/api/verify`'s edge work), so a handler that reads another
+/// must add it here; `header` checks that in every native test.
+pub const REQUEST_HEADERS: [&str; 3] = [
+    "authorization",
+    "content-type",
+    "x-telegram-bot-api-secret-token",
+];
+
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub method: String,
@@ -12,13 +22,17 @@ pub struct Request {
     pub query: String,
     /// `scheme://host[:port]` of the request, for links back to this deployment.
     pub origin: String,
-    /// Header names in lower case.
+    /// Header names in lower case; those of [`REQUEST_HEADERS`] that came.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
+        debug_assert!(
+            REQUEST_HEADERS.contains(&name),
+            "{name} is not in REQUEST_HEADERS, so the edge never reads it"
+        );
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))

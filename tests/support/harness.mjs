@@ -55,7 +55,7 @@ function migrations() {
  * `scriptPath` replaces wrangler.toml's `main` (a test-only wrapper around it, or
  * the benchmark's baselines); `migrate: false` skips the migrations.
  */
-export async function startWorker(settings = {}, { scriptPath, migrate = true } = {}) {
+export async function startWorker(settings = {}, { scriptPath, migrate = true, inspectorPort } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const main = scriptPath ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
@@ -70,6 +70,8 @@ export async function startWorker(settings = {}, { scriptPath, migrate = true } 
     ],
     // Only what the test says, not a developer's .dev.vars.
     bindings: { TELEGRAM_ENV: 'production', STORAGE: 'd1', ...settings },
+    // For `make bench-profile`: V8's inspector on this port.
+    ...(inspectorPort && { inspectorPort }),
     handleRuntimeStdio(stdout, stderr) {
       for (const s of [stdout, stderr]) s.on('data', (d) => logs.push(String(d)));
     },

@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
 import { load } from './load.mjs';
 import { median } from './report.mjs';
-import { asBuyer } from './requests.mjs';
+import { QUIET_ROUTES as ROUTES } from './requests.mjs';
 
 /** Copies what a run needs (the worker-build output and the entry around it) to `to`. */
 function snapshot(to) {
@@ -29,10 +29,6 @@ if (process.argv[2] === 'save') {
 
 const ROUNDS = Number(process.env.AB_ROUNDS || 12);
 const SECONDS = Number(process.env.AB_SECONDS || 3);
-const ROUTES = {
-  healthz: { method: 'GET', path: '/healthz' },
-  verify: { method: 'POST', path: '/api/verify', headers: asBuyer },
-};
 const only = (process.env.AB_ROUTES || 'healthz,verify').split(',');
 const dir = 'bench/.out/ab';
 

@@ -9,12 +9,8 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
 import { load } from './load.mjs';
-import { asBuyer } from './requests.mjs';
+import { QUIET_ROUTES as ROUTES } from './requests.mjs';
 
-const ROUTES = {
-  healthz: { method: 'GET', path: '/healthz' },
-  verify: { method: 'POST', path: '/api/verify', headers: asBuyer },
-};
 const route = ROUTES[process.env.ROUTE || 'verify'];
 const PORT = 9239;
 

@@ -73,13 +73,11 @@ mod tests {
         let fire = Rc::new(Cell::new(false));
         let waker = Rc::new(RefCell::new(None));
         let polls = Rc::new(Cell::new(0));
-        let (p, event) = (
-            Rc::clone(&polls),
-            Event {
-                fire: Rc::clone(&fire),
-                waker: Rc::clone(&waker),
-            },
-        );
+        let p = Rc::clone(&polls);
+        let event = Event {
+            fire: Rc::clone(&fire),
+            waker: Rc::clone(&waker),
+        };
         // Work before the wait runs once, in the first poll.
         let fut = async move {
             p.set(p.get() + 1);

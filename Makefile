@@ -159,9 +159,10 @@ bench-ab-save: build
 bench-ab: build
 	AB_A=$(AB_A) node bench/ab.mjs
 
-## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz, AB_A=snapshot.
+## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz|pre_checkout,
+## AB_A=snapshot, SCRIPT=another worker's entry.
 bench-profile: build
-	ROUTE=$(ROUTE) AB_A=$(AB_A) node bench/profile.mjs
+	ROUTE=$(ROUTE) AB_A=$(AB_A) SCRIPT=$(SCRIPT) node bench/profile.mjs
 
 ## The bench's own test: the report code on a tiny input (seconds, no worker).
 test-bench:

@@ -1,5 +1,6 @@
 // `make bench-ab`: one build of tma-pay against another on the routes that do
-// no I/O, for a change too small for `make bench` to tell from noise. Both run
+// no I/O (and, with AB_ROUTES=pre_checkout, the webhook's D1 read), for a
+// change too small for `make bench` to tell from noise. Both run
 // side by side, in alternating rounds (the order flips each round), and the
 // report is the median and range of the per-round ratios B ÷ A. Compare a
 // build with itself first: that range is the noise.
@@ -12,7 +13,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
 import { load } from './load.mjs';
 import { median } from './report.mjs';
-import { QUIET_ROUTES as ROUTES } from './requests.mjs';
+import { requestsFor } from './requests.mjs';
 
 /** Copies what a run needs (the worker-build output and the entry around it) to `to`. */
 function snapshot(to) {
@@ -45,16 +46,18 @@ try {
     workers[side] = await startWorker(settingsFor(api), { scriptPath: `${dir}/${side}/entry.mjs` });
   }
   for (const id of only) {
+    const next = {};
+    for (const side of ['a', 'b']) next[side] = await requestsFor(id, workers[side], api);
     const ratios = [];
     for (let i = 0; i < ROUNDS; i++) {
       const rps = {};
       for (const side of i % 2 ? ['b', 'a'] : ['a', 'b']) {
-        rps[side] = (await load(workers[side].url, () => ROUTES[id], { durationMs: SECONDS * 1000 })).rps;
+        rps[side] = (await load(workers[side].url, next[side], { durationMs: SECONDS * 1000 })).rps;
       }
       ratios.push(rps.b / rps.a);
     }
     const f = (x) => x.toFixed(3);
-    console.log(`${ROUTES[id].method} ${ROUTES[id].path}: B ÷ A median ${f(median(ratios))}, range ${f(Math.min(...ratios))} to ${f(Math.max(...ratios))} over ${ROUNDS} rounds of ${SECONDS} s`);
+    console.log(`${id}: B ÷ A median ${f(median(ratios))}, range ${f(Math.min(...ratios))} to ${f(Math.max(...ratios))} over ${ROUNDS} rounds of ${SECONDS} s`);
   }
 } finally {
   for (const w of Object.values(workers)) await w.dispose();

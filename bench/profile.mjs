@@ -4,17 +4,19 @@
 // prints the isolate's busy time per request and the functions that take it.
 // The profiler inflates every figure alike: compare runs, not to the bench.
 //
-//   make bench-profile [ROUTE=verify|healthz] [AB_A=DIR]
+//   make bench-profile [ROUTE=verify|healthz|pre_checkout] [AB_A=DIR] [SCRIPT=entry]
+//
+// SCRIPT profiles another worker (e.g. bench/.out/js-alt.bundle.mjs after a `make bench`).
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
 import { load } from './load.mjs';
-import { QUIET_ROUTES as ROUTES } from './requests.mjs';
+import { QUIET_ROUTES, requestsFor } from './requests.mjs';
 
-const route = ROUTES[process.env.ROUTE || 'verify'];
+const ROUTE = process.env.ROUTE || 'verify';
 const PORT = 9239;
 
-let script = 'src/edge/entry.mjs';
+let script = process.env.SCRIPT || 'src/edge/entry.mjs';
 if (process.env.AB_A) {
   // Miniflare loads modules from under the project root.
   rmSync('bench/.out/profile', { recursive: true, force: true });
@@ -22,9 +24,10 @@ if (process.env.AB_A) {
   script = 'bench/.out/profile/src/edge/entry.mjs';
 }
 const api = await fakeBotApi();
-const worker = await startWorker(settingsFor(api), { scriptPath: script, migrate: false, inspectorPort: PORT });
+const worker = await startWorker(settingsFor(api), { scriptPath: script, migrate: !QUIET_ROUTES[ROUTE], inspectorPort: PORT });
 try {
-  await load(worker.url, () => route, { durationMs: 1000 }); // warm
+  const next = await requestsFor(ROUTE, worker, api);
+  await load(worker.url, next, { durationMs: 1000 }); // warm
   const [target] = await (await fetch(`http://127.0.0.1:${PORT}/json`)).json();
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r) => ws.on('open', r));
@@ -35,7 +38,7 @@ try {
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 50 });
   await send('Profiler.start');
-  const run = await load(worker.url, () => route, { durationMs: 4000 });
+  const run = await load(worker.url, next, { durationMs: 4000 });
   const { profile } = await send('Profiler.stop');
   ws.close();
 
@@ -48,7 +51,7 @@ try {
   }
   const perSample = (profile.endTime - profile.startTime) / profile.samples.length / run.requests;
   const idle = self.get('(idle) ') || 0;
-  console.log(`${route.method} ${route.path}: ${run.requests} requests; isolate busy ${((profile.samples.length - idle) * perSample).toFixed(1)} µs per request (profiled)`);
+  console.log(`${ROUTE}: ${run.requests} requests; isolate busy ${((profile.samples.length - idle) * perSample).toFixed(1)} µs per request (profiled)`);
   for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(c * perSample).toFixed(1).padStart(8)} µs  ${k}`);
   writeFileSync('bench/.out/profile.cpuprofile', JSON.stringify(profile));
 } finally {

@@ -18,7 +18,9 @@ import {
 } from '../tests/support/harness.mjs';
 import { load, merge } from './load.mjs';
 import { median, render, splice } from './report.mjs';
-import { asBuyer, buyer, hook } from './requests.mjs';
+import {
+  asBuyer, buyer, hook, pendingOrders, preCheckout,
+} from './requests.mjs';
 import { crates, items } from './twiggy.mjs';
 
 const OUT = 'bench/.out';
@@ -114,10 +116,7 @@ const ROUTES = [
   { id: 'verify', name: 'POST /api/verify', expect: [200], contenders: CONTENDERS,
     req: () => ({ method: 'POST', path: '/api/verify', headers: asBuyer }) },
   { id: 'webhook-pre-checkout', name: 'webhook pre_checkout_query', expect: [200], contenders: CONTENDERS,
-    req: (i, c) => update({
-      update_id: ++updateId,
-      pre_checkout_query: { id: `pcq${updateId}`, from: buyer, currency: 'XTR', total_amount: 50, invoice_payload: pick(i, c) },
-    }) },
+    req: (i, c) => preCheckout(++updateId, pick(i, c)) },
   // State changes per request: a payment for goods is stored with what it owes
   // (one transaction), then the goods, once sent, are marked sent.
   { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], contenders: CONTENDERS, stateChanges: 2,
@@ -198,15 +197,7 @@ async function main() {
     workers['tma-pay-counted'] = await startWorker(settings, { scriptPath: paths['tma-pay-counted'] });
     const d1 = {};
     for (const c of ['tma-pay', 'js-alt', 'tma-pay-counted']) {
-      orders[c] = [];
-      for (let i = 0; i < 64; i++) {
-        const r = await workers[c].fetch('/api/invoices', { method: 'POST', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
-        if (r.status !== 201) throw new Error(`${c}: creating an order: ${r.status} ${r.text}`);
-        // What Telegram hands back is the payload the invoice was made with.
-        const payload = api.called('createInvoiceLink').at(-1).params.payload;
-        if (!payload.startsWith(r.json.order_id)) throw new Error(`${c}: payload ${payload} is not for ${r.json.order_id}`);
-        orders[c].push(payload);
-      }
+      orders[c] = await pendingOrders(workers[c], api);
       const probe = await deliver(workers[c], JSON.parse(ROUTES[2].req(0, c).body));
       if (!probe.json?.ok) throw new Error(`${c}: pre_checkout_query was not accepted: ${probe.text}`);
       if (c !== 'tma-pay') {

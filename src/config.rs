@@ -43,6 +43,8 @@ pub struct Settings {
     pub mini_app_name: Option<String>,
     /// Seconds after which an unpaid order expires (scheduled job).
     pub pending_order_ttl: u64,
+    /// How long a Bot API call may take (`BOT_API_TIMEOUT_MS`).
+    pub bot_api_timeout_ms: u64,
 }
 
 /// How long a Bot API call may take, in milliseconds, unless `BOT_API_TIMEOUT_MS`
@@ -50,8 +52,8 @@ pub struct Settings {
 pub const BOT_API_TIMEOUT_MS: u64 = 8_000;
 
 /// `BOT_API_TIMEOUT_MS`: 1 to [`BOT_API_TIMEOUT_MS`]; it can only shorten the wait.
-pub fn bot_api_timeout_ms(value: Option<String>) -> Result<u64, ConfigError> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+fn bot_api_timeout_ms(value: Option<String>) -> Result<u64, ConfigError> {
+    match value {
         None => Ok(BOT_API_TIMEOUT_MS),
         Some(v) => v
             .parse()
@@ -134,7 +136,7 @@ impl Settings {
                 .map_err(|_| invalid("INIT_DATA_MAX_AGE", "expected a whole number of seconds"))?,
             None => 86_400,
         };
-        bot_api_timeout_ms(get("BOT_API_TIMEOUT_MS"))?;
+        let bot_api_timeout_ms = bot_api_timeout_ms(get("BOT_API_TIMEOUT_MS"))?;
         let storage = match get("STORAGE").as_deref() {
             None | Some("d1") => StorageKind::D1,
             Some("kv") => StorageKind::Kv,
@@ -216,6 +218,7 @@ impl Settings {
             bot_username,
             mini_app_name,
             pending_order_ttl,
+            bot_api_timeout_ms,
         })
     }
 
@@ -259,6 +262,7 @@ mod tests {
         assert_eq!(s.telegram_env, TelegramEnv::Production);
         assert_eq!(s.init_data_max_age, 86_400);
         assert_eq!(s.storage, StorageKind::D1);
+        assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
         assert!(s.admin_token().is_none());
     }
@@ -278,8 +282,10 @@ mod tests {
             ("BOT_USERNAME", "@ShopBot"),
             ("MINI_APP_NAME", "shop"),
             ("PENDING_ORDER_TTL", "3600"),
+            ("BOT_API_TIMEOUT_MS", " 250 "),
         ])
         .unwrap();
+        assert_eq!(s.bot_api_timeout_ms, 250);
         assert_eq!(s.admin_chat_ids, [42, -100123]);
         assert_eq!(s.admin_language, Lang::Zh);
         assert_eq!(s.bot_username.as_deref(), Some("ShopBot"));

@@ -20,7 +20,7 @@ pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 mod runtime {
-    use js_sys::{Uint8Array, JSON};
+    use js_sys::Uint8Array;
     use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
     use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -83,10 +83,24 @@ mod runtime {
     export function headerValues(headers, names) {
       return names.split(",").map((n) => headers.get(n) ?? "\0").join("\n");
     }
+    // A Response from its status, its headers as name and value lines, and
+    // its body (copied by the constructor), in one crossing.
+    export function response(status, lines, body) {
+      const parts = lines.split("\n");
+      const headers = [];
+      for (let i = 1; i < parts.length; i += 2) headers.push([parts[i - 1], parts[i]]);
+      return new Response(body, { status, headers });
+    }
     "#)]
     extern "C" {
         #[wasm_bindgen(js_name = headerValues)]
         fn header_values(headers: &web_sys::Headers, names: &str) -> String;
+        #[wasm_bindgen(catch)]
+        fn response(
+            status: u16,
+            lines: &str,
+            body: Option<&[u8]>,
+        ) -> Result<web_sys::Response, JsValue>;
     }
 
     /// The headers the core reads, and `content-length`, in one crossing.
@@ -174,14 +188,18 @@ mod runtime {
         }
     }
 
-    /// The runtime's response, its headers set in one crossing.
-    fn to_runtime(mut r: Response) -> Result<web_sys::Response, JsValue> {
-        let init = web_sys::ResponseInit::new();
-        init.set_status(r.status);
-        let headers = serde_json::to_string(&r.headers).expect("strings serialize");
-        init.set_headers(&JSON::parse(&headers)?);
+    /// The runtime's response, in one crossing. Header names and values hold
+    /// no line breaks (Fetch), so they travel as lines.
+    fn to_runtime(r: Response) -> Result<web_sys::Response, JsValue> {
+        let mut lines = String::new();
+        for (name, value) in &r.headers {
+            lines.push_str(name);
+            lines.push('\n');
+            lines.push_str(value);
+            lines.push('\n');
+        }
         // 204 and 304 must not have a body, not even an empty one.
-        let body = (!r.body.is_empty()).then_some(r.body.as_mut_slice());
-        web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
+        let body = (!r.body.is_empty()).then_some(r.body.as_slice());
+        response(r.status, &lines, body)
     }
 }

@@ -2,7 +2,6 @@
 //! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -15,7 +14,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
 
 use super::bindings::{Kv, D1};
-use crate::config::{self, StorageKind};
+use crate::config::{self, ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
 use crate::http::Platform;
 use crate::store::d1::D1Store;
@@ -25,10 +24,10 @@ use crate::telegram::client::{Transport, TransportError};
 use crate::telegram::ed25519::Ed25519Verifier;
 
 thread_local! {
-    /// Settings read so far. Vars and secrets are fixed for the life of an
-    /// isolate (changing one deploys a new version, in new isolates), so each is
-    /// read from `env` once rather than on every request.
-    static SETTINGS: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+    /// The settings, parsed on the first request. Vars and secrets are fixed
+    /// for the life of an isolate (changing one deploys a new version, in new
+    /// isolates), so they are read from `env` and parsed once, not per request.
+    static SETTINGS: OnceCell<Result<Rc<Settings>, ConfigError>> = const { OnceCell::new() };
 }
 
 pub struct WorkerPlatform {
@@ -79,8 +78,9 @@ impl Transport for WorkerPlatform {
         // The signal covers the response body too.
         // Outbound calls give up well inside a request's budget. A malformed
         // setting was already refused (503) by `Settings::parse`.
-        let ms = config::bot_api_timeout_ms(self.setting("BOT_API_TIMEOUT_MS"))
-            .unwrap_or(config::BOT_API_TIMEOUT_MS);
+        let ms = self
+            .settings()
+            .map_or(config::BOT_API_TIMEOUT_MS, |s| s.bot_api_timeout_ms);
         init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms as u32)));
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
         let resp: web_sys::Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
@@ -104,13 +104,15 @@ impl Platform for WorkerPlatform {
     type Store = EitherStore<D1Store, KvBackend>;
 
     fn setting(&self, name: &str) -> Option<String> {
-        if let Some(v) = SETTINGS.with_borrow(|s| s.get(name).cloned()) {
-            return v;
-        }
         // Vars and secrets are both plain strings on `env`; `var` reads either.
-        let v = self.env.var(name).ok().map(|v| v.to_string());
-        SETTINGS.with_borrow_mut(|s| s.insert(name.to_owned(), v.clone()));
-        v
+        self.env.var(name).ok().map(|v| v.to_string())
+    }
+
+    fn settings(&self) -> Result<Rc<Settings>, ConfigError> {
+        SETTINGS.with(|s| {
+            s.get_or_init(|| Settings::parse(|name| self.setting(name)).map(Rc::new))
+                .clone()
+        })
     }
 
     fn now(&self) -> u64 {

@@ -67,7 +67,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
     if route == Route::Health {
         return Ok(api::health());
     }
-    let settings = Settings::parse(|name| platform.setting(name))?;
+    let settings = platform.settings()?;
     match route {
         Route::Health => unreachable!("answered above"),
         Route::Page => page::index(platform, &settings).await,

@@ -2,7 +2,9 @@
 //! outbound HTTP, Ed25519 verification, static assets, storage and a log. The
 //! edge implements it for Workers; tests implement it in memory.
 
-use crate::config::StorageKind;
+use std::rc::Rc;
+
+use crate::config::{ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::telegram::client::Transport;
@@ -14,6 +16,11 @@ pub trait Platform: Transport + Ed25519Verifier {
 
     /// A var or a secret, whichever is set.
     fn setting(&self, name: &str) -> Option<String>;
+    /// Every setting, parsed. The edge parses them once per isolate (vars and
+    /// secrets are fixed for its life); here they are parsed on each call.
+    fn settings(&self) -> Result<Rc<Settings>, ConfigError> {
+        Settings::parse(|name| self.setting(name)).map(Rc::new)
+    }
     /// Unix time in seconds.
     fn now(&self) -> u64;
     /// 16 bytes from a CSPRNG.

@@ -56,9 +56,12 @@ const TABLE: &[(&str, &str, Route)] = &[
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {
-    if !pattern.contains('*') {
-        return pattern == path;
-    }
+    // Equal strings first: most patterns are literal, and unequal lengths
+    // settle it without a scan.
+    pattern == path || (pattern.as_bytes().contains(&b'*') && wildcard(pattern, path))
+}
+
+fn wildcard(pattern: &str, path: &str) -> bool {
     let (mut p, mut q) = (pattern.split('/'), path.split('/'));
     loop {
         match (p.next(), q.next()) {

@@ -10,7 +10,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{admin, courier, Platform};
-use crate::config::Settings;
 use crate::shop::notice;
 use crate::store::Store;
 use crate::telegram::encoding::hex_encode;
@@ -35,7 +34,7 @@ pub struct Report {
 
 pub async fn run<P: Platform>(platform: &P) -> Report {
     let mut report = Report::default();
-    let settings = match Settings::parse(|name| platform.setting(name)) {
+    let settings = match platform.settings() {
         Ok(s) => s,
         Err(e) => {
             report.errors.push(e.to_string());

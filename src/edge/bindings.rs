@@ -13,7 +13,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::wasm_bindgen_futures::JsFuture;
+
+use super::task;
 
 #[wasm_bindgen(inline_js = r#"
 const message = (e) => String((e && e.message) || e);
@@ -52,7 +53,7 @@ extern "C" {
 pub type JsError = String;
 
 async fn settle(promise: js_sys::Promise) -> Result<JsValue, JsError> {
-    JsFuture::from(promise)
+    task::wait(promise)
         .await
         .map_err(|e| e.as_string().unwrap_or_else(|| "unknown error".into()))
 }

@@ -3,8 +3,9 @@
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Crypto, CryptoKey, SubtleCrypto, WorkerGlobalScope};
+
+use super::task::wait;
 
 /// Whether `signature` is `public_key`'s signature of `message`. A key the
 /// runtime will not import, or any other failure, is `false`.
@@ -23,11 +24,11 @@ async fn verify(
     let usages = Array::of1(&"verify".into());
     let key = Uint8Array::from(public_key.as_slice());
     let import = subtle.import_key_with_str("raw", &key, "Ed25519", false, &usages)?;
-    let key: CryptoKey = JsFuture::from(import).await?.unchecked_into();
+    let key: CryptoKey = wait(import).await?.unchecked_into();
     // WebCrypto copies both buffers before it returns the promise.
     let verify =
         subtle.verify_with_str_and_u8_array_and_u8_array("Ed25519", &key, signature, message)?;
-    JsFuture::from(verify).await
+    wait(verify).await
 }
 
 fn subtle() -> Result<SubtleCrypto, JsValue> {

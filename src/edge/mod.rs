@@ -12,10 +12,10 @@
 pub(crate) mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod crypto;
-#[cfg(any(target_arch = "wasm32", test))]
-mod eager;
 #[cfg(target_arch = "wasm32")]
 mod platform;
+#[cfg(any(target_arch = "wasm32", test))]
+mod task;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
@@ -23,12 +23,11 @@ mod runtime {
     use js_sys::Uint8Array;
     use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
-    use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
     use worker::web_sys;
     use worker::{event, Env};
 
-    use super::eager::Eager;
     use super::platform::WorkerPlatform;
+    use super::task;
     use crate::error::ApiError;
     use crate::http::{self, router, Request, Response};
 
@@ -49,28 +48,26 @@ mod runtime {
     /// call; any other gets a promise.
     #[wasm_bindgen]
     pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-        let answer = Box::pin(async move {
+        task::spawn(async move {
             let response = match read_request(&req).await {
                 Ok(req) => http::handle(&WorkerPlatform::new(env), req).await,
                 Err(e) => Response::error(&e),
             };
             Ok(to_runtime(response)?.into())
-        });
-        match super::eager::poll_once(answer) {
-            Eager::Ready(done) => done,
-            Eager::Later(answer) => Ok(future_to_promise(answer).into()),
-        }
+        })
     }
 
     /// The Cron Trigger (`[triggers] crons` in wrangler.toml): housekeeping,
     /// retries and reconciliation; the report goes to the log.
-    #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
-    pub async fn scheduled(_event: JsValue, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-        let platform = WorkerPlatform::new(env);
-        let report = http::scheduled::run(&platform).await;
-        let line = serde_json::to_string(&report).unwrap_or_default();
-        http::Platform::log(&platform, &format!("scheduled: {line}"));
-        Ok(JsValue::UNDEFINED)
+    #[wasm_bindgen]
+    pub fn scheduled(_event: JsValue, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+        task::spawn(async move {
+            let platform = WorkerPlatform::new(env);
+            let report = http::scheduled::run(&platform).await;
+            let line = serde_json::to_string(&report).unwrap_or_default();
+            http::Platform::log(&platform, &format!("scheduled: {line}"));
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     fn unreadable<T>(_: T) -> ApiError {
@@ -124,7 +121,7 @@ mod runtime {
     pub(super) async fn body(
         promise: Result<js_sys::Promise, JsValue>,
     ) -> Result<Vec<u8>, JsValue> {
-        let buf = JsFuture::from(promise?).await?;
+        let buf = task::wait(promise?).await?;
         Ok(Uint8Array::new(&buf).to_vec())
     }
 
@@ -171,7 +168,7 @@ mod runtime {
         let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
         let mut out = Vec::new();
         loop {
-            let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+            let step = task::wait(reader.read()).await.map_err(unreadable)?;
             if js_sys::Reflect::get(&step, &"done".into())
                 .map_err(unreadable)?
                 .is_truthy()

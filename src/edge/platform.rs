@@ -1,19 +1,15 @@
 //! [`Platform`] for Workers: settings from vars or secrets, the clock, the
 //! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings.
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
+use std::cell::OnceCell;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
 use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Env};
 
 use super::bindings::{Kv, D1};
+use super::task::wait;
 use crate::config::{self, ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
 use crate::http::Platform;
@@ -83,7 +79,7 @@ impl Transport for WorkerPlatform {
             .map_or(config::BOT_API_TIMEOUT_MS, |s| s.bot_api_timeout_ms);
         init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms as u32)));
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let resp: web_sys::Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
+        let resp: web_sys::Response = wait(global.fetch_with_str_and_init(url, &init))
             .await
             .map_err(fail)?
             .unchecked_into();
@@ -157,7 +153,7 @@ impl Platform for WorkerPlatform {
             .ok()?;
         let url = JsValue::from(format!("https://assets.local{path}"));
         let promise: js_sys::Promise = fetch.call1(&assets, &url).ok()?.dyn_into().ok()?;
-        let resp: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+        let resp: web_sys::Response = wait(promise).await.ok()?.dyn_into().ok()?;
         if resp.status() != 200 {
             return None;
         }
@@ -169,68 +165,6 @@ impl Platform for WorkerPlatform {
     }
 
     async fn sleep(&self, ms: u64) {
-        Sleep::new(ms).await
-    }
-}
-
-/// A `setTimeout`, cleared when dropped. Unlike `worker::Delay`, which keeps
-/// the waker of its first poll, it wakes the waker of its latest: the edge
-/// polls a request once with a no-op waker before the executor takes it over.
-struct Sleep {
-    state: Rc<SleepState>,
-    id: i32,
-    _callback: Closure<dyn FnMut()>,
-}
-
-#[derive(Default)]
-struct SleepState {
-    fired: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
-
-fn global() -> web_sys::WorkerGlobalScope {
-    js_sys::global().unchecked_into()
-}
-
-impl Sleep {
-    fn new(ms: u64) -> Self {
-        let state = Rc::new(SleepState::default());
-        let fire = Rc::clone(&state);
-        let callback = Closure::wrap_assert_unwind_safe(Box::new(move || {
-            fire.fired.set(true);
-            if let Some(w) = fire.waker.take() {
-                w.wake();
-            }
-        }) as Box<dyn FnMut()>);
-        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
-        let id = global()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.as_ref().unchecked_ref(),
-                ms,
-            )
-            .unwrap_or(0);
-        Sleep {
-            state,
-            id,
-            _callback: callback,
-        }
-    }
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.state.fired.get() {
-            return Poll::Ready(());
-        }
-        *self.state.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        global().clear_timeout_with_handle(self.id);
+        super::task::sleep(ms).await
     }
 }

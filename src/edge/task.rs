@@ -71,7 +71,6 @@ mod runtime {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
-    use worker::web_sys::WorkerGlobalScope;
 
     use super::Slots;
 
@@ -111,6 +110,7 @@ mod runtime {
       const step = stepper(task, id);
       return setTimeout(() => Promise.resolve().then(() => step(true)), ms);
     }
+    export function cancel(handle) { clearTimeout(handle); }
     export function drive(task) {
       return new Promise((ok, fail) => answers.set(task, [ok, fail]));
     }
@@ -125,6 +125,7 @@ mod runtime {
         fn set_resume(f: &js_sys::Function);
         fn attach(task: u32, id: u32, promise: &Promise);
         fn timer(task: u32, id: u32, ms: u32) -> i32;
+        fn cancel(handle: i32);
         fn drive(task: u32) -> Promise;
         fn finish(task: u32, ok: bool, value: JsValue);
     }
@@ -256,8 +257,7 @@ mod runtime {
         fn drop(&mut self) {
             if let Some(handle) = self.timer {
                 SLOTS.with_borrow_mut(|s| s.close(self.id));
-                let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-                global.clear_timeout_with_handle(handle);
+                cancel(handle);
             }
         }
     }

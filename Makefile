@@ -151,13 +151,14 @@ bench-twiggy: rust-tools $(TWIGGY)
 	$(TWIGGY) top -f json -n 1000000 bench/.out/twiggy/tma_pay_bg.wasm > bench/.out/twiggy.json
 	$(TWIGGY) top -n 20 bench/.out/twiggy/tma_pay_bg.wasm
 
-## One build against another, alternating rounds on /healthz and /api/verify
-## (bench/ab.mjs): `make bench-ab-save AB_A=DIR` before a change, `make bench-ab AB_A=DIR` after.
+## One build against another, alternating rounds on /healthz and /api/verify, or
+## AB_ROUTES=healthz,verify,pre_checkout (bench/ab.mjs): `make bench-ab-save AB_A=DIR`
+## before a change, `make bench-ab AB_A=DIR` after.
 bench-ab-save: build
 	node bench/ab.mjs save $(AB_A)
 
 bench-ab: build
-	AB_A=$(AB_A) node bench/ab.mjs
+	AB_A=$(AB_A) AB_ROUTES=$(AB_ROUTES) node bench/ab.mjs
 
 ## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz|pre_checkout,
 ## AB_A=snapshot, SCRIPT=another worker's entry.

@@ -23,6 +23,7 @@ export async function pendingOrders(worker, api, n = 64) {
   for (let i = 0; i < n; i++) {
     const r = await worker.fetch('/api/invoices', { method: 'POST', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
     if (r.status !== 201) throw new Error(`creating an order: ${r.status} ${r.text}`);
+    // What Telegram hands back is the payload the invoice was made with.
     const payload = api.called('createInvoiceLink').at(-1).params.payload;
     if (!payload.startsWith(r.json.order_id)) throw new Error(`payload ${payload} is not for ${r.json.order_id}`);
     payloads.push(payload);

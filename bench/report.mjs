@@ -52,11 +52,16 @@ export function targets(r) {
     const rJ = rpsRatio(verify, 'tma-pay', 'js-alt');
     row('/api/verify req/s ≥ 0.9 × empty', x(rE), rE >= 0.9);
     row('/api/verify req/s ≥ 1.0 × JS alternative', x(rJ), rJ >= 1.0);
-    row(
-      '/api/verify p99 ≤ both baselines',
-      `${fmt(t?.p99, 2)} ms vs ${fmt(e?.p99, 2)} / ${fmt(j?.p99, 2)} ms`,
-      t?.p99 <= e?.p99 && t?.p99 <= j?.p99,
-    );
+    // Judged like the req/s ratios when the run has rounds: the median of
+    // the rounds' p99 ratios, with the whole run's p99s shown beside it.
+    const whole = `${fmt(t?.p99, 2)} ms vs ${fmt(e?.p99, 2)} / ${fmt(j?.p99, 2)} ms over the run`;
+    const pE = verify.p99Ratios?.['tma-pay']?.empty;
+    const pJ = verify.p99Ratios?.['tma-pay']?.['js-alt'];
+    if (pE !== undefined && pJ !== undefined) {
+      row('/api/verify p99 ≤ both baselines (median of the rounds\' ratios)', `${x(pE)} / ${x(pJ)}; ${whole}`, pE <= 1 && pJ <= 1);
+    } else {
+      row('/api/verify p99 ≤ both baselines', whole, t?.p99 <= e?.p99 && t?.p99 <= j?.p99);
+    }
   }
   for (const rt of r.routes.filter((rt) => rt.id.startsWith('webhook'))) {
     const rE = rpsRatio(rt, 'tma-pay', 'empty');

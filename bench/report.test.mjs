@@ -75,6 +75,19 @@ test('targets say what is met', () => {
   assert.equal(t2['One D1 round trip per payment state change'], false);
 });
 
+test('with rounds, the p99 target is the median of the rounds\' ratios, not the whole run\'s p99', () => {
+  const name = '/api/verify p99 ≤ both baselines (median of the rounds\' ratios)';
+  const withRounds = (ratios) => ({
+    ...tiny,
+    routes: tiny.routes.map((rt) => (rt.id === 'verify' ? { ...rt, p99Ratios: { 'tma-pay': ratios } } : rt)),
+  });
+  // The whole run's p99 (2 ms) is under both baselines', but the rounds say otherwise.
+  const over = targets(withRounds({ empty: 0.9, 'js-alt': 1.2 })).find((x) => x.name === name);
+  assert.equal(over.met, false);
+  assert.match(over.figure, /^0\.90× \/ 1\.20×; 2\.00 ms vs 3\.00 \/ 4\.00 ms over the run$/);
+  assert.equal(targets(withRounds({ empty: 0.9, 'js-alt': 1.0 })).find((x) => x.name === name).met, true);
+});
+
 test('the report shows figures, ratios and unexpected statuses, and replaces its block', () => {
   const md = render(tiny);
   assert.match(md, /\| POST \/api\/verify \| tma-pay \| 95 \| 1\.00 \| 2\.00 \| 0\.95× \| 1\.00× \| 1\.06× \| 0 \| 40 \|/);

@@ -17,11 +17,15 @@ export const QUIET_ROUTES = {
   verify: { method: 'POST', path: '/api/verify', headers: asBuyer },
 };
 
+/** A new pending order for the buyer (one D1 write and `createInvoiceLink`). */
+export const newInvoice = () => ({ method: 'POST', path: '/api/invoices', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
+
 /** `n` pending orders made through `/api/invoices`: the invoice payloads Telegram would hand back. */
 export async function pendingOrders(worker, api, n = 64) {
   const payloads = [];
   for (let i = 0; i < n; i++) {
-    const r = await worker.fetch('/api/invoices', { method: 'POST', headers: asBuyer, body: '{"product_id":"sticker_pack"}' });
+    const { method, headers, body } = newInvoice();
+    const r = await worker.fetch('/api/invoices', { method, headers, body });
     if (r.status !== 201) throw new Error(`creating an order: ${r.status} ${r.text}`);
     // What Telegram hands back is the payload the invoice was made with.
     const payload = api.called('createInvoiceLink').at(-1).params.payload;
@@ -40,14 +44,39 @@ export function preCheckout(updateId, payload) {
   return { method: 'POST', path: '/telegram/webhook', headers: hook, body: JSON.stringify(update) };
 }
 
+let charge = 0;
+
 /**
- * The requests of route `id` for a worker: a quiet route, or `pre_checkout`
- * over 64 pending orders made first (the worker needs its D1 migrated).
+ * The webhook's `successful_payment` for `payload`, with a new charge id each
+ * time (the path that applies a payment, not a redelivery's).
+ */
+export function successfulPayment(updateId, payload) {
+  const update = {
+    update_id: updateId,
+    message: {
+      message_id: updateId, date: Math.floor(Date.now() / 1000), chat: { id: buyer.id, type: 'private' }, from: buyer,
+      successful_payment: {
+        currency: 'XTR', total_amount: 50, invoice_payload: payload,
+        telegram_payment_charge_id: `bench_${process.pid}_${++charge}`, provider_payment_charge_id: '',
+      },
+    },
+  };
+  return { method: 'POST', path: '/telegram/webhook', headers: hook, body: JSON.stringify(update) };
+}
+
+const ORDER_ROUTES = { pre_checkout: preCheckout, payment: successfulPayment };
+
+/**
+ * The requests of route `id` for a worker: a quiet route, `invoices`, or
+ * `pre_checkout` or `payment` over 64 pending orders made first (these need
+ * the worker's D1 migrated).
  */
 export async function requestsFor(id, worker, api) {
   if (QUIET_ROUTES[id]) return () => QUIET_ROUTES[id];
-  if (id !== 'pre_checkout') throw new Error(`route ${id}: one of ${Object.keys(QUIET_ROUTES)}, pre_checkout`);
+  if (id === 'invoices') return newInvoice;
+  const make = ORDER_ROUTES[id];
+  if (!make) throw new Error(`route ${id}: one of ${Object.keys(QUIET_ROUTES)}, invoices, ${Object.keys(ORDER_ROUTES)}`);
   const payloads = await pendingOrders(worker, api);
   let updateId = 0;
-  return (i) => preCheckout(++updateId, payloads[i % payloads.length]);
+  return (i) => make(++updateId, payloads[i % payloads.length]);
 }

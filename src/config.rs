@@ -1,9 +1,13 @@
-//! Settings, parsed once per request from the Worker's vars and secrets (any
+//! Settings, parsed once per isolate from the Worker's vars and secrets (any
 //! setting may be either). Parsing is pure: it takes a lookup function.
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 use crate::error::ApiError;
+use crate::shop::catalog::Catalog;
 use crate::shop::notice::Lang;
 use crate::telegram::encoding::hex_decode_into;
 use crate::telegram::{BotToken, TelegramEnv};
@@ -19,16 +23,17 @@ pub enum StorageKind {
 #[derive(Debug, Clone)]
 pub struct Settings {
     bot_token: Option<BotToken>,
-    webhook_secret: Option<String>,
-    admin_token: Option<String>,
+    webhook_secret: Option<Secret>,
+    admin_token: Option<Secret>,
     pub api_base: String,
     pub telegram_env: TelegramEnv,
     /// Seconds; 0 disables the age check.
     pub init_data_max_age: u64,
     pub payment_provider_token: Option<String>,
     pub storage: StorageKind,
-    /// The catalog as JSON, when the operator set `CATALOG`.
-    pub catalog_json: Option<String>,
+    /// `CATALOG`, or the built-in catalog; a bad one is an error only for the
+    /// routes that sell (see [`Settings::catalog`]).
+    catalog: Result<Catalog, String>,
     /// Ed25519 key for third-party checks: Telegram's for `telegram_env`, unless
     /// `TELEGRAM_PUBLIC_KEY` overrides it (for a local emulator).
     pub public_key: [u8; 32],
@@ -45,6 +50,37 @@ pub struct Settings {
     pub pending_order_ttl: u64,
     /// How long a Bot API call may take (`BOT_API_TIMEOUT_MS`).
     pub bot_api_timeout_ms: u64,
+}
+
+/// A shared secret (`WEBHOOK_SECRET`, `ADMIN_TOKEN`) with its SHA-256, taken
+/// once. A guess is hashed and the digests compared in constant time, so the
+/// timing shows neither the secret's bytes nor its length.
+#[derive(Clone)]
+pub struct Secret {
+    value: String,
+    digest: [u8; 32],
+}
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        let digest = Sha256::digest(value.as_bytes()).into();
+        Secret { value, digest }
+    }
+
+    pub fn matches(&self, given: &str) -> bool {
+        Sha256::digest(given.as_bytes()).ct_eq(&self.digest).into()
+    }
+
+    /// The secret itself, for handing it to Telegram (`setWebhook`).
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// How long a Bot API call may take, in milliseconds, unless `BOT_API_TIMEOUT_MS`
@@ -112,7 +148,7 @@ impl Settings {
                     && v.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                 if ok {
-                    Ok(v)
+                    Ok(Secret::new(v))
                 } else {
                     Err(invalid(
                         "WEBHOOK_SECRET",
@@ -204,13 +240,13 @@ impl Settings {
         Ok(Settings {
             bot_token,
             webhook_secret,
-            admin_token: get("ADMIN_TOKEN"),
+            admin_token: get("ADMIN_TOKEN").map(Secret::new),
             api_base: api_base.trim_end_matches('/').to_owned(),
             telegram_env,
             init_data_max_age,
             payment_provider_token: get("PAYMENT_PROVIDER_TOKEN"),
             storage,
-            catalog_json: get("CATALOG"),
+            catalog: Catalog::load(get("CATALOG").as_deref(), telegram_env),
             public_key,
             web_app_js,
             admin_chat_ids,
@@ -229,16 +265,21 @@ impl Settings {
         })
     }
 
-    pub fn webhook_secret(&self) -> Result<&str, ConfigError> {
-        self.webhook_secret.as_deref().ok_or(ConfigError {
+    pub fn webhook_secret(&self) -> Result<&Secret, ConfigError> {
+        self.webhook_secret.as_ref().ok_or(ConfigError {
             setting: "WEBHOOK_SECRET",
             problem: "is not set".into(),
         })
     }
 
     /// `None` when the operator set no admin token: admin routes are then closed.
-    pub fn admin_token(&self) -> Option<&str> {
-        self.admin_token.as_deref()
+    pub fn admin_token(&self) -> Option<&Secret> {
+        self.admin_token.as_ref()
+    }
+
+    /// The catalog, or why `CATALOG` was refused.
+    pub fn catalog(&self) -> Result<&Catalog, &str> {
+        self.catalog.as_ref().map_err(String::as_str)
     }
 }
 
@@ -253,6 +294,18 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::parse(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        let s = Secret::new("abc".into());
+        assert!(s.matches("abc"));
+        for wrong in ["abd", "abcd", "ab", ""] {
+            assert!(!s.matches(wrong), "{wrong}");
+        }
+        assert_eq!(s.expose(), "abc");
+        // Settings may be logged whole; the secret must not be in them.
+        assert_eq!(format!("{s:?}"), "Secret(..)");
     }
 
     #[test]
@@ -292,7 +345,7 @@ mod tests {
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
-        assert_eq!(s.webhook_secret().unwrap(), "s3cret_-X");
+        assert_eq!(s.webhook_secret().unwrap().expose(), "s3cret_-X");
         assert_eq!(s.api_base, "http://127.0.0.1:8081");
         assert_eq!(s.telegram_env, TelegramEnv::Test);
         assert_eq!(s.init_data_max_age, 0);

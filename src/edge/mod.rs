@@ -75,10 +75,16 @@ mod runtime {
     }
 
     #[wasm_bindgen(inline_js = r#"
-    // The named headers' values, a line each, "\0" for one not sent: a header
-    // value holds neither NUL nor a line break (Fetch), so the lines are exact.
-    export function headerValues(headers, names) {
-      return names.split(",").map((n) => headers.get(n) ?? "\0").join("\n");
+    // The method, the URL and the named headers' values, a line each ("\0"
+    // for a header not sent): none of them holds a NUL or a line break
+    // (Fetch), so the lines are exact. `names` is the same string every time.
+    let names, list;
+    export function head(req, wanted) {
+      if (wanted !== names) { names = wanted; list = wanted.split(","); }
+      const h = req.headers;
+      let out = req.method + "\n" + req.url;
+      for (const n of list) out += "\n" + (h.get(n) ?? "\0");
+      return out;
     }
     // A Response from its status, its headers as name and value lines, and
     // its body (copied by the constructor), in one crossing.
@@ -90,8 +96,7 @@ mod runtime {
     }
     "#)]
     extern "C" {
-        #[wasm_bindgen(js_name = headerValues)]
-        fn header_values(headers: &web_sys::Headers, names: &str) -> String;
+        fn head(req: &web_sys::Request, names: &JsValue) -> String;
         #[wasm_bindgen(catch)]
         fn response(
             status: u16,
@@ -100,21 +105,39 @@ mod runtime {
         ) -> Result<web_sys::Response, JsValue>;
     }
 
-    /// The headers the core reads, and `content-length`, in one crossing.
-    /// Asking for them by name is cheaper than iterating every header the
-    /// runtime has.
-    fn headers(h: &web_sys::Headers) -> Vec<(String, String)> {
-        let names: Vec<&str> = http::message::REQUEST_HEADERS
+    /// The headers read: those the core reads, and `content-length`.
+    fn header_names() -> impl Iterator<Item = &'static str> {
+        http::message::REQUEST_HEADERS
             .into_iter()
             .chain(["content-length"])
-            .collect();
-        let values = header_values(h, &names.join(","));
-        names
-            .into_iter()
-            .zip(values.split('\n'))
+    }
+
+    thread_local! {
+        /// [`header_names`] as one JS string, made once rather than per request.
+        static NAMES: JsValue = JsValue::from_str(&header_names().collect::<Vec<_>>().join(","));
+    }
+
+    /// The request without its body: the method, the URL and the headers
+    /// read, in one crossing. Asking for the headers by name is cheaper than
+    /// iterating every header the runtime has.
+    fn read_head(req: &web_sys::Request) -> Option<Request> {
+        let head = NAMES.with(|names| head(req, names));
+        let mut lines = head.split('\n');
+        let method = lines.next()?.to_owned();
+        let parts = super::url::split(lines.next()?)?;
+        let headers = header_names()
+            .zip(lines)
             .filter(|(_, v)| *v != "\0")
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+            .collect();
+        Some(Request {
+            path: parts.path.to_owned(),
+            query: parts.query.to_owned(),
+            origin: parts.origin,
+            method,
+            headers,
+            body: Vec::new(),
+        })
     }
 
     /// The body of a request or response, with one `arrayBuffer()`.
@@ -128,18 +151,16 @@ mod runtime {
     /// Reads the request, refusing an oversized body before reading it when the
     /// client declared its length.
     async fn read_request(req: &web_sys::Request) -> Result<Request, ApiError> {
-        let url = req.url();
-        let parts = super::url::split(&url).ok_or_else(|| unreadable(()))?;
-        let method = req.method();
-        let headers = headers(&req.headers());
-        let limit = router::route(&method, parts.path).map_or(16 * 1024, |r| r.body_limit());
-        let declared: Option<usize> = headers
+        let mut head = read_head(req).ok_or_else(|| unreadable(()))?;
+        let limit = router::route(&head.method, &head.path).map_or(16 * 1024, |r| r.body_limit());
+        let declared: Option<usize> = head
+            .headers
             .iter()
             .find(|(k, _)| k == "content-length")
             .and_then(|(_, v)| v.parse().ok());
-        let body = match declared {
+        head.body = match declared {
             Some(n) if n > limit => return Err(http::too_large(limit)),
-            _ if method == "GET" || method == "HEAD" => Vec::new(),
+            _ if head.method == "GET" || head.method == "HEAD" => Vec::new(),
             Some(0) => Vec::new(),
             // The runtime holds a declared length to its word: one arrayBuffer().
             Some(_) => body(req.array_buffer()).await.map_err(unreadable)?,
@@ -149,14 +170,7 @@ mod runtime {
                 None => Vec::new(),
             },
         };
-        Ok(Request {
-            path: parts.path.to_owned(),
-            query: parts.query.to_owned(),
-            origin: parts.origin,
-            method,
-            headers,
-            body,
-        })
+        Ok(head)
     }
 
     /// A body of undeclared length, chunk by chunk: a 413 as soon as it passes

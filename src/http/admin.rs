@@ -98,7 +98,7 @@ pub async fn setup<P: Platform>(
     let webhook_url = format!("{}/telegram/webhook", req.origin);
     let app_url = format!("{}/", req.origin);
     let allowed = ["message", "pre_checkout_query"];
-    bot.set_webhook(&webhook_url, settings.webhook_secret()?, &allowed)
+    bot.set_webhook(&webhook_url, settings.webhook_secret()?.expose(), &allowed)
         .await
         .map_err(|e| telegram_error("setWebhook", e))?;
     bot.set_my_commands(bot::COMMANDS)

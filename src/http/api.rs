@@ -30,8 +30,9 @@ pub fn storage_error(e: StoreError) -> ApiError {
     .with_detail(e.to_string())
 }
 
-pub fn catalog(settings: &Settings) -> Result<Catalog, ApiError> {
-    Catalog::load(settings.catalog_json.as_deref(), settings.telegram_env)
+pub fn catalog(settings: &Settings) -> Result<&Catalog, ApiError> {
+    settings
+        .catalog()
         .map_err(|why| ApiError::new(503, "invalid_catalog", why))
 }
 
@@ -269,7 +270,6 @@ pub async fn orders<P: Platform>(
         .map(|o| {
             let mut v = serde_json::to_value(o).expect("an order serializes");
             let goods = catalog
-                .as_ref()
                 .filter(|_| o.status == OrderStatus::Paid)
                 .and_then(|c| c.get(&o.product_id)?.delivery.as_ref());
             if let Some(d) = goods {

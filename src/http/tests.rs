@@ -358,6 +358,12 @@ fn a_bad_catalog_is_refused_with_its_reason() {
         (503, Some("invalid_catalog"))
     );
     assert!(v["error"]["message"].as_str().unwrap().contains("title"));
+    // Only the routes that sell need the catalog: the webhook still answers.
+    let (s, v) = webhook(&p, pre_checkout(5, "o_unknown", "XTR", 50));
+    assert_eq!(
+        (s, &v["method"], &v["ok"]),
+        (200, &json!("answerPreCheckoutQuery"), &json!(false))
+    );
 }
 
 #[test]

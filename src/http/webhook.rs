@@ -7,6 +7,7 @@
 //! payment makes the bot owe (goods, operator notices) goes through the outbox
 //! (see `courier`), because those sends must be retried, not just attempted.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::api::{catalog, storage_error};
@@ -98,8 +99,8 @@ pub async fn receive<P: Platform>(
         {
             return Ok(done());
         }
-        let catalog = catalog(settings).unwrap_or(Catalog { products: vec![] });
-        let (text, keyboard) = bot::reply(&command, arg, &format!("{}/", req.origin), &catalog);
+        let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
+        let (text, keyboard) = bot::reply(&command, arg, &format!("{}/", req.origin), catalog);
         return Ok(call(
             "sendMessage",
             send_message_params(msg.chat.id, &text, keyboard.as_ref()),
@@ -111,6 +112,11 @@ pub async fn receive<P: Platform>(
 /// How long pre-checkout waits for the order. Telegram gives the whole answer
 /// 10 s, counted from its side; this leaves room for the trip there and back.
 const PRE_CHECKOUT_STORAGE_MS: u64 = 5_000;
+
+/// What a refused `CATALOG` leaves the bot: it still answers and records.
+static NO_CATALOG: Catalog = Catalog {
+    products: Vec::new(),
+};
 
 async fn pre_checkout<P: Platform>(
     platform: &P,
@@ -135,11 +141,26 @@ async fn pre_checkout<P: Platform>(
             Err(unavailable)
         }
     };
-    let mut params = json!({ "pre_checkout_query_id": q.id, "ok": decision.is_ok() });
-    if let Err(why) = decision {
-        params["error_message"] = why.into();
-    }
-    call("answerPreCheckoutQuery", params)
+    Response::json(
+        200,
+        &PreCheckoutAnswer {
+            method: "answerPreCheckoutQuery",
+            pre_checkout_query_id: &q.id,
+            ok: decision.is_ok(),
+            error_message: decision.err(),
+        },
+    )
+}
+
+/// The webhook's answer to a `pre_checkout_query`, written straight from its
+/// fields: Telegram waits on it, and a `Value` would be a map built per answer.
+#[derive(Serialize)]
+struct PreCheckoutAnswer<'a> {
+    method: &'static str,
+    pre_checkout_query_id: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
 }
 
 /// A `successful_payment` update, read.
@@ -159,7 +180,7 @@ async fn successful_payment<P: Platform>(
 ) -> Result<Response, ApiError> {
     let payment = paid.payment;
     // A bad catalog must not turn a stored payment into a retry.
-    let catalog = catalog(settings).unwrap_or(Catalog { products: vec![] });
+    let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
     let renewal = payment.is_recurring && !payment.is_first_recurring;
     // What the payment owes if the order is the one the payload names, paid:
     // queued by the payment's own write, so one round trip records both.
@@ -171,7 +192,7 @@ async fn successful_payment<P: Platform>(
             0,
         );
         order.status = OrderStatus::Paid;
-        Some((id, owed(settings, &catalog, Some(&order), payment, renewal)))
+        Some((id, owed(settings, catalog, Some(&order), payment, renewal)))
     });
     let guess = expected.as_ref().map(|(product_id, e)| Owed {
         product_id,
@@ -193,7 +214,7 @@ async fn successful_payment<P: Platform>(
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.
         _ => {
-            let owes = owed(settings, &catalog, order, payment, renewal);
+            let owes = owed(settings, catalog, order, payment, renewal);
             let leased = store
                 .enqueue(&owes.messages, platform.now())
                 .await

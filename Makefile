@@ -152,7 +152,7 @@ bench-twiggy: rust-tools $(TWIGGY)
 	$(TWIGGY) top -n 20 bench/.out/twiggy/tma_pay_bg.wasm
 
 ## One build against another, alternating rounds on /healthz and /api/verify, or
-## AB_ROUTES=healthz,verify,pre_checkout (bench/ab.mjs): `make bench-ab-save AB_A=DIR`
+## AB_ROUTES=healthz,verify,pre_checkout,payment,invoices (bench/ab.mjs): `make bench-ab-save AB_A=DIR`
 ## before a change, `make bench-ab AB_A=DIR` after.
 bench-ab-save: build
 	node bench/ab.mjs save $(AB_A)
@@ -160,7 +160,7 @@ bench-ab-save: build
 bench-ab: build
 	AB_A=$(AB_A) AB_ROUTES=$(AB_ROUTES) node bench/ab.mjs
 
-## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz|pre_checkout,
+## Where the isolate's time goes on one route (bench/profile.mjs): ROUTE=verify|healthz|pre_checkout|payment|invoices,
 ## AB_A=snapshot, SCRIPT=another worker's entry.
 bench-profile: build
 	ROUTE=$(ROUTE) AB_A=$(AB_A) SCRIPT=$(SCRIPT) node bench/profile.mjs

@@ -1,5 +1,5 @@
 // `make bench-ab`: one build of tma-pay against another on the routes that do
-// no I/O (and, with AB_ROUTES=pre_checkout, the webhook's D1 read), for a
+// no I/O (and, with AB_ROUTES=pre_checkout,payment,invoices, the D1 routes), for a
 // change too small for `make bench` to tell from noise. Both run
 // side by side, in alternating rounds (the order flips each round), and the
 // report is the median and range of the per-round ratios B ÷ A. Compare a

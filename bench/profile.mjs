@@ -4,7 +4,7 @@
 // prints the isolate's busy time per request and the functions that take it.
 // The profiler inflates every figure alike: compare runs, not to the bench.
 //
-//   make bench-profile [ROUTE=verify|healthz|pre_checkout] [AB_A=DIR] [SCRIPT=entry]
+//   make bench-profile [ROUTE=verify|healthz|pre_checkout|payment|invoices] [AB_A=DIR] [SCRIPT=entry]
 //
 // SCRIPT profiles another worker (e.g. bench/.out/js-alt.bundle.mjs after a `make bench`).
 import { cpSync, rmSync, writeFileSync } from 'node:fs';

@@ -38,7 +38,7 @@ const tiny = {
   machine: '2 cores',
   versions: { node: '20' },
   load: { connections: 2, warmupMs: 1000, durationMs: 1000 },
-  contenders: ['tma-pay', 'empty', 'rust-floor', 'js-alt'],
+  contenders: ['tma-pay', 'empty', 'rust-floor', 'js-alt', 'd1-floor'],
   bundle: { upload: 300 * 1024, uploadGzip: 150 * 1024, wasm: 1, wasmGzip: 1, glue: 1, glueGzip: 1 },
   routes: [
     { id: 'verify', name: 'POST /api/verify', expect: [200], results: {
@@ -50,6 +50,7 @@ const tiny = {
     { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], stateChanges: 2, results: {
       'tma-pay': { rps: 60, p50: 1, p99: 2, statuses: { 200: 60 } },
       empty: { rps: 100, p50: 1, p99: 2, statuses: { 200: 100 } },
+      'd1-floor': { rps: 50, p50: 1, p99: 2, statuses: { 200: 50 } },
     }, d1Calls: 2 },
   ],
   cold: { 'tma-pay': 140, empty: 100, 'rust-floor': 110, 'js-alt': 120 },
@@ -84,7 +85,7 @@ test('with rounds, the p99 target is the median of the rounds\' ratios, not the 
   // The whole run's p99 (2 ms) is under both baselines', but the rounds say otherwise.
   const over = targets(withRounds({ empty: 0.9, 'js-alt': 1.2 })).find((x) => x.name === name);
   assert.equal(over.met, false);
-  assert.match(over.figure, /^0\.90× \/ 1\.20×; 2\.00 ms vs 3\.00 \/ 4\.00 ms over the run$/);
+  assert.match(over.figure, /^0\.900× \/ 1\.200×; 2\.00 ms vs 3\.00 \/ 4\.00 ms over the run$/);
   assert.equal(targets(withRounds({ empty: 0.9, 'js-alt': 1.0 })).find((x) => x.name === name).met, true);
 });
 
@@ -94,6 +95,10 @@ test('the report shows figures, ratios and unexpected statuses, and replaces its
   assert.match(md, /\| POST \/api\/verify \| rust-floor \| 95 \| 1\.00 \| 3\.00 \| 0\.95× \| {2}\| {2}\| {2}\| {2}\|/);
   assert.match(md, /js-alt \(unexpected: 10×401\)/);
   assert.match(md, /\| tma-pay \| 140 \| 1\.40× \| 90 \| 1\.00× \|/);
+  // The D1 floor: its ratio to empty in the table and beside the webhook target; no cold start row.
+  assert.match(md, /\| webhook successful_payment \| d1-floor \| 50 \| 1\.00 \| 2\.00 \| 0\.50× \| {2}\| {2}\| {2}\| {2}\|/);
+  assert.match(md, /\| webhook successful_payment req\/s ≥ 0\.7 × empty \| 0\.600× \(the D1 floor: 0\.500×\) \| \*\*no\*\* \|/);
+  assert.doesNotMatch(md, /\| d1-floor \| — \|/);
   assert.match(md, /\| initData \| 1,500 \| 300 \| 10 \| 1,000 \| 1\.50× \|/);
   const once = splice('# B\n\nnotes\n', md);
   const twice = splice(once.replace('95', '96'), 'new');

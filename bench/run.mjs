@@ -37,6 +37,8 @@ const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 // A comma-separated subset of route ids, for a quick look while working on one.
 const ONLY = process.env.BENCH_ROUTES?.split(',');
 const CONTENDERS = ['tma-pay', 'empty', 'rust-floor', 'js-alt'];
+// The D1 routes also run the D1 floor: the empty worker plus one D1 read.
+const D1_CONTENDERS = [...CONTENDERS, 'd1-floor'];
 const log = (...a) => console.error('[bench]', ...a);
 
 mkdirSync(`${OUT}/entries`, { recursive: true });
@@ -56,7 +58,7 @@ async function entries() {
   const tma = '../../../src/edge/entry.mjs';
   const inner = {
     'tma-pay': tma, 'tma-pay-counted': tma, empty: '../../workers/empty.mjs',
-    'rust-floor': '../../floor/build/index.js', 'js-alt': '../js-alt.bundle.mjs',
+    'rust-floor': '../../floor/build/index.js', 'js-alt': '../js-alt.bundle.mjs', 'd1-floor': '../../workers/d1-floor.mjs',
   };
   const paths = {};
   for (const c of Object.keys(inner)) {
@@ -114,13 +116,13 @@ const ROUTES = [
     req: () => ({ method: 'GET', path: '/healthz' }) },
   { id: 'verify', name: 'POST /api/verify', expect: [200], contenders: CONTENDERS,
     req: () => ({ method: 'POST', path: '/api/verify', headers: asBuyer }) },
-  { id: 'webhook-pre-checkout', name: 'webhook pre_checkout_query', expect: [200], contenders: CONTENDERS,
+  { id: 'webhook-pre-checkout', name: 'webhook pre_checkout_query', expect: [200], contenders: D1_CONTENDERS,
     req: (i, c) => preCheckout(++updateId, pick(i, c)) },
   // State changes per request: a payment for goods is stored with what it owes
   // (one transaction), then the goods, once sent, are marked sent.
-  { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], contenders: CONTENDERS, stateChanges: 2,
+  { id: 'webhook-payment', name: 'webhook successful_payment', expect: [200], contenders: D1_CONTENDERS, stateChanges: 2,
     req: (i, c) => successfulPayment(++updateId, pick(i, c)) },
-  { id: 'invoices', name: 'POST /api/invoices', expect: [201], contenders: CONTENDERS, stateChanges: 1, req: newInvoice },
+  { id: 'invoices', name: 'POST /api/invoices', expect: [201], contenders: D1_CONTENDERS, stateChanges: 1, req: newInvoice },
 ];
 
 /** D1 round trips of one request of each route (the contender behind the counter). */
@@ -176,7 +178,7 @@ async function main() {
   const settings = settingsFor(api);
   const workers = {};
   try {
-    for (const c of CONTENDERS) workers[c] = await startWorker(settings, { scriptPath: paths[c] });
+    for (const c of D1_CONTENDERS) workers[c] = await startWorker(settings, { scriptPath: paths[c] });
     // Pending orders for the webhook routes (each contender its own, in its own
     // D1); creating them also checks that the route works.
     workers['tma-pay-counted'] = await startWorker(settings, { scriptPath: paths['tma-pay-counted'] });
@@ -242,7 +244,7 @@ async function main() {
     versions: versions(),
     floorWasm: readFileSync('bench/floor/build/index_bg.wasm').length,
     load: { ...LOAD, rounds: ROUNDS },
-    contenders: CONTENDERS,
+    contenders: D1_CONTENDERS,
     bundle,
     twiggy: twiggy && { crates: crates(twiggy, 15), items: items(twiggy, 15) },
     routes: ROUTES.filter((r) => r.results),

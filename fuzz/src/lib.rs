@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use tma_pay::config::StorageKind;
 use tma_pay::error::ApiError;
 use tma_pay::http::Platform;
-use tma_pay::store::memory::MemoryStore;
+use tma_pay::store::kv::KvStore;
+use tma_pay::store::memory::MemoryKv;
 use tma_pay::telegram::client::{Transport, TransportError};
 use tma_pay::telegram::ed25519::{Dalek, Ed25519Verifier};
 
@@ -90,7 +91,7 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 /// store, and a Bot API that accepts everything.
 #[derive(Default)]
 pub struct FuzzPlatform {
-    pub store: MemoryStore,
+    pub store: KvStore<MemoryKv>,
     counter: std::cell::Cell<u8>,
 }
 
@@ -110,7 +111,7 @@ impl Ed25519Verifier for FuzzPlatform {
 }
 
 impl Platform for FuzzPlatform {
-    type Store = MemoryStore;
+    type Store = KvStore<MemoryKv>;
     fn setting(&self, name: &str) -> Option<String> {
         match name {
             "BOT_TOKEN" => Some(TOKEN.into()),
@@ -125,7 +126,7 @@ impl Platform for FuzzPlatform {
         self.counter.set(self.counter.get().wrapping_add(1));
         [self.counter.get(); 16]
     }
-    fn store(&self, _: StorageKind) -> Result<&MemoryStore, ApiError> {
+    fn store(&self, _: StorageKind) -> Result<&KvStore<MemoryKv>, ApiError> {
         Ok(&self.store)
     }
     async fn asset(&self, _: &str) -> Option<Vec<u8>> {

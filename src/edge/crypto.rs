@@ -1,11 +1,10 @@
-//! The runtime's WebCrypto: Ed25519 through `crypto.subtle`, so the wasm
-//! carries no curve code of its own, and random bytes.
+//! Ed25519 through the runtime's WebCrypto (`crypto.subtle`), so the wasm
+//! carries no curve code of its own.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys::{Crypto, CryptoKey, SubtleCrypto, WorkerGlobalScope};
-
-use super::task::wait;
+use wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
 /// Whether `signature` is `public_key`'s signature of `message`. A key the
 /// runtime will not import, or any other failure, is `false`.
@@ -24,25 +23,16 @@ async fn verify(
     let usages = Array::of1(&"verify".into());
     let key = Uint8Array::from(public_key.as_slice());
     let import = subtle.import_key_with_str("raw", &key, "Ed25519", false, &usages)?;
-    let key: CryptoKey = wait(import).await?.unchecked_into();
+    let key: CryptoKey = JsFuture::from(import).await?.unchecked_into();
     // WebCrypto copies both buffers before it returns the promise.
     let verify =
         subtle.verify_with_str_and_u8_array_and_u8_array("Ed25519", &key, signature, message)?;
-    wait(verify).await
+    JsFuture::from(verify).await
 }
 
 fn subtle() -> Result<SubtleCrypto, JsValue> {
-    Ok(crypto()?.subtle())
-}
-
-fn crypto() -> Result<Crypto, JsValue> {
-    js_sys::global()
+    Ok(js_sys::global()
         .unchecked_into::<WorkerGlobalScope>()
-        .crypto()
-}
-
-/// Fills `buf` from the runtime's CSPRNG (`crypto.getRandomValues`).
-pub fn random_bytes(buf: &mut [u8]) -> Result<(), JsValue> {
-    crypto()?.get_random_values_with_u8_array(buf)?;
-    Ok(())
+        .crypto()?
+        .subtle())
 }

@@ -65,8 +65,7 @@ export default class extends WorkerEntrypoint {
       failInFlight(e);
       return failure(e);
     }
-    // A request that waits on nothing is answered in the call itself.
-    return answer instanceof Response ? answer : settle(answer);
+    return settle(answer);
   }
 
   // The Cron Trigger. A trap here fails the run (the runtime logs it); the

@@ -3,18 +3,18 @@
 
 use std::cell::OnceCell;
 use std::rc::Rc;
+use std::time::Duration;
 
-use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use worker::{web_sys, Env};
+use js_sys::Uint8Array;
+use worker::{web_sys, Env, Fetch, Headers, Method, RequestInit};
 
-use super::bindings::{Kv, D1};
-use super::task::wait;
+use super::d1::WorkerD1;
+use super::kv::WorkerKv;
 use crate::config::{self, ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
 use crate::http::Platform;
 use crate::store::d1::D1Store;
-use crate::store::kv::KvBackend;
+use crate::store::kv::KvStore;
 use crate::store::EitherStore;
 use crate::telegram::client::{Transport, TransportError};
 use crate::telegram::ed25519::Ed25519Verifier;
@@ -26,9 +26,11 @@ thread_local! {
     static SETTINGS: OnceCell<Result<Rc<Settings>, ConfigError>> = const { OnceCell::new() };
 }
 
+type WorkerStore = EitherStore<D1Store<WorkerD1>, KvStore<WorkerKv>>;
+
 pub struct WorkerPlatform {
     env: Env,
-    store: OnceCell<EitherStore<D1Store, KvBackend>>,
+    store: OnceCell<WorkerStore>,
 }
 
 impl WorkerPlatform {
@@ -48,45 +50,37 @@ fn binding_missing(name: &str) -> ApiError {
     )
 }
 
-/// Whether a rejected fetch was `AbortSignal.timeout` firing.
-fn is_timeout(e: &JsValue) -> bool {
-    Reflect::get(e, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .is_some_and(|n| n == "TimeoutError")
-}
-
 impl Transport for WorkerPlatform {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
-        let fail = |e: JsValue| {
-            if is_timeout(&e) {
-                TransportError::Timeout
-            } else {
-                TransportError::Network
-            }
-        };
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(
-            &js_sys::JSON::parse(r#"{"content-type":"application/json"}"#).map_err(fail)?,
-        );
-        init.set_body(&Uint8Array::from(body.as_slice()));
-        // The signal covers the response body too.
         // Outbound calls give up well inside a request's budget. A malformed
         // setting was already refused (503) by `Settings::parse`.
         let ms = self
             .settings()
             .map_or(config::BOT_API_TIMEOUT_MS, |s| s.bot_api_timeout_ms);
-        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms as u32)));
-        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let resp: web_sys::Response = wait(global.fetch_with_str_and_init(url, &init))
-            .await
-            .map_err(fail)?
-            .unchecked_into();
-        let body = super::runtime::body(resp.array_buffer())
+        // The signal covers the response body too.
+        let signal: worker::AbortSignal = web_sys::AbortSignal::timeout_with_u32(ms as u32).into();
+        let fail = |_| {
+            if signal.aborted() {
+                TransportError::Timeout
+            } else {
+                TransportError::Network
+            }
+        };
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .map_err(fail)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(Uint8Array::from(body.as_slice()).into()));
+        let request = worker::Request::new_with_init(url, &init).map_err(fail)?;
+        let mut response = Fetch::Request(request)
+            .send_with_signal(&signal)
             .await
             .map_err(fail)?;
-        Ok((resp.status(), body))
+        let body = response.bytes().await.map_err(fail)?;
+        Ok((response.status_code(), body))
     }
 }
 
@@ -97,7 +91,7 @@ impl Ed25519Verifier for WorkerPlatform {
 }
 
 impl Platform for WorkerPlatform {
-    type Store = EitherStore<D1Store, KvBackend>;
+    type Store = WorkerStore;
 
     fn setting(&self, name: &str) -> Option<String> {
         // Vars and secrets are both plain strings on `env`; `var` reads either.
@@ -119,9 +113,7 @@ impl Platform for WorkerPlatform {
         let mut b = [0u8; 16];
         // Workers always has `crypto.getRandomValues`; without it there is no
         // safe id to make, so failing loudly is right.
-        if super::crypto::random_bytes(&mut b).is_err() {
-            panic!("crypto.getRandomValues failed");
-        }
+        getrandom::fill(&mut b).expect("the runtime's CSPRNG");
         b
     }
 
@@ -129,35 +121,29 @@ impl Platform for WorkerPlatform {
         if let Some(s) = self.store.get() {
             return Ok(s);
         }
-        let binding = |name: &str| {
-            Reflect::get(&self.env, &name.into())
-                .ok()
-                .filter(JsValue::is_object)
-                .ok_or_else(|| binding_missing(name))
-        };
         let store = match kind {
-            StorageKind::D1 => EitherStore::D1(D1Store::new(D1(binding("DB")?))),
-            StorageKind::Kv => EitherStore::Kv(KvBackend::new(Kv(binding("KV")?))),
+            StorageKind::D1 => {
+                let db = self.env.d1("DB").map_err(|_| binding_missing("DB"))?;
+                EitherStore::D1(D1Store::new(WorkerD1(db)))
+            }
+            StorageKind::Kv => {
+                let kv = self.env.kv("KV").map_err(|_| binding_missing("KV"))?;
+                EitherStore::Kv(KvStore::new(WorkerKv(kv)))
+            }
         };
         Ok(self.store.get_or_init(|| store))
     }
 
     async fn asset(&self, path: &str) -> Option<Vec<u8>> {
-        let assets = Reflect::get(&self.env, &"ASSETS".into())
-            .ok()
-            .filter(JsValue::is_object)?;
-        // `ASSETS` is a Fetcher: `fetch(url)` like the global one.
-        let fetch = Reflect::get(&assets, &"fetch".into())
-            .ok()?
-            .dyn_into::<js_sys::Function>()
+        let assets = self.env.assets("ASSETS").ok()?;
+        let mut response = assets
+            .fetch(format!("https://assets.local{path}"), None)
+            .await
             .ok()?;
-        let url = JsValue::from(format!("https://assets.local{path}"));
-        let promise: js_sys::Promise = fetch.call1(&assets, &url).ok()?.dyn_into().ok()?;
-        let resp: web_sys::Response = wait(promise).await.ok()?.dyn_into().ok()?;
-        if resp.status() != 200 {
+        if response.status_code() != 200 {
             return None;
         }
-        super::runtime::body(resp.array_buffer()).await.ok()
+        response.bytes().await.ok()
     }
 
     fn log(&self, line: &str) {
@@ -165,6 +151,6 @@ impl Platform for WorkerPlatform {
     }
 
     async fn sleep(&self, ms: u64) {
-        super::task::sleep(ms).await
+        worker::Delay::from(Duration::from_millis(ms)).await
     }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use serde_json::Value;
 
 use super::api::storage_error;
+use super::views::OrderView;
 use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -42,7 +43,10 @@ pub async fn refund<P: Platform>(
         .map_err(storage_error)?
         .ok_or_else(|| ApiError::new(404, "order_not_found", "no order with that id"))?;
     if order.status == OrderStatus::Refunded {
-        return Ok(Response::json(200, &json!({ "order": order })));
+        return Ok(Response::json(
+            200,
+            &json!({ "order": OrderView::of(&order) }),
+        ));
     }
     let charge = match (&order.status, &order.telegram_payment_charge_id) {
         (OrderStatus::Paid, Some(charge)) => charge.clone(),
@@ -84,7 +88,10 @@ pub async fn refund<P: Platform>(
         .await
         .map_err(storage_error)?;
     let order = store.order(&order.id).await.map_err(storage_error)?;
-    Ok(Response::json(200, &json!({ "order": order })))
+    Ok(Response::json(
+        200,
+        &json!({ "order": order.as_ref().map(OrderView::of) }),
+    ))
 }
 
 /// `POST /api/admin/setup`: points the bot at this deployment.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
+use super::views::OrderView;
 use super::{auth, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -265,17 +266,13 @@ pub async fn orders<P: Platform>(
 ) -> Result<Response, ApiError> {
     let (_, orders) = own_orders(platform, settings, req, 100).await?;
     let catalog = catalog(settings).ok();
-    let shown: Vec<Value> = orders
+    let shown: Vec<OrderView> = orders
         .iter()
         .map(|o| {
-            let mut v = serde_json::to_value(o).expect("an order serializes");
             let goods = catalog
                 .filter(|_| o.status == OrderStatus::Paid)
                 .and_then(|c| c.get(&o.product_id)?.delivery.as_ref());
-            if let Some(d) = goods {
-                v["delivery"] = serde_json::to_value(d).expect("a delivery serializes");
-            }
-            v
+            OrderView::of(o).with_delivery(goods)
         })
         .collect();
     Ok(Response::json(200, &json!({ "orders": shown })))
@@ -304,10 +301,10 @@ pub async fn change_renewal<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
+    order_id: &str,
     change: Renewal,
 ) -> Result<Response, ApiError> {
     let user = auth::user(platform, settings, req)?;
-    let order_id = req.path.split('/').nth(3).unwrap_or_default();
     let store = platform.store(settings.storage)?;
     let order = store.order(order_id).await.map_err(storage_error)?;
     let now = platform.now();

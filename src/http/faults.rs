@@ -69,7 +69,7 @@ mod tests {
     }
 
     impl Platform for Timer {
-        type Store = crate::store::memory::MemoryStore;
+        type Store = crate::store::kv::KvStore<crate::store::memory::MemoryKv>;
         fn setting(&self, _: &str) -> Option<String> {
             None
         }

@@ -13,11 +13,12 @@ pub mod platform;
 pub mod router;
 pub mod scheduled;
 pub mod testing;
+pub mod views;
 pub mod webhook;
 
 pub use message::{Request, Response};
 pub use platform::Platform;
-pub use router::Route;
+pub use router::{Route, DEFAULT_BODY_LIMIT};
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -60,7 +61,8 @@ pub fn too_large(limit: usize) -> ApiError {
 }
 
 async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, ApiError> {
-    let route = router::route(&req.method, &req.path)?;
+    let matched = router::route(&req.method, &req.path)?;
+    let route = matched.route;
     if req.body.len() > route.body_limit() {
         return Err(too_large(route.body_limit()));
     }
@@ -78,11 +80,14 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::CreateInvoice => api::create_invoice(platform, &settings, req).await,
         Route::Orders => api::orders(platform, &settings, req).await,
         Route::Entitlements => api::entitlements(platform, &settings, req).await,
-        Route::CancelSubscription => {
-            api::change_renewal(platform, &settings, req, Renewal::Cancel).await
-        }
-        Route::ResumeSubscription => {
-            api::change_renewal(platform, &settings, req, Renewal::Resume).await
+        Route::CancelSubscription | Route::ResumeSubscription => {
+            let change = if route == Route::CancelSubscription {
+                Renewal::Cancel
+            } else {
+                Renewal::Resume
+            };
+            let order_id = matched.params.get("order_id");
+            api::change_renewal(platform, &settings, req, order_id, change).await
         }
         Route::Webhook => webhook::receive(platform, &settings, req).await,
         Route::AdminRefund => admin::refund(platform, &settings, req).await,

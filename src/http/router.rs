@@ -1,6 +1,6 @@
 //! The route table: which paths the worker answers, with which method, and how
-//! large a body each may have. A `*` segment matches one non-empty segment (the
-//! handler reads it from the path).
+//! large a body each may have. A `{name}` segment matches one non-empty
+//! segment, which the handler reads by name from the match.
 
 use crate::error::ApiError;
 
@@ -38,12 +38,12 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/orders", "GET", Route::Orders),
     ("/api/entitlements", "GET", Route::Entitlements),
     (
-        "/api/subscriptions/*/cancel",
+        "/api/subscriptions/{order_id}/cancel",
         "POST",
         Route::CancelSubscription,
     ),
     (
-        "/api/subscriptions/*/resume",
+        "/api/subscriptions/{order_id}/resume",
         "POST",
         Route::ResumeSubscription,
     ),
@@ -55,22 +55,53 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/test/panic", "POST", Route::TestPanic),
 ];
 
-fn matches(pattern: &str, path: &str) -> bool {
-    // Equal strings first: most patterns are literal, and unequal lengths
-    // settle it without a scan.
-    pattern == path || (pattern.as_bytes().contains(&b'*') && wildcard(pattern, path))
-}
-
-fn wildcard(pattern: &str, path: &str) -> bool {
+/// The segments `pattern` captures from `path`, or `None` when it does not match.
+fn matches<'a>(pattern: &'static str, path: &'a str) -> Option<Params<'a>> {
+    let mut params = Params::default();
+    // Equal strings first: most patterns are literal.
+    if pattern == path {
+        return Some(params);
+    }
+    if !pattern.contains('{') {
+        return None;
+    }
     let (mut p, mut q) = (pattern.split('/'), path.split('/'));
     loop {
         match (p.next(), q.next()) {
-            (None, None) => return true,
-            (Some("*"), Some(seg)) if !seg.is_empty() => {}
+            (None, None) => return Some(params),
+            (Some(name), Some(seg)) if name.starts_with('{') => {
+                if seg.is_empty() {
+                    return None;
+                }
+                params.0.push((name.trim_matches(['{', '}']), seg));
+            }
             (Some(a), Some(b)) if a == b => {}
-            _ => return false,
+            _ => return None,
         }
     }
+}
+
+/// The path segments a route captured, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params<'a>(Vec<(&'static str, &'a str)>);
+
+impl<'a> Params<'a> {
+    /// The segment captured as `{name}`. Only names in the route's pattern are
+    /// asked for, so a missing one is a bug in the table.
+    pub fn get(&self, name: &str) -> &'a str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("the route has no {{{name}}} segment"))
+    }
+}
+
+/// A request's route and what its path captured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched<'a> {
+    pub route: Route,
+    pub params: Params<'a>,
 }
 
 impl Route {
@@ -78,24 +109,30 @@ impl Route {
     pub fn body_limit(self) -> usize {
         match self {
             Route::Webhook => 256 * 1024,
-            _ => 16 * 1024,
+            _ => DEFAULT_BODY_LIMIT,
         }
     }
 }
 
+/// The body limit of every route but the webhook, and of unknown paths.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+
 /// Finds the route, or the 404/405 error to answer with.
-pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
+pub fn route<'a>(method: &str, path: &'a str) -> Result<Matched<'a>, ApiError> {
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
         path
     };
     let mut allowed = None;
-    for (p, m, r) in TABLE {
-        if matches(p, path) {
+    for (pattern, m, route) in TABLE {
+        if let Some(params) = matches(pattern, path) {
             // HEAD is GET without a body; the runtime drops the body for us.
             if *m == method || (*m == "GET" && method == "HEAD") {
-                return Ok(*r);
+                return Ok(Matched {
+                    route: *route,
+                    params,
+                });
             }
             allowed = Some(*m);
         }
@@ -125,26 +162,32 @@ fn truncate(s: &str, max: usize) -> &str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_routes_and_tolerates_a_trailing_slash() {
-        assert_eq!(route("GET", "/healthz"), Ok(Route::Health));
-        assert_eq!(route("HEAD", "/healthz"), Ok(Route::Health));
-        assert_eq!(route("POST", "/api/verify/"), Ok(Route::Verify));
-        assert_eq!(
-            route("POST", "/api/verify/third-party"),
-            Ok(Route::VerifyThirdParty)
-        );
-        assert_eq!(route("GET", "/"), Ok(Route::Page));
+    fn found(method: &str, path: &str) -> Result<Route, ApiError> {
+        route(method, path).map(|m| m.route)
     }
 
     #[test]
-    fn a_star_matches_one_segment() {
+    fn finds_routes_and_tolerates_a_trailing_slash() {
+        assert_eq!(found("GET", "/healthz"), Ok(Route::Health));
+        assert_eq!(found("HEAD", "/healthz"), Ok(Route::Health));
+        assert_eq!(found("POST", "/api/verify/"), Ok(Route::Verify));
         assert_eq!(
-            route("POST", "/api/subscriptions/abc_-1/cancel"),
+            found("POST", "/api/verify/third-party"),
+            Ok(Route::VerifyThirdParty)
+        );
+        assert_eq!(found("GET", "/"), Ok(Route::Page));
+    }
+
+    #[test]
+    fn a_named_segment_matches_one_segment_and_is_captured() {
+        let m = route("POST", "/api/subscriptions/abc_-1/cancel").unwrap();
+        assert_eq!(m.params.get("order_id"), "abc_-1");
+        assert_eq!(
+            found("POST", "/api/subscriptions/abc_-1/cancel"),
             Ok(Route::CancelSubscription)
         );
         assert_eq!(
-            route("POST", "/api/subscriptions/abc/resume/"),
+            found("POST", "/api/subscriptions/abc/resume/"),
             Ok(Route::ResumeSubscription)
         );
         for path in [
@@ -152,7 +195,7 @@ mod tests {
             "/api/subscriptions/a/b/cancel",
             "/api/subscriptions/a/pause",
         ] {
-            assert_eq!(route("POST", path).unwrap_err().status, 404, "{path}");
+            assert_eq!(found("POST", path).unwrap_err().status, 404, "{path}");
         }
         assert_eq!(
             route("GET", "/api/subscriptions/a/cancel")

@@ -12,7 +12,8 @@ use sha2::Sha256;
 use super::{handle, Platform, Request, Response};
 use crate::config::StorageKind;
 use crate::error::ApiError;
-use crate::store::memory::MemoryStore;
+use crate::store::d1::D1Store;
+use crate::store::sqlite::Sqlite;
 use crate::store::Store;
 use crate::telegram::client::fake::FakeTransport;
 use crate::telegram::client::{Transport, TransportError};
@@ -26,7 +27,7 @@ pub(super) const NOW: u64 = 1_750_000_000;
 
 pub(super) struct TestPlatform {
     pub settings: HashMap<&'static str, String>,
-    pub store: MemoryStore,
+    pub store: D1Store<Sqlite>,
     pub bot: FakeTransport,
     pub counter: Cell<u8>,
     pub logs: std::cell::RefCell<Vec<String>>,
@@ -47,7 +48,7 @@ impl Ed25519Verifier for TestPlatform {
 }
 
 impl Platform for TestPlatform {
-    type Store = MemoryStore;
+    type Store = D1Store<Sqlite>;
     fn setting(&self, name: &str) -> Option<String> {
         self.settings.get(name).cloned()
     }
@@ -58,7 +59,7 @@ impl Platform for TestPlatform {
         self.counter.set(self.counter.get() + 1);
         [self.counter.get(); 16]
     }
-    fn store(&self, _: StorageKind) -> Result<&MemoryStore, ApiError> {
+    fn store(&self, _: StorageKind) -> Result<&D1Store<Sqlite>, ApiError> {
         Ok(&self.store)
     }
     async fn asset(&self, path: &str) -> Option<Vec<u8>> {
@@ -71,6 +72,13 @@ impl Platform for TestPlatform {
     }
 }
 
+impl TestPlatform {
+    /// The SQLite database behind the store.
+    pub fn db(&self) -> &Sqlite {
+        self.store.database()
+    }
+}
+
 pub(super) fn platform() -> TestPlatform {
     TestPlatform {
         settings: HashMap::from([
@@ -78,7 +86,7 @@ pub(super) fn platform() -> TestPlatform {
             ("WEBHOOK_SECRET", "hook_secret".to_string()),
             ("ADMIN_TOKEN", "admin_secret".to_string()),
         ]),
-        store: MemoryStore::default(),
+        store: D1Store::new(Sqlite::new()),
         bot: FakeTransport::default(),
         counter: Cell::new(0),
         logs: Default::default(),
@@ -493,7 +501,7 @@ fn the_whole_purchase_and_refund() {
         webhook(&p, paid(3, 5, &order, "stx_1", 50)),
         (200, json!({}))
     );
-    assert_eq!(p.store.payment_count(), 1);
+    assert_eq!(p.db().count("payments"), 1);
     assert_eq!(
         p.bot
             .methods()
@@ -559,7 +567,7 @@ fn pre_checkout_declines_mismatches_in_words() {
         assert!(v["error_message"].as_str().unwrap().len() > 10);
     }
     // Storage down: still an answer (no), in time.
-    p.store.broken.set(true);
+    p.db().broken.set(true);
     let (s, v) = webhook(&p, pre_checkout(5, &order, "XTR", 50));
     assert_eq!((s, v["ok"].clone()), (200, json!(false)));
 }
@@ -568,7 +576,7 @@ fn pre_checkout_declines_mismatches_in_words() {
 fn a_payment_is_never_acknowledged_before_it_is_stored() {
     let p = platform();
     let order = buy(&p, 5, "sticker_pack");
-    p.store.broken.set(true);
+    p.db().broken.set(true);
     let (s, v) = webhook(&p, paid(2, 5, &order, "stx_1", 50));
     assert_eq!(
         (s, v["error"]["code"].as_str()),
@@ -584,11 +592,11 @@ fn a_payment_is_never_acknowledged_before_it_is_stored() {
         .iter()
         .any(|l| l.contains("the store is down")));
     // Telegram retries once storage is back: stored once, the goods sent.
-    p.store.broken.set(false);
+    p.db().broken.set(false);
     assert_eq!(webhook(&p, paid(2, 5, &order, "stx_1", 50)).0, 200);
     assert_eq!(p.bot.methods().last().unwrap(), "sendMessage");
     assert_eq!(order_status(&p, &order), "paid");
-    assert_eq!(p.store.payment_count(), 1);
+    assert_eq!(p.db().count("payments"), 1);
 }
 
 #[test]
@@ -596,7 +604,7 @@ fn a_payment_for_an_unknown_order_is_still_stored() {
     let p = platform();
     let (s, _) = webhook(&p, paid(2, 5, "ghost", "stx_9", 50));
     assert_eq!(s, 200);
-    assert_eq!(p.store.payment_count(), 1);
+    assert_eq!(p.db().count("payments"), 1);
     assert!(p.logs.borrow().iter().any(|l| l.contains("unknown order")));
 }
 
@@ -621,7 +629,7 @@ fn subscription_renewals_extend_the_order() {
         Some((NOW + 2 * 2_592_000) as i64)
     );
     assert_eq!(o.telegram_payment_charge_id.as_deref(), Some("stx_b"));
-    assert_eq!(p.store.payment_count(), 2);
+    assert_eq!(p.db().count("payments"), 2);
 }
 
 #[test]
@@ -636,7 +644,7 @@ fn webhook_secret_and_body_are_checked() {
         );
     }
     assert_eq!(
-        p.store.payment_count(),
+        p.db().count("payments"),
         0,
         "nothing processed without the secret"
     );

@@ -59,7 +59,7 @@ fn the_goods_are_queued_by_the_payment_write_itself() {
     let order = buy(&p, 5, "sticker_pack");
     let payload = payload(&p, &order);
     assert_eq!(payload, format!("{order}:sticker_pack"));
-    let before = p.store.calls.get();
+    let before = p.db().round_trips.get();
     let (s, v) = webhook(&p, paid(2, 5, &payload, "stx_1", 50));
     assert_eq!(
         (s, v),
@@ -67,7 +67,7 @@ fn the_goods_are_queued_by_the_payment_write_itself() {
         "the receipt travels with the goods"
     );
     // One write for the payment and what it owes, then one per message sent.
-    assert_eq!(p.store.calls.get() - before, 1 + 2);
+    assert_eq!(p.db().round_trips.get() - before, 1 + 2);
     assert!(sent_to(&p, 5)[0]["text"]
         .as_str()
         .unwrap()
@@ -80,16 +80,16 @@ fn the_goods_are_queued_by_the_payment_write_itself() {
     assert_eq!(stored.telegram_payment_charge_id.as_deref(), Some("stx_1"));
 
     // A redelivery queues nothing new and sends nothing again.
-    let before = p.store.calls.get();
+    let before = p.db().round_trips.get();
     webhook(&p, paid(2, 5, &payload, "stx_1", 50));
-    assert_eq!(p.store.calls.get() - before, 1);
+    assert_eq!(p.db().round_trips.get() - before, 1);
     assert_eq!((sent_to(&p, 5).len(), sent_to(&p, 900).len()), (1, 1));
 
     // An invoice from before the product rode along takes a second round trip.
     let old = buy(&p, 6, "sticker_pack");
-    let before = p.store.calls.get();
+    let before = p.db().round_trips.get();
     webhook(&p, paid(3, 6, &old, "stx_2", 50));
-    assert_eq!(p.store.calls.get() - before, 1 + 1 + 2);
+    assert_eq!(p.db().round_trips.get() - before, 1 + 1 + 2);
     assert_eq!(sent_to(&p, 6).len(), 1);
 }
 
@@ -149,7 +149,11 @@ fn a_failed_delivery_is_retried_later_reported_and_never_sent_twice() {
     p.now.set(p.now.get() + DAY);
     assert_eq!(block_on(scheduled::run(&p)).sent, 0, "nothing left to send");
     assert_eq!(sent_to(&p, 5).len(), 2);
-    assert!(p.store.outbox().iter().all(|m| m.status == "sent"));
+    assert!(p
+        .db()
+        .query("SELECT status FROM outbox")
+        .iter()
+        .all(|m| m["status"] == "sent"));
 }
 
 #[test]
@@ -160,13 +164,10 @@ fn a_user_who_blocked_the_bot_is_not_retried_and_the_operator_is_told() {
     let order = buy(&p, 5, "sticker_pack");
     p.bot.answer(403, json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}));
     webhook(&p, paid(2, 5, &order, "stx_1", 50));
-    let delivery = p
-        .store
-        .outbox()
-        .into_iter()
-        .find(|m| m.message.id == format!("delivery:{order}"))
-        .unwrap();
-    assert_eq!(delivery.status, "failed");
+    let delivery = p.db().query(&format!(
+        "SELECT status FROM outbox WHERE id = 'delivery:{order}'"
+    ));
+    assert_eq!(delivery[0]["status"], "failed");
     let texts: Vec<String> = sent_to(&p, 900)
         .iter()
         .map(|m| m["text"].as_str().unwrap().to_owned())
@@ -483,16 +484,16 @@ fn the_scheduled_job_expires_prunes_and_reports_differences_once() {
     // An expired order can't be paid, and update ids older than 24 h are forgotten.
     let (_, v) = webhook(&p, pre_checkout(5, &old, "XTR", 50));
     assert_eq!(v["ok"], false);
-    assert_eq!(p.store.update_count(), 1);
+    assert_eq!(p.db().count("processed_updates"), 1);
     p.now.set(NOW + 3 * DAY);
     assert_eq!(block_on(scheduled::run(&p)).pruned, 1);
-    assert_eq!(p.store.update_count(), 0);
+    assert_eq!(p.db().count("processed_updates"), 0);
 }
 
 #[test]
 fn the_scheduled_job_reports_a_broken_store_without_stopping() {
     let p = platform();
-    p.store.broken.set(true);
+    p.db().broken.set(true);
     let report = block_on(scheduled::run(&p));
     assert!(report.errors.len() >= 3, "{report:?}");
     assert!(report.errors.iter().all(|e| !e.contains(TOKEN)));

@@ -207,9 +207,8 @@ async fn successful_payment<P: Platform>(
     if recorded.outcome == Outcome::Applied {
         check_matches(platform, payment, order);
     }
-    let held = guess.is_some_and(|g| g.holds_for(order));
-    let (owes, leased) = match expected {
-        Some((_, e)) if held => (e, recorded.leased),
+    let (owes, leased) = match (expected, recorded.owed) {
+        (Some((_, e)), Some(leased)) => (e, leased),
         // Not the order the payload named (or an older payload): queue what
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.

@@ -10,12 +10,9 @@
 //! `failed`) order still makes it `paid`. A subscription stays `paid` while it
 //! renews; whether it is active is its `subscription_expiration_date`.
 
-use serde::{Deserialize, Serialize};
-
 use super::catalog::Product;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {
     Pending,
     Paid,
@@ -47,7 +44,7 @@ impl OrderStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: String,
     pub user_id: i64,
@@ -56,17 +53,12 @@ pub struct Order {
     pub currency: String,
     pub amount: i64,
     pub created_at: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telegram_payment_charge_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_expiration_date: Option<i64>,
     /// The first charge of a subscription: what `editUserStarSubscription` names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_charge_id: Option<String>,
     /// The buyer (or the bot) turned renewal off; access lasts to the end date.
-    #[serde(default, deserialize_with = "flag")]
     pub renewal_canceled: bool,
 }
 
@@ -163,7 +155,7 @@ impl<'a> Payload<'a> {
 
 /// A payment Telegram reported (`successful_payment`), kept for audit and
 /// reconciliation. `telegram_payment_charge_id` is unique.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Payment {
     pub telegram_payment_charge_id: String,
     pub provider_payment_charge_id: String,
@@ -173,39 +165,12 @@ pub struct Payment {
     pub currency: String,
     pub amount: i64,
     pub paid_at: u64,
-    #[serde(default)]
     pub subscription_expiration_date: Option<i64>,
-    #[serde(default, deserialize_with = "flag")]
     pub is_recurring: bool,
-    #[serde(default, deserialize_with = "flag")]
     pub is_first_recurring: bool,
-    #[serde(default)]
     pub refunded_at: Option<u64>,
     /// The update as received, for audit.
     pub raw_update: String,
-}
-
-/// A flag as `true`/`false`, or as SQL keeps it, `1`/`0`: so D1 rows read
-/// straight into [`Order`] and [`Payment`].
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    struct Flag;
-    impl serde::de::Visitor<'_> for Flag {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a boolean, 0 or 1")
-        }
-        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
-            Ok(v)
-        }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
-            match v {
-                0 => Ok(false),
-                1 => Ok(true),
-                _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
-            }
-        }
-    }
-    d.deserialize_any(Flag)
 }
 
 #[cfg(test)]
@@ -272,21 +237,6 @@ mod tests {
             o.with_payment(&payment("c1", 300, None)).status,
             OrderStatus::Paid
         );
-    }
-
-    #[test]
-    fn flags_read_as_booleans_or_as_sql_integers() {
-        let row = r#"{"id":"o","user_id":1,"product_id":"p","status":"paid","currency":"XTR",
-            "amount":5,"created_at":100,"paid_at":null,"renewal_canceled":1}"#;
-        let o: Order = serde_json::from_str(row).unwrap();
-        assert!(o.renewal_canceled);
-        assert_eq!(o.paid_at, None);
-        let o: Order = serde_json::from_str(&row.replace(":1}", ":false}")).unwrap();
-        assert!(!o.renewal_canceled);
-        assert!(serde_json::from_str::<Order>(&row.replace(":1}", ":2}")).is_err());
-        let json = serde_json::to_string(&payment("c", 1, Some(9))).unwrap();
-        let p: Payment = serde_json::from_str(&json.replace("true", "1")).unwrap();
-        assert_eq!(p, payment("c", 1, Some(9)));
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! Sending takes a lease (the store moves the next attempt past [`LEASE`]), so
 //! the webhook and the scheduled job never send the same message at once.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::catalog::{Delivery, Product};
@@ -20,8 +19,7 @@ pub const LEASE: u64 = 120;
 /// Attempts before a message is given up (about a day of back-off).
 pub const MAX_ATTEMPTS: u32 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Delivery,
     Notice,
@@ -45,11 +43,10 @@ impl Kind {
 }
 
 /// One Bot API call to make once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     pub id: String,
     pub kind: Kind,
-    #[serde(default)]
     pub order_id: Option<String>,
     pub chat_id: i64,
     /// `sendMessage` or `sendDocument`.
@@ -59,7 +56,7 @@ pub struct Outgoing {
 }
 
 /// A stored message with its sending state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Queued {
     pub message: Outgoing,
     /// Attempts so far, counting the one in progress.

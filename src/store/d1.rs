@@ -1,49 +1,34 @@
-//! The D1 store, the system of record. Each state change is one `batch` (one
-//! round trip, one transaction); ids travel as JSON numbers, so D1 sees doubles, never BigInt.
+//! The D1 store, the system of record: SQL over any [`Database`] (D1 in the
+//! worker, SQLite in native tests). Each state change is one batch: one round
+//! trip, one transaction.
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use crate::edge::bindings::{stmt, Outcome as Done, Statement, D1};
-
+use super::rows::{OrderRow, OutboxRow, PaymentRow};
+use super::sql::{Database, Outcome as _, Statement, Value};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::export::Filter;
-use crate::shop::outbox::{Kind, Outgoing, Queued, Settle, LEASE};
+use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, Payment};
+use crate::sql;
 
-pub struct D1Store {
-    db: D1,
+pub struct D1Store<D> {
+    db: D,
 }
 
-impl D1Store {
-    pub fn new(db: D1) -> Self {
+impl<D: Database> D1Store<D> {
+    pub fn new(db: D) -> Self {
         D1Store { db }
     }
 
-    /// The statements in one round trip (a batch when there are several).
-    async fn run(&self, statements: Vec<Statement>) -> Result<Vec<Done>, StoreError> {
-        self.db.run(statements).await.map_err(StoreError)
+    /// The database, for tests that look behind the store.
+    pub fn database(&self) -> &D {
+        &self.db
     }
 
-    async fn one(&self, statement: Statement) -> Result<Done, StoreError> {
-        self.db.one(statement).await.map_err(StoreError)
+    async fn one(&self, statement: Statement) -> Result<D::Outcome, StoreError> {
+        let mut out = self.db.batch(vec![statement]).await?;
+        out.pop()
+            .ok_or_else(|| StoreError("the database answered no result".into()))
     }
-}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
-}
-
-fn int(n: i64) -> Value {
-    n.into()
-}
-
-fn text(s: &str) -> Value {
-    s.into()
-}
-
-fn opt_int(n: Option<i64>) -> Value {
-    n.map_or(Value::Null, int)
 }
 
 const ORDER_COLUMNS: &str =
@@ -53,75 +38,58 @@ const ORDER_COLUMNS: &str =
 const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
 
-#[derive(Deserialize)]
-struct OutboxRow {
-    id: String,
-    kind: String,
-    order_id: Option<String>,
-    chat_id: i64,
-    method: String,
-    params: String,
-    attempts: u32,
+fn orders(outcome: &impl super::sql::Outcome) -> Result<Vec<Order>, StoreError> {
+    outcome
+        .rows::<OrderRow>()?
+        .into_iter()
+        .map(Order::try_from)
+        .collect()
 }
 
-impl OutboxRow {
-    fn into_queued(self) -> Result<Queued, StoreError> {
-        Ok(Queued {
-            message: Outgoing {
-                kind: Kind::parse(&self.kind)
-                    .ok_or_else(|| err(format!("unknown message kind {}", self.kind)))?,
-                id: self.id,
-                order_id: self.order_id,
-                chat_id: self.chat_id,
-                method: self.method,
-                params: self.params,
-            },
-            attempts: self.attempts,
-        })
-    }
+fn payments(outcome: &impl super::sql::Outcome) -> Result<Vec<Payment>, StoreError> {
+    Ok(outcome
+        .rows::<PaymentRow>()?
+        .into_iter()
+        .map(Payment::from)
+        .collect())
 }
 
-// Rows read straight into the records: the columns are named as their fields.
-fn payments(r: &Done) -> Result<Vec<Payment>, StoreError> {
-    r.rows().map_err(StoreError)
-}
-
-fn orders(r: &Done) -> Result<Vec<Order>, StoreError> {
-    r.rows().map_err(StoreError)
+/// Whether the order read after a payment is the one its goods are owed for.
+#[derive(serde::Deserialize)]
+struct Held {
+    owed: Option<i64>,
 }
 
 /// Queues `m` unless its id is queued already, and only `when` the condition
 /// (SQL using `?9` on, with its values) holds. An inserted row starts leased
 /// (attempt 1 in progress) to the caller.
-fn queue(m: &Outgoing, now: u64, when: Option<(&str, [Value; 3])>) -> Statement {
-    let (condition, values) = when.map_or(("1", None), |(c, v)| (c, Some(v)));
-    let mut params = vec![
-        text(&m.id),
-        text(m.kind.as_str()),
-        m.order_id.as_deref().map_or(Value::Null, text),
-        int(m.chat_id),
-        text(&m.method),
-        text(&m.params),
-        int((now + LEASE) as i64),
-        int(now as i64),
-    ];
-    params.extend(values.into_iter().flatten());
-    // `INSERT … SELECT` needs its WHERE so that SQLite reads ON CONFLICT as the upsert.
-    stmt(
+fn queue(m: &Outgoing, now: u64, when: Option<(&str, &[Value])>) -> Statement {
+    let (condition, values) = when.unwrap_or(("1", &[]));
+    let mut statement = sql!(
+        // `INSERT … SELECT` needs its WHERE so that SQLite reads ON CONFLICT as the upsert.
         format!(
             "INSERT INTO outbox (id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, created_at) \
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', 1, ?7, ?8 WHERE {condition} ON CONFLICT (id) DO NOTHING"
         ),
-        params,
-    )
+        &m.id,
+        m.kind.as_str(),
+        m.order_id.as_ref(),
+        m.chat_id,
+        &m.method,
+        &m.params,
+        now + LEASE,
+        now,
+    );
+    statement.params.extend_from_slice(values);
+    statement
 }
 
 /// The messages whose [`queue`] statement inserted a row.
-fn leased(messages: &[Outgoing], results: &[Done]) -> Vec<Queued> {
+fn leased(messages: &[Outgoing], results: &[impl super::sql::Outcome]) -> Vec<Queued> {
     messages
         .iter()
         .zip(results)
-        .filter(|(_, r)| r.0 == 1)
+        .filter(|(_, r)| r.changes() == 1)
         .map(|(m, _)| Queued {
             message: m.clone(),
             attempts: 1,
@@ -129,41 +97,48 @@ fn leased(messages: &[Outgoing], results: &[Done]) -> Vec<Queued> {
         .collect()
 }
 
-impl Store for D1Store {
+fn done_if(changed: bool) -> Outcome {
+    if changed {
+        Outcome::Applied
+    } else {
+        Outcome::AlreadyDone
+    }
+}
+
+impl<D: Database> Store for D1Store<D> {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)");
-        let args = vec![
-            text(&o.id),
-            int(o.user_id),
-            text(&o.product_id),
-            text(o.status.as_str()),
-            text(&o.currency),
-            int(o.amount),
-            int(o.created_at as i64),
-        ];
-        self.one(stmt(sql, args)).await?;
+        self.one(sql!(
+            format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)"),
+            &o.id,
+            o.user_id,
+            &o.product_id,
+            o.status.as_str(),
+            &o.currency,
+            o.amount,
+            o.created_at,
+        ))
+        .await?;
         Ok(())
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
-        Ok(orders(&self.one(stmt(sql, vec![text(id)])).await?)?.pop())
+        Ok(orders(&self.one(sql!(sql, id)).await?)?.pop())
     }
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
         );
-        orders(
-            &self
-                .one(stmt(sql, vec![int(user_id), int(limit as i64)]))
-                .await?,
-        )
+        orders(&self.one(sql!(sql, user_id, limit)).await?)
     }
 
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
-        let sql = "UPDATE orders SET status = 'failed' WHERE id = ?1 AND status = 'pending'";
-        self.one(stmt(sql, vec![text(order_id)])).await?;
+        self.one(sql!(
+            "UPDATE orders SET status = 'failed' WHERE id = ?1 AND status = 'pending'",
+            order_id
+        ))
+        .await?;
         Ok(())
     }
 
@@ -174,28 +149,30 @@ impl Store for D1Store {
         now: u64,
         owed: Option<Owed<'_>>,
     ) -> Result<Recorded, StoreError> {
-        let charge = text(&p.telegram_payment_charge_id);
-        let insert = stmt(
+        let charge = &p.telegram_payment_charge_id;
+        let insert = sql!(
             "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
              amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, raw_update) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
-            vec![
-                charge.clone(),
-                text(&p.provider_payment_charge_id),
-                text(&p.order_id),
-                int(p.user_id),
-                text(&p.currency),
-                int(p.amount),
-                int(p.paid_at as i64),
-                opt_int(p.subscription_expiration_date),
-                int(p.is_recurring as i64),
-                int(p.is_first_recurring as i64),
-                text(&p.raw_update),
-            ],
+            charge,
+            &p.provider_payment_charge_id,
+            &p.order_id,
+            p.user_id,
+            &p.currency,
+            p.amount,
+            p.paid_at,
+            p.subscription_expiration_date,
+            p.is_recurring,
+            p.is_first_recurring,
+            &p.raw_update,
         );
-        // Order::with_payment in SQL, applied only by the batch that inserted the
-        // charge (`applied = 0`), so a redelivered old charge changes nothing.
-        let apply = stmt(
+        // How a payment changes its order (see `shop::order`), applied only by
+        // the batch that inserted the charge (`applied = 0`), so a redelivered
+        // old charge changes nothing: the first payment makes the order paid;
+        // the order points at its latest charge, and an older subscription
+        // period never takes that pointer or the end date back; the first
+        // charge names the subscription; a refunded order stays refunded.
+        let apply = sql!(
             "UPDATE orders SET \
                paid_at = CASE WHEN status = 'paid' THEN paid_at ELSE ?2 END, \
                status = 'paid', \
@@ -207,108 +184,120 @@ impl Store for D1Store {
                  WHEN ?5 = 1 THEN ?3 ELSE COALESCE(subscription_charge_id, ?3) END \
              WHERE id = ?1 AND status != 'refunded' \
                AND EXISTS (SELECT 1 FROM payments WHERE telegram_payment_charge_id = ?3 AND applied = 0)",
-            vec![
-                text(&p.order_id),
-                int(p.paid_at as i64),
-                charge.clone(),
-                opt_int(p.subscription_expiration_date),
-                int(p.is_first_recurring as i64),
-            ],
+            &p.order_id,
+            p.paid_at,
+            charge,
+            p.subscription_expiration_date,
+            p.is_first_recurring,
         );
-        let mark = stmt(
+        let mark = sql!(
             "UPDATE payments SET applied = 1 WHERE telegram_payment_charge_id = ?1 AND applied = 0",
-            vec![charge],
+            charge
         );
-        let seen = stmt(
+        let seen = sql!(
             "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            vec![int(update_id), int(now as i64)],
+            update_id,
+            now
         );
         let mut batch = vec![insert, apply, mark, seen];
-        // Owed::holds_for in SQL, after the payment is applied.
-        let owed = owed.map_or(&[][..], |o| {
-            let when = (
-                "EXISTS (SELECT 1 FROM orders WHERE id = ?9 AND status = 'paid' AND product_id = ?10 AND user_id = ?11)",
-                [text(&p.order_id), text(o.product_id), int(o.user_id)],
-            );
-            batch.extend(o.messages.iter().map(|m| queue(m, now, Some(when.clone()))));
-            o.messages
-        });
-        batch.push(stmt(
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
-            vec![text(&p.order_id)],
-        ));
-        let results = self.run(batch).await?;
-        let outcome = if results[0].0 == 1 {
-            Outcome::Applied
-        } else {
-            Outcome::AlreadyDone
+        // What the payment owes is queued only if the order, with the payment
+        // applied, is the one the invoice named: paid, this product, this buyer.
+        // The final read says whether that held (`owed`: 1, 0, or NULL when
+        // nothing is owed).
+        let (owed_sql, owed_params, owed_messages) = match owed {
+            Some(o) => {
+                let values = vec![
+                    Value::from(&p.order_id),
+                    Value::from(o.product_id),
+                    Value::from(o.user_id),
+                ];
+                let when = "EXISTS (SELECT 1 FROM orders WHERE id = ?9 AND status = 'paid' \
+                            AND product_id = ?10 AND user_id = ?11)";
+                batch.extend(
+                    o.messages
+                        .iter()
+                        .map(|m| queue(m, now, Some((when, &values)))),
+                );
+                let held = "(status = 'paid' AND product_id = ?2 AND user_id = ?3)";
+                (held, values[1..].to_vec(), o.messages)
+            }
+            None => ("NULL", Vec::new(), &[][..]),
         };
-        let order = orders(results.last().expect("the batch has a read"))?.pop();
+        let mut read = sql!(
+            format!("SELECT {ORDER_COLUMNS}, {owed_sql} AS owed FROM orders WHERE id = ?1"),
+            &p.order_id
+        );
+        read.params.extend(owed_params);
+        batch.push(read);
+        let results = self.db.batch(batch).await?;
+        let last = results.last().expect("the batch ends with a read");
+        let held = last
+            .rows::<Held>()?
+            .first()
+            .is_some_and(|h| h.owed == Some(1));
         Ok(Recorded {
-            outcome,
-            order,
-            leased: leased(owed, &results[4..]),
+            outcome: done_if(results[0].changes() == 1),
+            order: orders(last)?.pop(),
+            owed: held.then(|| leased(owed_messages, &results[4..])),
         })
     }
 
     async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
-        let payment = stmt(
+        let payment = sql!(
             "UPDATE payments SET refunded_at = ?2 WHERE telegram_payment_charge_id = ?1 AND refunded_at IS NULL",
-            vec![text(charge_id), int(now as i64)],
+            charge_id,
+            now
         );
-        let order = stmt(
+        let order = sql!(
             "UPDATE orders SET status = 'refunded' WHERE status = 'paid' \
              AND id = (SELECT order_id FROM payments WHERE telegram_payment_charge_id = ?1)",
-            vec![text(charge_id)],
+            charge_id
         );
-        let results = self.run(vec![payment, order]).await?;
-        let changed = results.iter().map(|r| r.0).sum::<usize>();
-        Ok(if changed > 0 {
-            Outcome::Applied
-        } else {
-            Outcome::AlreadyDone
-        })
+        let results = self.db.batch(vec![payment, order]).await?;
+        Ok(done_if(results.iter().any(|r| r.changes() > 0)))
     }
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
         let r = self
-            .one(stmt(
+            .one(sql!(
                 "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                vec![int(update_id), int(now as i64)],
+                update_id,
+                now
             ))
             .await?;
-        Ok(r.0 == 1)
+        Ok(r.changes() == 1)
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY paid_at DESC LIMIT ?1");
-        payments(&self.one(stmt(sql, vec![int(limit as i64)])).await?)
+        payments(&self.one(sql!(sql, limit)).await?)
     }
 
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         let r = self
-            .one(stmt(
+            .one(sql!(
                 "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at < ?1",
-                vec![int(created_before as i64)],
+                created_before
             ))
             .await?;
-        Ok(r.0)
+        Ok(r.changes())
     }
 
     async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError> {
         let r = self
-            .one(stmt(
+            .one(sql!(
                 "DELETE FROM processed_updates WHERE processed_at < ?1",
-                vec![int(processed_before as i64)],
+                processed_before
             ))
             .await?;
-        Ok(r.0)
+        Ok(r.changes())
     }
 
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
-        self.one(stmt(
+        self.one(sql!(
             "UPDATE orders SET renewal_canceled = ?2 WHERE id = ?1",
-            vec![text(order_id), int(canceled as i64)],
+            order_id,
+            canceled
         ))
         .await?;
         Ok(())
@@ -319,20 +308,22 @@ impl Store for D1Store {
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
                         ORDER BY created_at DESC, id DESC LIMIT ?3";
-        let args = vec![
-            filter.status.map_or(Value::Null, |s| text(s.as_str())),
-            int(filter.since.unwrap_or(0) as i64),
-            int(filter.limit as i64),
+        let params = vec![
+            Value::from(filter.status.map(|s| s.as_str())),
+            Value::from(filter.since.unwrap_or(0)),
+            Value::from(filter.limit),
         ];
-        let orders_stmt = stmt(
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"),
-            args.clone(),
-        );
-        let payments_stmt = stmt(
-            format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
-            args,
-        );
-        let r = self.run(vec![orders_stmt, payments_stmt]).await?;
+        let orders_stmt = Statement {
+            sql: format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"
+            ),
+            params: params.clone(),
+        };
+        let payments_stmt = Statement {
+            sql: format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
+            params,
+        };
+        let r = self.db.batch(vec![orders_stmt, payments_stmt]).await?;
         let mut by_order: std::collections::HashMap<String, Vec<Payment>> = Default::default();
         for p in payments(&r[1])? {
             by_order.entry(p.order_id.clone()).or_default().push(p);
@@ -350,24 +341,25 @@ impl Store for D1Store {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let stmts = messages.iter().map(|m| queue(m, now, None)).collect();
-        let results = self.run(stmts).await?;
+        let statements = messages.iter().map(|m| queue(m, now, None)).collect();
+        let results = self.db.batch(statements).await?;
         Ok(leased(messages, &results))
     }
 
     async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
         // One statement: the rows it moves past the lease are ours alone.
         let r = self
-            .one(stmt(
+            .one(sql!(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 \
                  WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 \
                               ORDER BY next_attempt_at LIMIT ?3) \
-                 RETURNING id, kind, order_id, chat_id, method, params, attempts",
-                vec![int(now as i64), int((now + LEASE) as i64), int(limit as i64)],
+                 RETURNING id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, last_error",
+                now,
+                now + LEASE,
+                limit
             ))
             .await?;
-        r.rows::<OutboxRow>()
-            .map_err(StoreError)?
+        r.rows::<OutboxRow>()?
             .into_iter()
             .map(OutboxRow::into_queued)
             .collect()
@@ -375,17 +367,21 @@ impl Store for D1Store {
 
     async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError> {
         let statement = match result {
-            Settle::Sent => stmt(
+            Settle::Sent => sql!(
                 "UPDATE outbox SET status = 'sent', sent_at = ?2 WHERE id = ?1",
-                vec![text(id), int(now as i64)],
+                id,
+                now
             ),
-            Settle::Retry { at, error } => stmt(
+            Settle::Retry { at, error } => sql!(
                 "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1 AND status = 'pending'",
-                vec![text(id), int(*at as i64), text(error)],
+                id,
+                *at,
+                error
             ),
-            Settle::Failed { error } => stmt(
+            Settle::Failed { error } => sql!(
                 "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
-                vec![text(id), text(error)],
+                id,
+                error
             ),
         };
         self.one(statement).await?;

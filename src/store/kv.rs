@@ -1,7 +1,11 @@
-//! The Workers KV store (`STORAGE=kv`). KV is eventually consistent and has no
-//! transactions: a charge id written in one location may be unseen in another
-//! for up to a minute, so two deliveries of one payment racing through different
-//! locations could both apply it. The README says so; D1 is the default.
+//! The Workers KV store (`STORAGE=kv`), over any [`Namespace`] (KV in the
+//! worker, [`super::memory::MemoryKv`] natively). KV is eventually consistent
+//! and has no transactions: a charge id written in one location may be unseen
+//! in another for up to a minute, so two deliveries of one payment racing
+//! through different locations could both apply it. The README says so; D1 is
+//! the default. Without SQL, this store applies the order rules in Rust
+//! ([`Order::with_payment`], and which order a payment's goods are queued for); a native test runs it and
+//! the D1 store through the same sequences and requires the same results.
 //!
 //! Keys: `order:<id>` (the order), `user:<user_id>:<rev_time>:<id>` (an index
 //! entry whose metadata is the order, so listing needs one call),
@@ -13,23 +17,49 @@
 //! Listing-based operations (expiry, export, the outbox scan) read every key
 //! under a prefix: fine for a small shop, a reason to use D1 for a large one.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::rows::{OrderRow, OutboxRow, PaymentRow};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
-use crate::edge::bindings::Kv;
 use crate::shop::export::{self, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
 
-/// An outbox entry's value.
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    message: Outgoing,
-    status: String,
-    attempts: u32,
-    next_attempt_at: u64,
-    #[serde(default)]
-    last_error: Option<String>,
+/// A key from a listing, with its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedKey {
+    pub name: String,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// One page of a listing: keys in lexicographic order, and the cursor of the
+/// next page (`None` on the last).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub keys: Vec<ListedKey>,
+    pub cursor: Option<String>,
+}
+
+/// What the KV store needs of a key-value namespace.
+#[allow(async_fn_in_trait)]
+pub trait Namespace {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Writes `value` with its `metadata`, expiring after `ttl` seconds when given.
+    async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        metadata: Option<serde_json::Value>,
+        ttl: Option<u64>,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` keys starting with `prefix`, from `cursor` on.
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
 }
 
 /// An outbox entry's metadata: enough to pick the due ones from a listing.
@@ -39,13 +69,54 @@ struct EntryMeta {
     next_attempt_at: u64,
 }
 
+/// An outbox entry as versions before [`OutboxRow`] wrote it (the message
+/// nested), still read so that an upgrade loses no message owed.
+#[derive(Deserialize)]
+struct LegacyEntry {
+    message: LegacyMessage,
+    status: String,
+    attempts: u32,
+    next_attempt_at: u64,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LegacyMessage {
+    id: String,
+    kind: String,
+    #[serde(default)]
+    order_id: Option<String>,
+    chat_id: i64,
+    method: String,
+    params: String,
+}
+
+impl From<LegacyEntry> for OutboxRow {
+    fn from(e: LegacyEntry) -> OutboxRow {
+        OutboxRow {
+            id: e.message.id,
+            kind: e.message.kind,
+            order_id: e.message.order_id,
+            chat_id: e.message.chat_id,
+            method: e.message.method,
+            params: e.message.params,
+            status: e.status,
+            attempts: e.attempts,
+            next_attempt_at: e.next_attempt_at,
+            last_error: e.last_error,
+        }
+    }
+}
+
 /// Telegram keeps updates 24 h; we remember them a little longer.
 const UPDATE_TTL: u64 = 2 * 86_400;
 /// Sent messages are remembered for 30 days (their ids keep queueing idempotent).
 const SENT_TTL: u64 = 30 * 86_400;
 
-pub struct KvBackend {
-    kv: Kv,
+#[derive(Default)]
+pub struct KvStore<N> {
+    kv: N,
 }
 
 fn err(e: impl std::fmt::Display) -> StoreError {
@@ -54,6 +125,14 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(err)
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(err)
+}
+
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Option<T> {
+    serde_json::from_value(value).ok()
 }
 
 fn user_key(o: &Order) -> String {
@@ -66,121 +145,156 @@ fn user_key(o: &Order) -> String {
     )
 }
 
-impl KvBackend {
-    pub fn new(kv: Kv) -> Self {
-        KvBackend { kv }
+fn listed_orders(listed: Vec<(String, OrderRow)>) -> Vec<Order> {
+    listed
+        .into_iter()
+        .filter_map(|(_, row)| Order::try_from(row).ok())
+        .collect()
+}
+
+/// Whether the order, with the payment applied, is the one the invoice named.
+fn holds_for(owed: &Owed, order: Option<&Order>) -> bool {
+    order.is_some_and(|o| {
+        o.status == OrderStatus::Paid
+            && o.product_id == owed.product_id
+            && o.user_id == owed.user_id
+    })
+}
+
+fn done_if(changed: bool) -> Outcome {
+    if changed {
+        Outcome::Applied
+    } else {
+        Outcome::AlreadyDone
+    }
+}
+
+impl<N: Namespace> KvStore<N> {
+    pub fn new(kv: N) -> Self {
+        KvStore { kv }
+    }
+
+    /// The namespace, for tests that look behind the store.
+    pub fn namespace(&self) -> &N {
+        &self.kv
     }
 
     /// The value at `key` as `T`, if there is one.
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        match self.kv.get(key).await.map_err(StoreError)? {
+    async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.kv.get(key).await? {
             Some(v) => serde_json::from_str(&v).map(Some).map_err(err),
             None => Ok(None),
         }
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        metadata: Option<&str>,
-        ttl: Option<u64>,
-    ) -> Result<(), StoreError> {
-        self.kv
-            .put(key, value, metadata, ttl)
-            .await
-            .map_err(StoreError)
-    }
-
     async fn put_order(&self, o: &Order) -> Result<(), StoreError> {
-        let json = json(o)?;
-        self.put(&format!("order:{}", o.id), &json, None, None)
+        let row = OrderRow::from(o);
+        self.kv
+            .put(&format!("order:{}", o.id), &json(&row)?, None, None)
             .await?;
-        self.put(&user_key(o), "", Some(&json), None).await
+        self.kv
+            .put(&user_key(o), "", Some(to_value(&row)?), None)
+            .await
     }
 
     async fn payment(&self, charge_id: &str) -> Result<Option<Payment>, StoreError> {
-        self.get(&format!("payment:{charge_id}")).await
+        Ok(self
+            .get::<PaymentRow>(&format!("payment:{charge_id}"))
+            .await?
+            .map(Payment::from))
     }
 
-    /// Every value under `prefix` as listed metadata, following cursors.
-    async fn list_metadata<T: serde::de::DeserializeOwned>(
+    async fn put_payment(&self, p: &Payment) -> Result<(), StoreError> {
+        let row = PaymentRow::from(p);
+        let summary = PaymentRow {
+            raw_update: String::new(),
+            ..row.clone()
+        };
+        self.kv
+            .put(
+                &format!("payment:{}", p.telegram_payment_charge_id),
+                &json(&row)?,
+                Some(to_value(&summary)?),
+                None,
+            )
+            .await
+    }
+
+    /// Every key under `prefix` with its metadata read as `T`, following cursors.
+    async fn list_metadata<T: DeserializeOwned>(
         &self,
         prefix: &str,
     ) -> Result<Vec<(String, T)>, StoreError> {
         let mut out = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self
-                .kv
-                .list(prefix, 1000, cursor.as_deref())
-                .await
-                .map_err(StoreError)?;
-            out.extend(page.keys.into_iter().filter_map(|k| {
-                let m = k.metadata()?;
-                Some((k.name, m))
-            }));
-            if page.list_complete || page.cursor.is_none() {
-                break;
+            let page = self.kv.list(prefix, 1000, cursor.as_deref()).await?;
+            out.extend(
+                page.keys
+                    .into_iter()
+                    .filter_map(|k| Some((k.name, from_value(k.metadata?)?))),
+            );
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
             }
-            cursor = page.cursor;
         }
-        Ok(out)
     }
 
-    async fn put_entry(&self, e: &Entry) -> Result<(), StoreError> {
-        let meta = json(&EntryMeta {
+    async fn entry(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
+        let Some(text) = self.kv.get(&format!("outbox:{id}")).await? else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<OutboxRow>(&text) {
+            Ok(row) => Ok(Some(row)),
+            Err(e) => serde_json::from_str::<LegacyEntry>(&text)
+                .map(|old| Some(old.into()))
+                .map_err(|_| err(e)),
+        }
+    }
+
+    async fn put_entry(&self, e: &OutboxRow) -> Result<(), StoreError> {
+        let meta = EntryMeta {
             status: e.status.clone(),
             next_attempt_at: e.next_attempt_at,
-        })?;
-        // A sent entry is kept a while so a late redelivery still finds it, then
-        // KV drops it.
+        };
+        // A sent entry is kept a while so a late redelivery still finds it,
+        // then KV drops it.
         let ttl = (e.status == "sent").then_some(SENT_TTL);
-        self.put(
-            &format!("outbox:{}", e.message.id),
-            &json(e)?,
-            Some(&meta),
-            ttl,
-        )
-        .await
-    }
-
-    async fn entry(&self, id: &str) -> Result<Option<Entry>, StoreError> {
-        self.get(&format!("outbox:{id}")).await
-    }
-
-    async fn put_payment(&self, p: &Payment) -> Result<(), StoreError> {
-        let mut summary = p.clone();
-        summary.raw_update = String::new();
-        self.put(
-            &format!("payment:{}", p.telegram_payment_charge_id),
-            &json(p)?,
-            Some(&json(&summary)?),
-            None,
-        )
-        .await
+        self.kv
+            .put(
+                &format!("outbox:{}", e.id),
+                &json(e)?,
+                Some(to_value(&meta)?),
+                ttl,
+            )
+            .await
     }
 }
 
-impl Store for KvBackend {
+impl<N: Namespace> Store for KvStore<N> {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
         self.put_order(order).await
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
-        self.get(&format!("order:{id}")).await
+        self.get::<OrderRow>(&format!("order:{id}"))
+            .await?
+            .map(Order::try_from)
+            .transpose()
     }
 
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
         let page = self
             .kv
             .list(&format!("user:{user_id}:"), limit, None)
-            .await
-            .map_err(StoreError)?;
-        Ok(page.keys.iter().filter_map(|k| k.metadata()).collect())
+            .await?;
+        Ok(page
+            .keys
+            .into_iter()
+            .filter_map(|k| from_value::<OrderRow>(k.metadata?))
+            .filter_map(|row| Order::try_from(row).ok())
+            .collect())
     }
 
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
@@ -220,16 +334,16 @@ impl Store for KvBackend {
         };
         // KV has no transactions: queued after the payment, and again on a
         // redelivery (ids keep it once), so a failure here is repaired by a retry.
-        let leased = match owed {
-            Some(owed) if owed.holds_for(order.as_ref()) => {
-                self.enqueue(owed.messages, now).await?
+        let owed = match owed {
+            Some(owed) if holds_for(&owed, order.as_ref()) => {
+                Some(self.enqueue(owed.messages, now).await?)
             }
-            _ => Vec::new(),
+            _ => None,
         };
         Ok(Recorded {
             outcome,
             order,
-            leased,
+            owed,
         })
     }
 
@@ -250,29 +364,26 @@ impl Store for KvBackend {
             self.put_payment(&p).await?;
             changed = true;
         }
-        Ok(if changed {
-            Outcome::Applied
-        } else {
-            Outcome::AlreadyDone
-        })
+        Ok(done_if(changed))
     }
 
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
         let key = format!("update:{update_id}");
-        if self.kv.get(&key).await.map_err(StoreError)?.is_some() {
+        if self.kv.get(&key).await?.is_some() {
             return Ok(false);
         }
-        self.put(&key, &now.to_string(), None, Some(UPDATE_TTL))
+        self.kv
+            .put(&key, &now.to_string(), None, Some(UPDATE_TTL))
             .await?;
         Ok(true)
     }
 
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         let mut out: Vec<Payment> = self
-            .list_metadata::<Payment>("payment:")
+            .list_metadata::<PaymentRow>("payment:")
             .await?
             .into_iter()
-            .map(|(_, p)| p)
+            .map(|(_, p)| Payment::from(p))
             .collect();
         out.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
         out.truncate(limit);
@@ -281,7 +392,7 @@ impl Store for KvBackend {
 
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         let mut n = 0;
-        for (_, mut o) in self.list_metadata::<Order>("user:").await? {
+        for mut o in listed_orders(self.list_metadata("user:").await?) {
             if o.status == OrderStatus::Pending && o.created_at < created_before {
                 o.status = OrderStatus::Expired;
                 self.put_order(&o).await?;
@@ -304,18 +415,14 @@ impl Store for KvBackend {
     }
 
     async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
-        let orders = self.list_metadata::<Order>("user:").await?;
+        let orders = listed_orders(self.list_metadata("user:").await?);
         let payments: Vec<Payment> = self
-            .list_metadata::<Payment>("payment:")
+            .list_metadata::<PaymentRow>("payment:")
             .await?
             .into_iter()
-            .map(|(_, p)| p)
+            .map(|(_, p)| Payment::from(p))
             .collect();
-        Ok(export::select(
-            orders.into_iter().map(|(_, o)| o),
-            &payments,
-            filter,
-        ))
+        Ok(export::select(orders, &payments, filter))
     }
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
@@ -324,14 +431,7 @@ impl Store for KvBackend {
             if self.entry(&m.id).await?.is_some() {
                 continue;
             }
-            self.put_entry(&Entry {
-                message: m.clone(),
-                status: "pending".into(),
-                attempts: 1,
-                next_attempt_at: now + LEASE,
-                last_error: None,
-            })
-            .await?;
+            self.put_entry(&OutboxRow::queued(m, now + LEASE)).await?;
             leased.push(Queued {
                 message: m.clone(),
                 attempts: 1,
@@ -356,10 +456,7 @@ impl Store for KvBackend {
             e.attempts += 1;
             e.next_attempt_at = now + LEASE;
             self.put_entry(&e).await?;
-            out.push(Queued {
-                message: e.message,
-                attempts: e.attempts,
-            });
+            out.push(e.into_queued()?);
         }
         Ok(out)
     }

@@ -1,276 +1,93 @@
-//! The in-memory store: the reference behaviour the D1 and KV stores follow,
-//! used by native tests. It can be told to fail, to test the failure paths.
+//! A KV namespace in memory: with [`super::kv::KvStore`] it is the store that
+//! native tests and the fuzz targets use without a runtime. Expiry is not
+//! modelled (nothing here lives long enough to expire).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
-use super::{Outcome, Owed, Recorded, Store, StoreError};
-use crate::shop::export::{self, Filter};
-use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
-use crate::shop::{Order, OrderStatus, Payment};
+use super::kv::{ListedKey, Namespace, Page};
+use super::StoreError;
 
-/// An outbox row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stored {
-    pub message: Outgoing,
-    /// `pending`, `sent` or `failed`.
-    pub status: &'static str,
-    pub attempts: u32,
-    pub next_attempt_at: u64,
-    pub last_error: Option<String>,
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    entries: RefCell<BTreeMap<String, (String, Option<serde_json::Value>)>>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    orders: RefCell<BTreeMap<String, Order>>,
-    payments: RefCell<BTreeMap<String, Payment>>,
-    updates: RefCell<HashMap<i64, u64>>,
-    outbox: RefCell<BTreeMap<String, Stored>>,
-    /// When set, every call fails (a storage outage).
-    pub broken: Cell<bool>,
-    /// Calls made: each stands for one round trip of the D1 store.
-    pub calls: Cell<usize>,
-}
-
-impl MemoryStore {
-    /// Queues what is not queued yet and returns it, leased.
-    fn queue(&self, messages: &[Outgoing], now: u64) -> Vec<Queued> {
-        let mut outbox = self.outbox.borrow_mut();
-        let mut leased = Vec::new();
-        for m in messages {
-            if outbox.contains_key(&m.id) {
-                continue;
-            }
-            outbox.insert(
-                m.id.clone(),
-                Stored {
-                    message: m.clone(),
-                    status: "pending",
-                    attempts: 1,
-                    next_attempt_at: now + LEASE,
-                    last_error: None,
-                },
-            );
-            leased.push(Queued {
-                message: m.clone(),
-                attempts: 1,
-            });
-        }
-        leased
-    }
-
-    fn check(&self) -> Result<(), StoreError> {
-        self.calls.set(self.calls.get() + 1);
-        if self.broken.get() {
-            Err(StoreError("the store is down".into()))
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn payment_count(&self) -> usize {
-        self.payments.borrow().len()
-    }
-
-    pub fn outbox(&self) -> Vec<Stored> {
-        self.outbox.borrow().values().cloned().collect()
-    }
-
-    pub fn update_count(&self) -> usize {
-        self.updates.borrow().len()
-    }
-}
-
-impl Store for MemoryStore {
-    async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
-        self.check()?;
-        self.orders
-            .borrow_mut()
-            .insert(order.id.clone(), order.clone());
-        Ok(())
-    }
-
-    async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
-        self.check()?;
-        Ok(self.orders.borrow().get(id).cloned())
-    }
-
-    async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.check()?;
-        let mut v: Vec<Order> = self
-            .orders
+impl MemoryKv {
+    /// The keys under `prefix`, for tests.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        self.entries
             .borrow()
-            .values()
-            .filter(|o| o.user_id == user_id)
+            .keys()
+            .filter(|k| k.starts_with(prefix))
             .cloned()
-            .collect();
-        v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        v.truncate(limit);
-        Ok(v)
+            .collect()
+    }
+}
+
+impl Namespace for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
     }
 
-    async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError> {
-        self.check()?;
-        if let Some(o) = self.orders.borrow_mut().get_mut(order_id) {
-            if o.status == OrderStatus::Pending {
-                o.status = OrderStatus::Failed;
-            }
-        }
-        Ok(())
-    }
-
-    async fn record_payment(
+    async fn put(
         &self,
-        payment: &Payment,
-        update_id: i64,
-        now: u64,
-        owed: Option<Owed<'_>>,
-    ) -> Result<Recorded, StoreError> {
-        self.check()?;
-        self.updates.borrow_mut().entry(update_id).or_insert(now);
-        let outcome = {
-            let mut payments = self.payments.borrow_mut();
-            if payments.contains_key(&payment.telegram_payment_charge_id) {
-                Outcome::AlreadyDone
-            } else {
-                payments.insert(payment.telegram_payment_charge_id.clone(), payment.clone());
-                if let Some(o) = self.orders.borrow_mut().get_mut(&payment.order_id) {
-                    *o = o.with_payment(payment);
-                }
-                Outcome::Applied
-            }
-        };
-        let order = self.orders.borrow().get(&payment.order_id).cloned();
-        let leased = match owed {
-            Some(owed) if owed.holds_for(order.as_ref()) => self.queue(owed.messages, now),
-            _ => Vec::new(),
-        };
-        Ok(Recorded {
-            outcome,
-            order,
-            leased,
-        })
-    }
-
-    async fn record_refund(&self, charge_id: &str, now: u64) -> Result<Outcome, StoreError> {
-        self.check()?;
-        let mut payments = self.payments.borrow_mut();
-        let Some(p) = payments.get_mut(charge_id) else {
-            return Ok(Outcome::AlreadyDone);
-        };
-        let mut changed = false;
-        if p.refunded_at.is_none() {
-            p.refunded_at = Some(now);
-            changed = true;
-        }
-        if let Some(o) = self.orders.borrow_mut().get_mut(&p.order_id) {
-            if o.status == OrderStatus::Paid {
-                o.status = OrderStatus::Refunded;
-                changed = true;
-            }
-        }
-        Ok(if changed {
-            Outcome::Applied
-        } else {
-            Outcome::AlreadyDone
-        })
-    }
-
-    async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError> {
-        self.check()?;
-        let mut u = self.updates.borrow_mut();
-        if u.contains_key(&update_id) {
-            return Ok(false);
-        }
-        u.insert(update_id, now);
-        Ok(true)
-    }
-
-    async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
-        self.check()?;
-        let mut v: Vec<Payment> = self.payments.borrow().values().cloned().collect();
-        v.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
-        v.truncate(limit);
-        Ok(v)
-    }
-
-    async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
-        self.check()?;
-        let mut n = 0;
-        for o in self.orders.borrow_mut().values_mut() {
-            if o.status == OrderStatus::Pending && o.created_at < created_before {
-                o.status = OrderStatus::Expired;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
-    async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError> {
-        self.check()?;
-        let mut u = self.updates.borrow_mut();
-        let before = u.len();
-        u.retain(|_, at| *at >= processed_before);
-        Ok(before - u.len())
-    }
-
-    async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
-        self.check()?;
-        if let Some(o) = self.orders.borrow_mut().get_mut(order_id) {
-            o.renewal_canceled = canceled;
-        }
+        key: &str,
+        value: &str,
+        metadata: Option<serde_json::Value>,
+        _ttl: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.entries
+            .borrow_mut()
+            .insert(key.to_owned(), (value.to_owned(), metadata));
         Ok(())
     }
 
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
-        self.check()?;
-        let payments: Vec<Payment> = self.payments.borrow().values().cloned().collect();
-        Ok(export::select(
-            self.orders.borrow().values().cloned(),
-            &payments,
-            filter,
-        ))
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let entries = self.entries.borrow();
+        // The cursor is the last key of the previous page.
+        let after = cursor.unwrap_or("");
+        let mut matching = entries
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix) && k.as_str() > after);
+        let keys: Vec<ListedKey> = matching
+            .by_ref()
+            .take(limit)
+            .map(|(k, (_, metadata))| ListedKey {
+                name: k.clone(),
+                metadata: metadata.clone(),
+            })
+            .collect();
+        let more = matching.next().is_some();
+        Ok(Page {
+            cursor: more.then(|| keys.last().map(|k| k.name.clone())).flatten(),
+            keys,
+        })
     }
+}
 
-    async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
-        self.check()?;
-        Ok(self.queue(messages, now))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollster::block_on;
 
-    async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError> {
-        self.check()?;
-        let mut out = Vec::new();
-        for s in self.outbox.borrow_mut().values_mut() {
-            if out.len() == limit {
-                break;
-            }
-            if s.status == "pending" && s.next_attempt_at <= now {
-                s.attempts += 1;
-                s.next_attempt_at = now + LEASE;
-                out.push(Queued {
-                    message: s.message.clone(),
-                    attempts: s.attempts,
-                });
-            }
+    #[test]
+    fn lists_by_prefix_in_pages() {
+        let kv = MemoryKv::default();
+        for k in ["a:1", "a:2", "a:3", "b:1"] {
+            block_on(kv.put(k, "v", Some(serde_json::json!(k)), None)).unwrap();
         }
-        Ok(out)
-    }
-
-    async fn settle(&self, id: &str, result: &Settle, _now: u64) -> Result<(), StoreError> {
-        self.check()?;
-        if let Some(s) = self.outbox.borrow_mut().get_mut(id) {
-            match result {
-                Settle::Sent => s.status = "sent",
-                Settle::Retry { at, error } => {
-                    s.next_attempt_at = *at;
-                    s.last_error = Some(error.clone());
-                }
-                Settle::Failed { error } => {
-                    s.status = "failed";
-                    s.last_error = Some(error.clone());
-                }
-            }
-        }
-        Ok(())
+        let first = block_on(kv.list("a:", 2, None)).unwrap();
+        let names: Vec<_> = first.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["a:1", "a:2"]);
+        let rest = block_on(kv.list("a:", 2, first.cursor.as_deref())).unwrap();
+        assert_eq!(rest.keys.len(), 1);
+        assert_eq!(rest.keys[0].metadata, Some(serde_json::json!("a:3")));
+        assert_eq!(rest.cursor, None);
     }
 }

@@ -1,21 +1,27 @@
-//! Storage of orders, payments and processed updates, behind one trait with
-//! three implementations: D1 (the default), Workers KV, and memory (tests).
+//! Storage of orders, payments, processed updates and the outbox, behind one
+//! trait with two implementations: D1 (the default; SQL over a [`sql::Database`])
+//! and Workers KV (over a [`kv::Namespace`]). The bindings themselves live in
+//! the edge; natively the D1 store runs on SQLite and the KV store on
+//! [`memory::MemoryKv`].
 //!
 //! Exactly-once rests on two keys: a payment is keyed by its
 //! `telegram_payment_charge_id`, and a processed update by its `update_id`.
 
-pub mod memory;
-
-#[cfg(target_arch = "wasm32")]
 pub mod d1;
-#[cfg(target_arch = "wasm32")]
 pub mod kv;
+pub mod memory;
+pub mod rows;
+pub mod sql;
+#[cfg(test)]
+pub mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 
 use crate::shop::export::Filter;
 use crate::shop::outbox::{Outgoing, Queued, Settle};
-use crate::shop::{Order, OrderStatus, Payment};
+use crate::shop::{Order, Payment};
 
 /// A storage failure. The text is for the log only (it never reaches a client).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,26 +45,17 @@ pub struct Owed<'a> {
     pub messages: &'a [Outgoing],
 }
 
-impl Owed<'_> {
-    /// The condition every store checks (D1 in SQL, in the same batch).
-    pub fn holds_for(&self, order: Option<&Order>) -> bool {
-        order.is_some_and(|o| {
-            o.status == OrderStatus::Paid
-                && o.product_id == self.product_id
-                && o.user_id == self.user_id
-        })
-    }
-}
-
 /// What [`Store::record_payment`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
     pub outcome: Outcome,
     /// The order as it now stands (read in the same round trip).
     pub order: Option<Order>,
-    /// The [`Owed`] messages this call queued, leased to the caller as
-    /// [`Store::enqueue`] leases them.
-    pub leased: Vec<Queued>,
+    /// When the [`Owed`] condition held: the messages this call queued, leased
+    /// to the caller as [`Store::enqueue`] leases them (none when a delivery
+    /// before this one queued them). `None` when it did not hold, or no
+    /// [`Owed`] was given: the caller queues what the order calls for.
+    pub owed: Option<Vec<Queued>>,
 }
 
 /// Whether a write did something or had been done before.

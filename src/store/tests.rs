@@ -1,0 +1,456 @@
+//! Both stores through the same operations, held to the same results: the D1
+//! store's SQL on SQLite, the KV store's Rust on [`MemoryKv`]. Where they
+//! differ on purpose (KV prunes by expiry), the test says so.
+
+use pollster::block_on;
+
+use super::d1::D1Store;
+use super::kv::KvStore;
+use super::memory::MemoryKv;
+use super::sqlite::Sqlite;
+use super::{Outcome, Owed, Store};
+use crate::shop::export::Filter;
+use crate::shop::outbox::{self, Outgoing, Settle, LEASE};
+use crate::shop::{Order, OrderStatus, Payment, Product};
+
+const T0: u64 = 1_750_000_000;
+const DAY: i64 = 86_400;
+
+fn d1() -> D1Store<Sqlite> {
+    D1Store::new(Sqlite::new())
+}
+
+fn kv() -> KvStore<MemoryKv> {
+    KvStore::new(MemoryKv::default())
+}
+
+/// Runs the generic async `scenario` on a fresh D1 store and a fresh KV
+/// store, requires equal results, and returns them.
+macro_rules! on_both {
+    ($scenario:ident) => {{
+        let a = block_on($scenario(&d1()));
+        let b = block_on($scenario(&kv()));
+        assert_eq!(
+            a, b,
+            "the D1 store (left) and the KV store (right) disagree"
+        );
+        a
+    }};
+}
+
+fn order(id: &str, user: i64, product: &str, at: u64) -> Order {
+    let period = product.starts_with("sub").then_some(2_592_000);
+    Order::new(id.into(), user, &Product::stars(product, 5, period), at)
+}
+
+fn payment(order: &str, charge: &str, at: u64, until: Option<i64>, first: bool) -> Payment {
+    Payment {
+        telegram_payment_charge_id: charge.into(),
+        provider_payment_charge_id: String::new(),
+        order_id: order.into(),
+        user_id: 7,
+        currency: "XTR".into(),
+        amount: 5,
+        paid_at: at,
+        subscription_expiration_date: until,
+        is_recurring: until.is_some(),
+        is_first_recurring: first,
+        refunded_at: None,
+        raw_update: format!("{{\"charge\":\"{charge}\"}}"),
+    }
+}
+
+fn message(id: &str) -> Outgoing {
+    outbox::notice(id, 42, "hello", Some("o1"))
+}
+
+async fn orders_are_stored_and_listed_newest_first<S: Store>(s: &S) -> Vec<String> {
+    for (id, at) in [("a", T0), ("c", T0 + 3), ("b", T0 + 2)] {
+        s.insert_order(&order(id, 7, "pack", at)).await.unwrap();
+    }
+    s.insert_order(&order("x", 8, "pack", T0)).await.unwrap();
+    assert_eq!(s.order("a").await.unwrap(), Some(order("a", 7, "pack", T0)));
+    assert_eq!(s.order("nope").await.unwrap(), None);
+    let listed = s.orders_for_user(7, 2).await.unwrap();
+    listed.into_iter().map(|o| o.id).collect()
+}
+
+#[test]
+fn orders_are_stored_and_listed_newest_first_test() {
+    assert_eq!(
+        on_both!(orders_are_stored_and_listed_newest_first),
+        ["c", "b"]
+    );
+}
+
+async fn a_payment_applies_once<S: Store>(s: &S) -> (Vec<Outcome>, Option<Order>, bool, bool) {
+    s.insert_order(&order("o1", 7, "pack", T0)).await.unwrap();
+    let p = payment("o1", "c1", T0 + 5, None, false);
+    let first = s.record_payment(&p, 10, T0 + 5, None).await.unwrap();
+    let again = s.record_payment(&p, 11, T0 + 9, None).await.unwrap();
+    assert_eq!(first.order, again.order, "a redelivery changes nothing");
+    assert!(
+        !s.claim_update(10, T0).await.unwrap(),
+        "its update counts as processed"
+    );
+    let stored = s.payments(10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].order_id.as_str(), stored[0].amount), ("o1", 5));
+    (
+        vec![first.outcome, again.outcome],
+        first.order,
+        first.owed.is_none(),
+        again.owed.is_none(),
+    )
+}
+
+#[test]
+fn a_payment_applies_once_test() {
+    let (outcomes, order, _, _) = on_both!(a_payment_applies_once);
+    assert_eq!(outcomes, [Outcome::Applied, Outcome::AlreadyDone]);
+    let order = order.unwrap();
+    assert_eq!(
+        (order.status, order.paid_at),
+        (OrderStatus::Paid, Some(T0 + 5))
+    );
+    assert_eq!(order.telegram_payment_charge_id.as_deref(), Some("c1"));
+}
+
+/// Payments applied in the order given, with refunds (`None` charge = refund
+/// of the first charge) in between: how the order ends up.
+async fn apply_all<S: Store>(
+    s: &S,
+    steps: &[(Option<&str>, u64, Option<i64>, bool)],
+) -> Option<Order> {
+    s.insert_order(&order("o", 7, "sub", T0)).await.unwrap();
+    let mut first_charge = None;
+    for (i, (charge, at, until, first)) in steps.iter().enumerate() {
+        match charge {
+            Some(c) => {
+                first_charge.get_or_insert(*c);
+                let p = payment("o", c, *at, *until, *first);
+                s.record_payment(&p, i as i64, *at, None).await.unwrap();
+            }
+            None => {
+                let c = first_charge.expect("a refund after a payment");
+                s.record_refund(c, *at).await.unwrap();
+            }
+        }
+    }
+    s.order("o").await.unwrap()
+}
+
+/// Every order of a few renewals (some delivered twice, out of order), with
+/// and without a refund: the SQL rule and the Rust rule agree on each.
+#[test]
+fn the_sql_and_the_rust_payment_rules_agree_on_every_sequence() {
+    let until = |n: i64| Some(T0 as i64 + n * 30 * DAY);
+    let steps: Vec<(Option<&str>, u64, Option<i64>, bool)> = vec![
+        (Some("c1"), T0 + 1, until(1), true),
+        (Some("c2"), T0 + 30 * DAY as u64, until(2), false),
+        (Some("c3"), T0 + 60 * DAY as u64, until(3), false),
+        (Some("c2"), T0 + 30 * DAY as u64, until(2), false),
+        (None, T0 + 61 * DAY as u64, None, false),
+    ];
+    let mut runs = 0;
+    // Every ordering of every subset of the steps, keeping each run short.
+    let n = steps.len();
+    for mask in 1u32..(1 << n) {
+        let picked: Vec<_> = (0..n)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| steps[i])
+            .collect();
+        for order in permutations(picked.len()) {
+            let seq: Vec<_> = order.iter().map(|&i| picked[i]).collect();
+            if seq.first().is_some_and(|s| s.0.is_none()) {
+                continue; // a refund needs a payment before it
+            }
+            let a = block_on(apply_all(&d1(), &seq));
+            let b = block_on(apply_all(&kv(), &seq));
+            assert_eq!(a, b, "{seq:?}");
+            runs += 1;
+        }
+    }
+    assert_eq!(
+        runs, 260,
+        "every ordering of every subset that starts with a payment"
+    );
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for rest in permutations(n - 1) {
+        for at in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(at, n - 1);
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Records a payment with goods owed for `product` and `user`: how many of
+/// them this call queued, or `None` when they were not owed.
+async fn owing<S: Store>(
+    s: &S,
+    order: &str,
+    charge: &str,
+    product: &str,
+    user: i64,
+) -> Option<usize> {
+    let goods = [message(&format!("goods:{order}"))];
+    let owed = Owed {
+        product_id: product,
+        user_id: user,
+        messages: &goods,
+    };
+    let p = payment(order, charge, T0 + 1, None, false);
+    let r = s.record_payment(&p, 1, T0 + 1, Some(owed)).await.unwrap();
+    r.owed.map(|q| q.len())
+}
+
+async fn goods_are_queued_only_for_the_order_the_invoice_named<S: Store>(
+    s: &S,
+) -> Vec<Option<usize>> {
+    for id in ["o1", "o2", "o3"] {
+        s.insert_order(&order(id, 7, "pack", T0)).await.unwrap();
+    }
+    vec![
+        // Owed for another product or buyer: not queued, the caller decides.
+        owing(s, "o1", "c1", "other", 7).await,
+        owing(s, "o2", "c2", "pack", 8).await,
+        // A payment for an order that does not exist owes nothing here.
+        owing(s, "ghost", "c3", "pack", 7).await,
+        owing(s, "o3", "c4", "pack", 7).await,
+        // Delivered again: it still holds, and nothing is queued twice.
+        owing(s, "o3", "c4", "pack", 7).await,
+    ]
+}
+
+#[test]
+fn goods_are_queued_only_for_the_order_the_invoice_named_test() {
+    assert_eq!(
+        on_both!(goods_are_queued_only_for_the_order_the_invoice_named),
+        [None, None, None, Some(1), Some(0)]
+    );
+}
+
+async fn a_refund_is_recorded_once<S: Store>(s: &S) -> (Vec<Outcome>, OrderStatus, Option<u64>) {
+    s.insert_order(&order("o1", 7, "pack", T0)).await.unwrap();
+    let p = payment("o1", "c1", T0 + 1, None, false);
+    s.record_payment(&p, 1, T0 + 1, None).await.unwrap();
+    let outcomes = vec![
+        s.record_refund("c1", T0 + 5).await.unwrap(),
+        s.record_refund("c1", T0 + 9).await.unwrap(),
+        s.record_refund("unknown", T0 + 9).await.unwrap(),
+    ];
+    // A payment Telegram reports again after the refund leaves it refunded.
+    let late = payment("o1", "c9", T0 + 10, None, false);
+    s.record_payment(&late, 2, T0 + 10, None).await.unwrap();
+    let o = s.order("o1").await.unwrap().unwrap();
+    let refunded_at = s
+        .payments(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.telegram_payment_charge_id == "c1")
+        .and_then(|p| p.refunded_at);
+    (outcomes, o.status, refunded_at)
+}
+
+#[test]
+fn a_refund_is_recorded_once_test() {
+    let (outcomes, status, at) = on_both!(a_refund_is_recorded_once);
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::AlreadyDone, Outcome::AlreadyDone]
+    );
+    assert_eq!((status, at), (OrderStatus::Refunded, Some(T0 + 5)));
+}
+
+async fn order_states_move_as_the_rules_say<S: Store>(s: &S) -> Vec<(String, OrderStatus, bool)> {
+    s.insert_order(&order("old", 7, "pack", T0)).await.unwrap();
+    s.insert_order(&order("new", 7, "pack", T0 + 100))
+        .await
+        .unwrap();
+    s.insert_order(&order("bad", 7, "pack", T0)).await.unwrap();
+    s.insert_order(&order("sub", 7, "sub", T0 + 100))
+        .await
+        .unwrap();
+    s.mark_failed("bad").await.unwrap();
+    assert_eq!(s.expire_pending(T0 + 50).await.unwrap(), 1, "only `old`");
+    s.mark_failed("old").await.unwrap(); // failing is only for pending orders
+    s.set_renewal_canceled("sub", true).await.unwrap();
+    let mut out: Vec<_> = s
+        .orders_for_user(7, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id, o.status, o.renewal_canceled))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn order_states_move_as_the_rules_say_test() {
+    let states = on_both!(order_states_move_as_the_rules_say);
+    assert_eq!(
+        states,
+        [
+            ("bad".to_string(), OrderStatus::Failed, false),
+            ("new".to_string(), OrderStatus::Pending, false),
+            ("old".to_string(), OrderStatus::Expired, false),
+            ("sub".to_string(), OrderStatus::Pending, true),
+        ]
+    );
+}
+
+async fn updates_are_claimed_once<S: Store>(s: &S) -> Vec<bool> {
+    let mut out = vec![];
+    for id in [5, 5, 6] {
+        out.push(s.claim_update(id, T0).await.unwrap());
+    }
+    out
+}
+
+#[test]
+fn updates_are_claimed_once_and_d1_prunes_old_ones() {
+    assert_eq!(on_both!(updates_are_claimed_once), [true, false, true]);
+    // KV lets `update:` keys expire by themselves; D1 deletes them.
+    let s = d1();
+    block_on(s.claim_update(1, T0)).unwrap();
+    block_on(s.claim_update(2, T0 + 100)).unwrap();
+    assert_eq!(block_on(s.prune_updates(T0 + 50)).unwrap(), 1);
+    assert!(block_on(s.claim_update(1, T0 + 200)).unwrap(), "forgotten");
+    assert_eq!(block_on(kv().prune_updates(T0 + 50)).unwrap(), 0);
+}
+
+async fn the_outbox_leases_retries_and_settles<S: Store>(s: &S) -> Vec<(String, u32)> {
+    let (a, b) = (message("a"), message("b"));
+    let leased = s.enqueue(&[a.clone(), b.clone()], T0).await.unwrap();
+    assert_eq!(leased.len(), 2);
+    assert!(
+        s.enqueue(std::slice::from_ref(&a), T0)
+            .await
+            .unwrap()
+            .is_empty(),
+        "queued once"
+    );
+    // Leased to the first sender: nobody else may take them yet.
+    assert!(s.lease_due(T0 + LEASE - 1, 10).await.unwrap().is_empty());
+    s.settle(&a.id, &Settle::Sent, T0 + 1).await.unwrap();
+    let retry = Settle::Retry {
+        at: T0 + 60,
+        error: "flood".into(),
+    };
+    s.settle(&b.id, &retry, T0 + 1).await.unwrap();
+    let due = s.lease_due(T0 + 60, 10).await.unwrap();
+    let mut out: Vec<_> = due
+        .iter()
+        .map(|q| (q.message.id.clone(), q.attempts))
+        .collect();
+    assert_eq!(due[0].message, b, "the message comes back as it was queued");
+    let failed = Settle::Failed {
+        error: "blocked".into(),
+    };
+    s.settle(&b.id, &failed, T0 + 61).await.unwrap();
+    assert!(
+        s.lease_due(T0 + 10_000, 10).await.unwrap().is_empty(),
+        "sent and failed stay put"
+    );
+    out.push((
+        "limit".into(),
+        s.enqueue(&[message("c"), message("d")], T0)
+            .await
+            .unwrap()
+            .len() as u32,
+    ));
+    out.push((
+        "due".into(),
+        s.lease_due(T0 + LEASE, 1).await.unwrap().len() as u32,
+    ));
+    out
+}
+
+#[test]
+fn the_outbox_leases_retries_and_settles_test() {
+    assert_eq!(
+        on_both!(the_outbox_leases_retries_and_settles),
+        [
+            ("notice:b:42".to_string(), 2),
+            ("limit".to_string(), 2),
+            ("due".to_string(), 1)
+        ]
+    );
+}
+
+async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, Vec<String>)> {
+    for (id, at) in [("o1", T0), ("o2", T0 + 10), ("o3", T0 + 20)] {
+        s.insert_order(&order(id, 7, "pack", at)).await.unwrap();
+    }
+    for (o, c) in [("o1", "c1"), ("o3", "c3"), ("o3", "c4")] {
+        let p = payment(o, c, T0 + 30, None, false);
+        s.record_payment(&p, 1, T0 + 30, None).await.unwrap();
+    }
+    let filter = Filter {
+        status: Some(OrderStatus::Paid),
+        since: Some(T0 + 5),
+        limit: 10,
+    };
+    s.export(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(o, ps)| {
+            let mut charges: Vec<_> = ps
+                .into_iter()
+                .map(|p| p.telegram_payment_charge_id)
+                .collect();
+            charges.sort();
+            (o.id, charges)
+        })
+        .collect()
+}
+
+#[test]
+fn the_export_filters_and_groups_charges_test() {
+    assert_eq!(
+        on_both!(the_export_filters_and_groups_charges),
+        [("o3".to_string(), vec!["c3".to_string(), "c4".to_string()])]
+    );
+}
+
+#[test]
+fn a_payment_and_its_goods_take_one_d1_round_trip() {
+    let s = d1();
+    block_on(s.insert_order(&order("o1", 7, "pack", T0))).unwrap();
+    let before = s.database().round_trips.get();
+    let goods = [message("goods:o1")];
+    let owed = Owed {
+        product_id: "pack",
+        user_id: 7,
+        messages: &goods,
+    };
+    let p = payment("o1", "c1", T0 + 1, None, false);
+    let r = block_on(s.record_payment(&p, 1, T0 + 1, Some(owed))).unwrap();
+    assert_eq!(r.owed.map(|q| q.len()), Some(1));
+    assert_eq!(s.database().round_trips.get() - before, 1);
+    assert_eq!(s.database().count("outbox"), 1);
+}
+
+#[test]
+fn a_failed_d1_batch_stores_nothing() {
+    let s = d1();
+    block_on(s.insert_order(&order("o1", 7, "pack", T0))).unwrap();
+    s.database().broken.set(true);
+    let p = payment("o1", "c1", T0 + 1, None, false);
+    assert!(block_on(s.record_payment(&p, 1, T0 + 1, None)).is_err());
+    s.database().broken.set(false);
+    assert_eq!(s.database().count("payments"), 0);
+    let o = block_on(s.order("o1")).unwrap().unwrap();
+    assert_eq!(o.status, OrderStatus::Pending);
+}

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::shop::catalog::Catalog;
-use crate::shop::notice::Lang;
+use crate::shop::notice::{Lang, Operators};
 use crate::telegram::encoding::hex_decode_into;
 use crate::telegram::{BotToken, TelegramEnv};
 
@@ -275,6 +275,14 @@ impl Settings {
     /// `None` when the operator set no admin token: admin routes are then closed.
     pub fn admin_token(&self) -> Option<&Secret> {
         self.admin_token.as_ref()
+    }
+
+    /// The operator chats and their language, for notices.
+    pub fn operators(&self) -> Operators<'_> {
+        Operators {
+            chats: &self.admin_chat_ids,
+            lang: self.admin_language,
+        }
     }
 
     /// The catalog, or why `CATALOG` was refused.

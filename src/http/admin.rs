@@ -2,12 +2,9 @@
 //! bot setup, reconciliation against Telegram's Star transactions, and the
 //! export of orders and transactions.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 use serde_json::json;
 
-use serde_json::Value;
 
 use super::api::storage_error;
 use super::views::OrderView;
@@ -15,7 +12,8 @@ use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::export::{self, Format};
-use crate::shop::{bot, notice, OrderStatus};
+use crate::shop::reconcile::{self, Difference};
+use crate::shop::{bot, notice, Refund};
 use crate::store::Store;
 use crate::telegram::client::BotError;
 
@@ -42,48 +40,29 @@ pub async fn refund<P: Platform>(
         .await
         .map_err(storage_error)?
         .ok_or_else(|| ApiError::new(404, "order_not_found", "no order with that id"))?;
-    if order.status == OrderStatus::Refunded {
-        return Ok(Response::json(
-            200,
-            &json!({ "order": OrderView::of(&order) }),
-        ));
-    }
-    let charge = match (&order.status, &order.telegram_payment_charge_id) {
-        (OrderStatus::Paid, Some(charge)) => charge.clone(),
-        _ => {
-            return Err(ApiError::new(
-                409,
-                "order_not_paid",
-                format!(
-                    "order is {}; only paid orders can be refunded",
-                    order.status.as_str()
-                ),
+    let charge = match order.refund()? {
+        Refund::Done => {
+            return Ok(Response::json(
+                200,
+                &json!({ "order": OrderView::of(&order) }),
             ))
         }
+        Refund::Charge(charge) => charge,
     };
-    if order.currency != "XTR" {
-        return Err(ApiError::new(
-            409,
-            "not_refundable_here",
-            "card payments are refunded through the payment provider",
-        ));
-    }
     let bot = super::bot(platform, settings)?;
-    bot.refund_star_payment(order.user_id, &charge)
+    bot.refund_star_payment(order.user_id, charge)
         .await
         .map_err(|e| telegram_error("refundStarPayment", e))?;
     store
-        .record_refund(&charge, platform.now())
+        .record_refund(charge, platform.now())
         .await
         .map_err(storage_error)?;
     // Same key as the webhook's `refunded_payment`: the operator hears it once.
     let text = notice::refunded(settings.admin_language, &order.id, &charge);
-    let notices = courier::notices(
-        settings,
-        &format!("refund:{charge}"),
-        &text,
-        Some(&order.id),
-    );
+    let notices =
+        settings
+            .operators()
+            .notices(&format!("refund:{charge}"), &text, Some(&order.id));
     courier::queue_and_send(platform, settings, store, &notices)
         .await
         .map_err(storage_error)?;
@@ -146,24 +125,16 @@ pub async fn reconcile<P: Platform>(
 pub async fn differences<P: Platform>(
     platform: &P,
     settings: &Settings,
-) -> Result<(usize, Vec<Value>), ApiError> {
+) -> Result<(usize, Vec<Difference>), ApiError> {
     let bot = super::bot(platform, settings)?;
-    // Telegram's view: incoming payments (with a source) and refunds (with a receiver).
-    let mut paid: HashMap<String, i64> = HashMap::new();
-    let mut refunded: HashMap<String, i64> = HashMap::new();
+    let mut telegram = Vec::new();
     for page in 0..RECONCILE_PAGES {
         let batch = bot
             .get_star_transactions(page * 100, 100)
             .await
             .map_err(|e| telegram_error("getStarTransactions", e))?;
         let n = batch.transactions.len();
-        for t in batch.transactions {
-            if t.receiver.is_some() {
-                refunded.insert(t.id, t.amount);
-            } else if t.source.is_some() {
-                paid.insert(t.id, t.amount);
-            }
-        }
+        telegram.extend(batch.transactions);
         if n < 100 {
             break;
         }
@@ -173,33 +144,7 @@ pub async fn differences<P: Platform>(
         .payments(100 * RECONCILE_PAGES as usize)
         .await
         .map_err(storage_error)?;
-    let mut differences = Vec::new();
-    for p in ours.iter().filter(|p| p.currency == "XTR") {
-        match paid.remove(&p.telegram_payment_charge_id) {
-            None => differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": "missing_at_telegram", "order_id": p.order_id })),
-            Some(amount) if amount != p.amount => differences.push(json!({
-                "charge_id": p.telegram_payment_charge_id, "problem": "amount_differs", "stored": p.amount, "telegram": amount
-            })),
-            Some(_) => {}
-        }
-        let telegram_refunded = refunded.remove(&p.telegram_payment_charge_id).is_some();
-        if telegram_refunded != p.refunded_at.is_some() {
-            let problem = if telegram_refunded {
-                "refund_not_recorded"
-            } else {
-                "refund_missing_at_telegram"
-            };
-            differences.push(json!({ "charge_id": p.telegram_payment_charge_id, "problem": problem, "order_id": p.order_id }));
-        }
-    }
-    let mut missing: Vec<_> = paid.into_iter().collect();
-    missing.sort();
-    for (charge, amount) in missing {
-        differences.push(
-            json!({ "charge_id": charge, "problem": "missing_in_store", "telegram": amount }),
-        );
-    }
-    Ok((ours.len(), differences))
+    Ok((ours.len(), reconcile::differences(&ours, &telegram)))
 }
 
 /// `GET /api/admin/orders?format=json|csv&status=&since=&limit=`: orders and

@@ -308,8 +308,7 @@ pub async fn change_renewal<P: Platform>(
     let store = platform.store(settings.storage)?;
     let order = store.order(order_id).await.map_err(storage_error)?;
     let now = platform.now();
-    let needed = entitlement::check_renewal_change(order.as_ref(), user.id, now, change)
-        .map_err(|(status, code, message)| ApiError::new(status, code, message))?;
+    let needed = entitlement::check_renewal_change(order.as_ref(), user.id, now, change)?;
     let mut order = order.expect("checked above");
     if needed {
         let canceled = change == Renewal::Cancel;

@@ -19,20 +19,6 @@ pub struct Tally {
     pub failed: usize,
 }
 
-/// One notice per operator chat (none when `ADMIN_CHAT_IDS` is empty).
-pub fn notices(
-    settings: &Settings,
-    key: &str,
-    text: &str,
-    order_id: Option<&str>,
-) -> Vec<Outgoing> {
-    settings
-        .admin_chat_ids
-        .iter()
-        .map(|chat| outbox::notice(key, *chat, text, order_id))
-        .collect()
-}
-
 /// Queues `messages` (idempotently) and sends those this call leased. A
 /// storage failure is returned: the caller must not acknowledge what it could
 /// not queue.
@@ -82,8 +68,7 @@ pub async fn send<P: Platform>(
                 } else {
                     "delivery_failed"
                 };
-                reports.extend(notices(
-                    settings,
+                reports.extend(settings.operators().notices(
                     &format!("{key}:{order_id}"),
                     &text,
                     Some(order_id),

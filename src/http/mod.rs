@@ -9,6 +9,7 @@ pub mod courier;
 pub mod faults;
 pub mod message;
 pub mod page;
+mod refused;
 pub mod platform;
 pub mod router;
 pub mod scheduled;

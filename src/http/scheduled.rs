@@ -74,20 +74,11 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
         Ok((_, differences)) => {
             report.differences = Some(differences.len());
             if !differences.is_empty() {
-                let lines: Vec<String> = differences
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} {}",
-                            d["problem"].as_str().unwrap_or("?"),
-                            d["charge_id"].as_str().unwrap_or("?")
-                        )
-                    })
-                    .collect();
+                let lines: Vec<String> = differences.iter().map(|d| d.line()).collect();
                 let digest = Sha256::digest(lines.join("\n").as_bytes());
                 let key = format!("reconcile:{}", &hex_encode(&digest)[..16]);
                 let text = notice::out_of_sync(settings.admin_language, &lines);
-                let notices = courier::notices(&settings, &key, &text, None);
+                let notices = settings.operators().notices(&key, &text, None);
                 if let Err(e) = courier::queue_and_send(platform, &settings, store, &notices).await
                 {
                     report.errors.push(format!("report differences: {e}"));

@@ -6,30 +6,40 @@
 //! trip and keeps pre-checkout answers well inside Telegram's 10 s. What a
 //! payment makes the bot owe (goods, operator notices) goes through the outbox
 //! (see `courier`), because those sends must be retried, not just attempted.
+//! The decisions themselves are the shop's (`shop::checkout`, `shop::payment`).
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::api::{catalog, storage_error};
 use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::shop::checkout::{decide_pre_checkout, format_price, receipt};
-use crate::shop::outbox::Outgoing;
-use crate::shop::{bot, notice, outbox, Catalog, Order, OrderStatus, Payload, Payment};
+use crate::shop::checkout::{decide_pre_checkout, Declined};
+use crate::shop::payment::{self, Reported};
+use crate::shop::{bot, notice, Catalog, Payload};
 use crate::store::{Outcome, Owed, Store};
-use crate::telegram::client::send_message_params;
-use crate::telegram::types::{Message, PreCheckoutQuery, Update};
+use crate::telegram::types::{PreCheckoutQuery, SendMessage, Update};
 
 /// A 200 that tells Telegram to make one more Bot API call.
-fn call(method: &str, mut params: Value) -> Response {
-    params["method"] = method.into();
-    Response::json(200, &params)
+#[derive(Serialize)]
+struct Reply<T> {
+    method: &'static str,
+    #[serde(flatten)]
+    params: T,
+}
+
+fn reply<T: Serialize>(method: &'static str, params: T) -> Response {
+    Response::json(200, &Reply { method, params })
 }
 
 fn done() -> Response {
-    Response::json(200, &json!({}))
+    Response::json(200, &serde_json::Map::new())
 }
+
+/// What a refused `CATALOG` leaves the bot: it still answers and records.
+static NO_CATALOG: Catalog = Catalog {
+    products: Vec::new(),
+};
 
 pub async fn receive<P: Platform>(
     platform: &P,
@@ -48,33 +58,9 @@ pub async fn receive<P: Platform>(
     let Some(msg) = &update.message else {
         return Ok(done());
     };
-    if let Some(p) = &msg.successful_payment {
-        let payload = Payload::parse(&p.invoice_payload);
-        let payment = Payment {
-            telegram_payment_charge_id: p.telegram_payment_charge_id.clone(),
-            provider_payment_charge_id: p.provider_payment_charge_id.clone(),
-            order_id: payload.order_id.to_owned(),
-            user_id: msg.from.as_ref().map_or(msg.chat.id, |u| u.id),
-            currency: p.currency.clone(),
-            amount: p.total_amount,
-            paid_at: if msg.date > 0 {
-                msg.date as u64
-            } else {
-                platform.now()
-            },
-            subscription_expiration_date: p.subscription_expiration_date,
-            is_recurring: p.is_recurring,
-            is_first_recurring: p.is_first_recurring,
-            refunded_at: None,
-            raw_update: String::from_utf8_lossy(&req.body).into_owned(),
-        };
-        let paid = Paid {
-            msg,
-            payment: &payment,
-            product_id: payload.product_id,
-            update_id: update.update_id,
-        };
-        return successful_payment(platform, settings, store, paid).await;
+    if let Some(paid) = &msg.successful_payment {
+        let reported = payment::reported(msg, paid, &req.body, platform.now());
+        return successful_payment(platform, settings, store, reported, update.update_id).await;
     }
     if let Some(r) = &msg.refunded_payment {
         store
@@ -85,7 +71,9 @@ pub async fn receive<P: Platform>(
         let order_id = Payload::parse(&r.invoice_payload).order_id;
         let text = notice::refunded(settings.admin_language, order_id, charge);
         let notices =
-            courier::notices(settings, &format!("refund:{charge}"), &text, Some(order_id));
+            settings
+                .operators()
+                .notices(&format!("refund:{charge}"), &text, Some(order_id));
         courier::queue_and_send(platform, settings, store, &notices)
             .await
             .map_err(storage_error)?;
@@ -100,11 +88,13 @@ pub async fn receive<P: Platform>(
             return Ok(done());
         }
         let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
-        let (text, keyboard) = bot::reply(&command, arg, &format!("{}/", req.origin), catalog);
-        return Ok(call(
-            "sendMessage",
-            send_message_params(msg.chat.id, &text, keyboard.as_ref()),
-        ));
+        let (text, reply_markup) = bot::reply(&command, arg, &format!("{}/", req.origin), catalog);
+        let params = SendMessage {
+            chat_id: msg.chat.id,
+            text,
+            reply_markup,
+        };
+        return Ok(reply("sendMessage", params));
     }
     Ok(done())
 }
@@ -113,17 +103,20 @@ pub async fn receive<P: Platform>(
 /// 10 s, counted from its side; this leaves room for the trip there and back.
 const PRE_CHECKOUT_STORAGE_MS: u64 = 5_000;
 
-/// What a refused `CATALOG` leaves the bot: it still answers and records.
-static NO_CATALOG: Catalog = Catalog {
-    products: Vec::new(),
-};
+/// The answer to a `pre_checkout_query`.
+#[derive(Serialize)]
+struct PreCheckoutAnswer<'a> {
+    pre_checkout_query_id: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'static str>,
+}
 
 async fn pre_checkout<P: Platform>(
     platform: &P,
     store: &P::Store,
     q: &PreCheckoutQuery,
 ) -> Response {
-    let unavailable = "The shop is briefly unavailable. Please try again in a minute.";
     let lookup = store.order(Payload::parse(&q.invoice_payload).order_id);
     let decision = match super::faults::within(platform, PRE_CHECKOUT_STORAGE_MS, lookup).await {
         Some(Ok(order)) => decide_pre_checkout(order.as_ref(), q),
@@ -131,89 +124,66 @@ async fn pre_checkout<P: Platform>(
         // a late answer that misses Telegram's 10 s.
         Some(Err(e)) => {
             platform.log(&format!("pre_checkout_query {}: {e}", q.id));
-            Err(unavailable)
+            Err(Declined::Unavailable)
         }
         None => {
             platform.log(&format!(
                 "pre_checkout_query {}: storage took over {PRE_CHECKOUT_STORAGE_MS} ms",
                 q.id
             ));
-            Err(unavailable)
+            Err(Declined::Unavailable)
         }
     };
-    Response::json(
-        200,
-        &PreCheckoutAnswer {
-            method: "answerPreCheckoutQuery",
-            pre_checkout_query_id: &q.id,
-            ok: decision.is_ok(),
-            error_message: decision.err(),
-        },
-    )
-}
-
-/// The webhook's answer to a `pre_checkout_query`, written straight from its
-/// fields: Telegram waits on it, and a `Value` would be a map built per answer.
-#[derive(Serialize)]
-struct PreCheckoutAnswer<'a> {
-    method: &'static str,
-    pre_checkout_query_id: &'a str,
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<&'a str>,
-}
-
-/// A `successful_payment` update, read.
-struct Paid<'a> {
-    msg: &'a Message,
-    payment: &'a Payment,
-    /// The product the invoice payload names, if it names one.
-    product_id: Option<&'a str>,
-    update_id: i64,
+    let answer = PreCheckoutAnswer {
+        pre_checkout_query_id: &q.id,
+        ok: decision.is_ok(),
+        error_message: decision.err().map(Declined::message),
+    };
+    reply("answerPreCheckoutQuery", answer)
 }
 
 async fn successful_payment<P: Platform>(
     platform: &P,
     settings: &Settings,
     store: &P::Store,
-    paid: Paid<'_>,
+    reported: Reported<'_>,
+    update_id: i64,
 ) -> Result<Response, ApiError> {
-    let payment = paid.payment;
+    let payment = &reported.payment;
     // A bad catalog must not turn a stored payment into a retry.
     let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
-    let renewal = payment.is_recurring && !payment.is_first_recurring;
-    // What the payment owes if the order is the one the payload names, paid:
-    // queued by the payment's own write, so one round trip records both.
-    let expected = paid.product_id.and_then(|id| {
-        let mut order = Order::new(
-            payment.order_id.clone(),
-            payment.user_id,
-            catalog.get(id)?,
-            0,
-        );
-        order.status = OrderStatus::Paid;
-        Some((id, owed(settings, catalog, Some(&order), payment, renewal)))
+    let operators = settings.operators();
+    // What the payment owes if the order is the one the payload names: queued
+    // by the payment's own write, so one round trip records both.
+    let expected = reported.product_id.and_then(|id| {
+        let owes = payment::owed_if_as_named(&operators, catalog, payment, id)?;
+        Some((id, owes))
     });
-    let guess = expected.as_ref().map(|(product_id, e)| Owed {
+    let owed = expected.as_ref().map(|(product_id, owes)| Owed {
         product_id,
         user_id: payment.user_id,
-        messages: &e.messages,
+        messages: &owes.messages,
     });
     let recorded = store
-        .record_payment(payment, paid.update_id, platform.now(), guess)
+        .record_payment(payment, update_id, platform.now(), owed)
         .await
         .map_err(storage_error)?;
     let order = recorded.order.as_ref();
     if recorded.outcome == Outcome::Applied {
-        check_matches(platform, payment, order);
+        if let Some(m) = payment::mismatch(payment, order) {
+            platform.log(&format!(
+                "payment {} {m}",
+                payment.telegram_payment_charge_id
+            ));
+        }
     }
     let (owes, leased) = match (expected, recorded.owed) {
-        (Some((_, e)), Some(leased)) => (e, leased),
+        (Some((_, owes)), Some(leased)) => (owes, leased),
         // Not the order the payload named (or an older payload): queue what
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.
         _ => {
-            let owes = owed(settings, catalog, order, payment, renewal);
+            let owes = payment::owed(&operators, catalog, order, payment);
             let leased = store
                 .enqueue(&owes.messages, platform.now())
                 .await
@@ -225,70 +195,10 @@ async fn successful_payment<P: Platform>(
     if recorded.outcome == Outcome::AlreadyDone || owes.goods {
         return Ok(done());
     }
-    Ok(call(
-        "sendMessage",
-        send_message_params(paid.msg.chat.id, &owes.receipt, None),
-    ))
-}
-
-/// What a payment makes the bot owe.
-struct Owes {
-    /// The receipt, which the goods message starts with.
-    receipt: String,
-    /// The goods (once per order, with the receipt) and a notice per operator chat.
-    messages: Vec<Outgoing>,
-    /// Whether `messages` has the goods (else the receipt is the webhook's reply).
-    goods: bool,
-}
-
-fn owed(
-    settings: &Settings,
-    catalog: &Catalog,
-    order: Option<&Order>,
-    payment: &Payment,
-    renewal: bool,
-) -> Owes {
-    let receipt = receipt(order, catalog, &payment.currency, payment.amount, renewal);
-    let goods = order
-        .filter(|o| o.status == OrderStatus::Paid && !renewal)
-        .and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt));
-    let title = order
-        .and_then(|o| catalog.get(&o.product_id))
-        .map_or("?", |p| p.title.as_str());
-    let sale = notice::paid(
-        settings.admin_language,
-        title,
-        &format_price(&payment.currency, payment.amount),
-        payment.user_id,
-        &payment.order_id,
-        renewal,
-    );
-    let key = format!("paid:{}", payment.telegram_payment_charge_id);
-    let notices = courier::notices(settings, &key, &sale, Some(&payment.order_id));
-    Owes {
-        receipt,
-        goods: goods.is_some(),
-        messages: goods.into_iter().chain(notices).collect(),
-    }
-}
-
-/// Logs a stored payment that does not fit its order, for reconciliation.
-fn check_matches<P: Platform>(platform: &P, payment: &Payment, order: Option<&crate::shop::Order>) {
-    match order {
-        None => platform.log(&format!(
-            "payment {} is for unknown order {:?}: stored for reconciliation",
-            payment.telegram_payment_charge_id, payment.order_id
-        )),
-        Some(o)
-            if o.user_id != payment.user_id
-                || o.currency != payment.currency
-                || o.amount != payment.amount =>
-        {
-            platform.log(&format!(
-                "payment {} does not match order {}",
-                payment.telegram_payment_charge_id, o.id
-            ))
-        }
-        Some(_) => {}
-    }
+    let receipt = SendMessage {
+        chat_id: reported.chat_id,
+        text: owes.receipt,
+        reply_markup: None,
+    };
+    Ok(reply("sendMessage", receipt))
 }

@@ -5,28 +5,52 @@ use super::catalog::Catalog;
 use super::order::{Order, OrderStatus};
 use crate::telegram::types::PreCheckoutQuery;
 
+/// Why a pre-checkout query is declined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declined {
+    UnknownOrder,
+    AnotherBuyer,
+    AlreadyPaid,
+    NoLongerPayable,
+    PriceChanged,
+    /// The order could not be read in time.
+    Unavailable,
+}
+
+impl Declined {
+    /// What Telegram shows the buyer.
+    pub fn message(self) -> &'static str {
+        match self {
+            Declined::UnknownOrder => {
+                "This invoice is not known to the shop. Please start a new purchase."
+            }
+            Declined::AnotherBuyer => "This invoice belongs to another account.",
+            Declined::AlreadyPaid => "This order has already been paid.",
+            Declined::NoLongerPayable => {
+                "This order can no longer be paid. Please start a new purchase."
+            }
+            Declined::PriceChanged => {
+                "The price of this order has changed. Please start a new purchase."
+            }
+            Declined::Unavailable => "The shop is briefly unavailable. Please try again in a minute.",
+        }
+    }
+}
+
 /// Accept the pre-checkout query only for our own pending order, for the same
-/// user, currency and amount. The error is shown to the buyer by Telegram.
-pub fn decide_pre_checkout(
-    order: Option<&Order>,
-    q: &PreCheckoutQuery,
-) -> Result<(), &'static str> {
-    let order =
-        order.ok_or("This invoice is not known to the shop. Please start a new purchase.")?;
+/// user, currency and amount.
+pub fn decide_pre_checkout(order: Option<&Order>, q: &PreCheckoutQuery) -> Result<(), Declined> {
+    let order = order.ok_or(Declined::UnknownOrder)?;
     if order.user_id != q.from.id {
-        return Err("This invoice belongs to another account.");
+        return Err(Declined::AnotherBuyer);
     }
     match order.status {
         OrderStatus::Pending => {}
-        OrderStatus::Paid | OrderStatus::Refunded => {
-            return Err("This order has already been paid.")
-        }
-        OrderStatus::Failed | OrderStatus::Expired => {
-            return Err("This order can no longer be paid. Please start a new purchase.")
-        }
+        OrderStatus::Paid | OrderStatus::Refunded => return Err(Declined::AlreadyPaid),
+        OrderStatus::Failed | OrderStatus::Expired => return Err(Declined::NoLongerPayable),
     }
     if order.currency != q.currency || order.amount != q.total_amount {
-        return Err("The price of this order has changed. Please start a new purchase.");
+        return Err(Declined::PriceChanged);
     }
     Ok(())
 }
@@ -106,33 +130,23 @@ mod tests {
     #[test]
     fn accepts_only_a_matching_pending_order() {
         let pending = order(OrderStatus::Pending);
-        assert_eq!(
-            decide_pre_checkout(Some(&pending), &query(7, "XTR", 50)),
-            Ok(())
-        );
-        assert!(decide_pre_checkout(None, &query(7, "XTR", 50))
-            .unwrap_err()
-            .contains("not known"));
-        assert!(decide_pre_checkout(Some(&pending), &query(8, "XTR", 50))
-            .unwrap_err()
-            .contains("another account"));
-        assert!(decide_pre_checkout(Some(&pending), &query(7, "XTR", 49))
-            .unwrap_err()
-            .contains("price"));
-        assert!(decide_pre_checkout(Some(&pending), &query(7, "USD", 50))
-            .unwrap_err()
-            .contains("price"));
-        for s in [
-            OrderStatus::Paid,
-            OrderStatus::Refunded,
-            OrderStatus::Failed,
-            OrderStatus::Expired,
+        let decide = |o: Option<&Order>, user, currency, amount| {
+            decide_pre_checkout(o, &query(user, currency, amount))
+        };
+        assert_eq!(decide(Some(&pending), 7, "XTR", 50), Ok(()));
+        assert_eq!(decide(None, 7, "XTR", 50), Err(Declined::UnknownOrder));
+        assert_eq!(decide(Some(&pending), 8, "XTR", 50), Err(Declined::AnotherBuyer));
+        assert_eq!(decide(Some(&pending), 7, "XTR", 49), Err(Declined::PriceChanged));
+        assert_eq!(decide(Some(&pending), 7, "USD", 50), Err(Declined::PriceChanged));
+        for (s, why) in [
+            (OrderStatus::Paid, Declined::AlreadyPaid),
+            (OrderStatus::Refunded, Declined::AlreadyPaid),
+            (OrderStatus::Failed, Declined::NoLongerPayable),
+            (OrderStatus::Expired, Declined::NoLongerPayable),
         ] {
-            assert!(
-                decide_pre_checkout(Some(&order(s)), &query(7, "XTR", 50)).is_err(),
-                "{s:?}"
-            );
+            assert_eq!(decide(Some(&order(s)), 7, "XTR", 50), Err(why), "{s:?}");
         }
+        assert!(Declined::AnotherBuyer.message().contains("another account"));
     }
 
     #[test]

@@ -89,8 +89,15 @@ pub enum Renewal {
     Resume,
 }
 
-/// Why a renewal change is refused: (HTTP status, code, message).
-pub type Refusal = (u16, &'static str, &'static str);
+/// Why a renewal change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewalRefused {
+    /// No such order, or somebody else's (which is as unknown as a missing one).
+    NotFound,
+    NotASubscription,
+    /// Lapsed or refunded.
+    NotActive,
+}
 
 /// Checks that `user_id` may cancel or resume the subscription `order`. `Ok(true)`
 /// when Telegram must be told, `Ok(false)` when it is already so.
@@ -99,31 +106,18 @@ pub fn check_renewal_change(
     user_id: i64,
     now: u64,
     change: Renewal,
-) -> Result<bool, Refusal> {
-    // Somebody else's order is as unknown as a missing one.
+) -> Result<bool, RenewalRefused> {
     let Some(o) = order.filter(|o| o.user_id == user_id) else {
-        return Err((
-            404,
-            "subscription_not_found",
-            "no subscription with that id",
-        ));
+        return Err(RenewalRefused::NotFound);
     };
     if !is_subscription(o) || o.subscription_charge_id.is_none() {
-        return Err((
-            409,
-            "not_a_subscription",
-            "that order is not a subscription",
-        ));
+        return Err(RenewalRefused::NotASubscription);
     }
     let active = o.status == OrderStatus::Paid
         && o.subscription_expiration_date
             .is_some_and(|t| t > now as i64);
     if !active {
-        return Err((
-            409,
-            "subscription_not_active",
-            "the subscription has ended or was refunded; buy it again",
-        ));
+        return Err(RenewalRefused::NotActive);
     }
     Ok(o.renewal_canceled != (change == Renewal::Cancel))
 }
@@ -233,21 +227,16 @@ mod tests {
     #[test]
     fn renewal_changes_are_refused_with_reasons() {
         let sub = pay(&order("o1", "sub"), "c1", T0, true);
-        let code = |o: Option<&Order>, user, now| {
-            check_renewal_change(o, user, now, Renewal::Cancel)
-                .unwrap_err()
-                .1
+        let why = |o: Option<&Order>, user, now| {
+            check_renewal_change(o, user, now, Renewal::Cancel).unwrap_err()
         };
-        assert_eq!(code(None, 7, T0), "subscription_not_found");
-        assert_eq!(code(Some(&sub), 8, T0), "subscription_not_found");
+        assert_eq!(why(None, 7, T0), RenewalRefused::NotFound);
+        assert_eq!(why(Some(&sub), 8, T0), RenewalRefused::NotFound);
         let pack = pay(&order("o2", "pack"), "c2", T0, true);
-        assert_eq!(code(Some(&pack), 7, T0), "not_a_subscription");
-        assert_eq!(
-            code(Some(&sub), 7, T0 + 31 * DAY),
-            "subscription_not_active"
-        );
+        assert_eq!(why(Some(&pack), 7, T0), RenewalRefused::NotASubscription);
+        assert_eq!(why(Some(&sub), 7, T0 + 31 * DAY), RenewalRefused::NotActive);
         let mut refunded = sub.clone();
         refunded.status = OrderStatus::Refunded;
-        assert_eq!(code(Some(&refunded), 7, T0), "subscription_not_active");
+        assert_eq!(why(Some(&refunded), 7, T0), RenewalRefused::NotActive);
     }
 }

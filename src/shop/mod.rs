@@ -9,6 +9,8 @@ pub mod export;
 pub mod notice;
 pub mod order;
 pub mod outbox;
+pub mod payment;
+pub mod reconcile;
 
 pub use catalog::{Catalog, Product};
-pub use order::{Order, OrderStatus, Payload, Payment};
+pub use order::{Order, OrderStatus, Payload, Payment, Refund, RefundRefused};

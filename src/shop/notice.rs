@@ -1,6 +1,8 @@
 //! What the operator is told (in `ADMIN_CHAT_IDS`, in `ADMIN_LANGUAGE`): each
 //! paid order, refund, failed delivery and reconciliation difference.
 
+use super::outbox::{self, Outgoing};
+
 /// The operator's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -16,6 +18,23 @@ impl Lang {
             "zh" => Some(Lang::Zh),
             _ => None,
         }
+    }
+}
+
+/// Who is told: the operator chats (`ADMIN_CHAT_IDS`) and their language.
+#[derive(Debug, Clone, Copy)]
+pub struct Operators<'a> {
+    pub chats: &'a [i64],
+    pub lang: Lang,
+}
+
+impl Operators<'_> {
+    /// `text` to every operator chat, once per `key` (e.g. `paid:<charge>`).
+    pub fn notices(&self, key: &str, text: &str, order_id: Option<&str>) -> Vec<Outgoing> {
+        self.chats
+            .iter()
+            .map(|chat| outbox::notice(key, *chat, text, order_id))
+            .collect()
     }
 }
 

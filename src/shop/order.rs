@@ -115,6 +115,46 @@ impl Order {
     }
 }
 
+impl Payment {
+    /// A subscription's second or later charge.
+    pub fn is_renewal(&self) -> bool {
+        self.is_recurring && !self.is_first_recurring
+    }
+}
+
+/// What refunding an order comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refund<'a> {
+    /// Refunded before: nothing to do.
+    Done,
+    /// Refund this Stars charge.
+    Charge(&'a str),
+}
+
+/// Why an order cannot be refunded here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundRefused {
+    /// Only paid orders are refunded; this is its status.
+    NotPaid(OrderStatus),
+    /// Card payments are refunded through the payment provider.
+    NotStars,
+}
+
+impl Order {
+    /// Whether the bot can refund this order, and which charge.
+    pub fn refund(&self) -> Result<Refund<'_>, RefundRefused> {
+        let charge = match (self.status, &self.telegram_payment_charge_id) {
+            (OrderStatus::Refunded, _) => return Ok(Refund::Done),
+            (OrderStatus::Paid, Some(charge)) => charge,
+            (status, _) => return Err(RefundRefused::NotPaid(status)),
+        };
+        if self.currency != "XTR" {
+            return Err(RefundRefused::NotStars);
+        }
+        Ok(Refund::Charge(charge))
+    }
+}
+
 /// An invoice payload as Telegram hands it back: `<order id>:<product id>`,
 /// the product riding along so that a payment's goods can be queued in the
 /// same write that records it, before the order is read. Payloads not of
@@ -227,6 +267,19 @@ mod tests {
             o.with_payment(&payment("c9", 300, None)).status,
             OrderStatus::Refunded
         );
+    }
+
+    #[test]
+    fn only_paid_stars_orders_are_refunded() {
+        let mut o = Order::new("o".into(), 1, &product(), 100);
+        assert_eq!(o.refund(), Err(RefundRefused::NotPaid(OrderStatus::Pending)));
+        let paid = o.with_payment(&payment("c1", 200, None));
+        assert_eq!(paid.refund(), Ok(Refund::Charge("c1")));
+        o.status = OrderStatus::Refunded;
+        assert_eq!(o.refund(), Ok(Refund::Done));
+        let mut card = paid.clone();
+        card.currency = "EUR".into();
+        assert_eq!(card.refund(), Err(RefundRefused::NotStars));
     }
 
     #[test]

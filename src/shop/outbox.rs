@@ -8,11 +8,11 @@
 //! Sending takes a lease (the store moves the next attempt past [`LEASE`]), so
 //! the webhook and the scheduled job never send the same message at once.
 
-use serde_json::{json, Value};
 
 use super::catalog::{Delivery, Product};
 use super::order::Order;
 use crate::telegram::client::BotError;
+use crate::telegram::types::{InlineKeyboard, SendDocument, SendMessage};
 
 /// How long a sender owns a message before somebody else may try it.
 pub const LEASE: u64 = 120;
@@ -121,46 +121,63 @@ pub fn delivery(order: &Order, product: &Product, receipt: &str) -> Option<Outgo
         Some(t) => format!("{receipt}\n\n{t}"),
         None => receipt.to_owned(),
     };
-    let mut params = match &d.document {
-        Some(doc) => json!({ "chat_id": order.user_id, "document": doc, "caption": body }),
-        None => json!({ "chat_id": order.user_id, "text": body }),
+    let button = d.url.as_deref().map(|url| InlineKeyboard::link("Open", url));
+    let (method, params) = match &d.document {
+        Some(doc) => (
+            "sendDocument",
+            to_json(&SendDocument {
+                chat_id: order.user_id,
+                document: doc.clone(),
+                caption: body,
+                reply_markup: button,
+            }),
+        ),
+        None => (
+            "sendMessage",
+            to_json(&SendMessage {
+                chat_id: order.user_id,
+                text: body,
+                reply_markup: button,
+            }),
+        ),
     };
-    if let Some(url) = &d.url {
-        params["reply_markup"] = json!({ "inline_keyboard": [[{ "text": "Open", "url": url }]] });
-    }
     Some(Outgoing {
         id: format!("delivery:{}", order.id),
         kind: Kind::Delivery,
         order_id: Some(order.id.clone()),
         chat_id: order.user_id,
-        method: if d.document.is_some() {
-            "sendDocument"
-        } else {
-            "sendMessage"
-        }
-        .into(),
-        params: params.to_string(),
+        method: method.into(),
+        params,
     })
 }
 
 /// A plain text notice to an operator chat. `key` makes it unique
 /// (e.g. `paid:<charge>`).
 pub fn notice(key: &str, chat_id: i64, text: &str, order_id: Option<&str>) -> Outgoing {
-    let params: Value = json!({ "chat_id": chat_id, "text": text });
+    let params = SendMessage {
+        chat_id,
+        text: text.into(),
+        reply_markup: None,
+    };
     Outgoing {
         id: format!("notice:{key}:{chat_id}"),
         kind: Kind::Notice,
         order_id: order_id.map(str::to_owned),
         chat_id,
         method: "sendMessage".into(),
-        params: params.to_string(),
+        params: to_json(&params),
     }
+}
+
+fn to_json(params: &impl serde::Serialize) -> String {
+    serde_json::to_string(params).expect("Bot API parameters serialize")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::telegram::client::TransportError;
+    use serde_json::{json, Value};
 
     fn api(code: i64, description: &str, retry_after: Option<u64>) -> BotError {
         BotError::Api {

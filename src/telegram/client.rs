@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::types::{BotCommand, InlineKeyboard, InvoiceLinkParams, StarTransactions};
+use super::types::{BotCommand, InvoiceLinkParams, StarTransactions};
 use super::{BotToken, TelegramEnv};
 
 /// Why a request never got an HTTP answer. No free text: transport errors can
@@ -239,15 +239,6 @@ impl<'a, T: Transport> BotApi<'a, T> {
         self.call("setChatMenuButton", &json!({ "menu_button": button }))
             .await
     }
-}
-
-/// `sendMessage` parameters; shared with replies carried in a webhook response.
-pub fn send_message_params(chat_id: i64, text: &str, keyboard: Option<&InlineKeyboard>) -> Value {
-    let mut p = json!({ "chat_id": chat_id, "text": text });
-    if let Some(k) = keyboard {
-        p["reply_markup"] = serde_json::to_value(k).expect("serializable keyboard");
-    }
-    p
 }
 
 #[cfg(test)]

@@ -106,10 +106,53 @@ pub struct InvoiceLinkParams {
     pub photo_url: Option<String>,
 }
 
+/// `sendMessage` parameters.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SendMessage {
+    pub chat_id: i64,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboard>,
+}
+
+/// `sendDocument` parameters: a `file_id` or an https URL, with a caption.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SendDocument {
+    pub chat_id: i64,
+    pub document: String,
+    pub caption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboard>,
+}
+
 /// An inline keyboard: rows of buttons, each opening a URL or a Mini App.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InlineKeyboard {
     pub inline_keyboard: Vec<Vec<InlineButton>>,
+}
+
+impl InlineKeyboard {
+    /// One button that opens `url` in the browser.
+    pub fn link(text: &str, url: &str) -> InlineKeyboard {
+        InlineKeyboard {
+            inline_keyboard: vec![vec![InlineButton {
+                text: text.into(),
+                web_app: None,
+                url: Some(url.into()),
+            }]],
+        }
+    }
+
+    /// One button that opens `url` as the Mini App.
+    pub fn web_app(text: &str, url: &str) -> InlineKeyboard {
+        InlineKeyboard {
+            inline_keyboard: vec![vec![InlineButton {
+                text: text.into(),
+                web_app: Some(WebAppInfo { url: url.into() }),
+                url: None,
+            }]],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

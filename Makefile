@@ -89,9 +89,18 @@ size: build node-tools
 	  if (kib + 0 > $(SIZE_BUDGET_KIB)) { print "the upload is over its budget: see README, Size"; exit 1 } } \
 	  END { if (!found) { print "wrangler printed no size"; exit 1 } }' build/.dry-run.log
 
-## Debian's Chromium for the browser tests (playwright-core drives it).
+## Debian's Chromium for the browser tests (playwright-core drives it), with the
+## Noto CJK and colour emoji fonts so Chinese text and emoji render in screenshots.
+## Each is installed only when missing (chromium: when no `chromium` is on PATH).
+BROWSER_FONTS := fonts-noto-cjk fonts-noto-color-emoji
 browser-tools:
-	@command -v chromium >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium; }
+	@missing=$$(command -v chromium >/dev/null || echo chromium; \
+	  for p in $(BROWSER_FONTS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q $$missing; \
+	fi
 
 ## Fuzzing (fuzz/, its own workspace, nightly): each target for FUZZ_SECONDS.
 ## New inputs collect in fuzz/corpus/ (not committed); crashes land in fuzz/artifacts/.
@@ -119,10 +128,12 @@ fuzz-tools: $(CARGO_FUZZ)
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --locked --version =$(CARGO_FUZZ_VERSION) --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
-lint: rust-tools
+## rustfmt and clippy (native and wasm32), then tsc on the Mini App's JSDoc types (tsconfig.json).
+lint: rust-tools node-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	./node_modules/.bin/tsc -p tsconfig.json
 
 ## Benchmarks (not part of `make test`): the release worker beside an empty JS
 ## worker, an empty Rust worker and the JS alternative under workerd, its size,

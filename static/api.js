@@ -1,63 +1,309 @@
+// @ts-check
 // The worker's JSON API (same origin). Every call carries the raw initData as
 // `Authorization: tma <initData>`; the server checks it, the page never trusts itself.
-// Failures always become an ApiError whose `message` is fit to show to the user.
+// Answers are checked against the shapes below before the page uses them; every
+// failure is an ApiError with a `code` (the server's, or `network`, `timeout`,
+// `bad_response`), which errors.js turns into words. The server's English `message`
+// is kept for the console only.
 
-import { t } from './i18n.js';
+/**
+ * @typedef {object} ApiErrorBody  every error answer: `{"error":{"code":"…","message":"…"}}`
+ * @property {{ code: string, message: string }} error
+ */
+
+/**
+ * @typedef {object} TelegramUser  the launch data's user, every field as Telegram sent it
+ * @property {number} id
+ * @property {string} [first_name]
+ * @property {string} [last_name]
+ * @property {string} [username]
+ * @property {string} [language_code]
+ * @property {boolean} [is_premium]
+ * @property {string} [photo_url]
+ */
+
+/**
+ * @typedef {object} Launch  `POST /api/verify`: the checked launch data (absent fields are null)
+ * @property {TelegramUser | null} user
+ * @property {number} auth_date
+ * @property {string | null} start_param
+ */
+
+/**
+ * @typedef {object} Product  one entry of `GET /api/products`
+ * @property {string} id
+ * @property {string} title
+ * @property {string} description
+ * @property {string} currency  `XTR` (Stars) or an ISO 4217 code
+ * @property {number} amount  in the currency's smallest unit; whole Stars for `XTR`
+ * @property {number} [subscription_period]  seconds; only subscriptions have it
+ * @property {string} [photo_url]
+ * @property {string} [link]  the product's t.me link, when the bot's username is configured
+ */
+
+/** @typedef {'pending' | 'paid' | 'refunded' | 'failed' | 'expired'} OrderStatus */
+
+/**
+ * @typedef {object} Delivery  the goods of a paid order
+ * @property {string} [text]
+ * @property {string} [url]
+ * @property {string} [document]  a Telegram file_id or an https URL (sent to the chat)
+ */
+
+/**
+ * @typedef {object} Order  one entry of `GET /api/orders`
+ * @property {string} id
+ * @property {string} product_id
+ * @property {OrderStatus} status
+ * @property {string} currency
+ * @property {number} amount
+ * @property {number} created_at  Unix seconds
+ * @property {number} [paid_at]
+ * @property {string} [telegram_payment_charge_id]
+ * @property {number} [subscription_expiration_date]  Unix seconds; only subscriptions have it
+ * @property {boolean} [renewal_canceled]
+ * @property {Delivery} [delivery]  only on paid orders
+ */
+
+/**
+ * @typedef {object} Entitlement  one entry of `GET /api/entitlements`: what the user owns now
+ * @property {string} product_id
+ * @property {'one_time' | 'subscription'} kind
+ * @property {string} order_id
+ * @property {number} since
+ * @property {number} [active_until]  subscriptions only
+ * @property {boolean} [renews]  subscriptions only
+ */
+
+/**
+ * @typedef {object} Invoice  `POST /api/invoices`
+ * @property {string} order_id
+ * @property {string} invoice_link
+ */
+
+/** @typedef {'cancel' | 'resume'} RenewalAction */
+
+/** @typedef {ReturnType<typeof createApi>} Api */
 
 const TIMEOUT_MS = 20000;
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, code = 'network' } = {}) {
-    super(message);
-    this.status = status;
+  /**
+   * @param {string} code  the server's error code, or `network`, `timeout`, `bad_response`
+   * @param {object} [details]
+   * @param {number} [details.status]  the HTTP status (0 when no answer arrived)
+   * @param {number | null} [details.retryAfter]  seconds, from a `Retry-After` header
+   * @param {string} [details.serverMessage]  the server's English text, for the console only
+   * @param {unknown} [details.cause]
+   */
+  constructor(code, { status = 0, retryAfter = null, serverMessage = '', cause } = {}) {
+    super(`${code}${status ? ` (HTTP ${status})` : ''}${serverMessage ? `: ${serverMessage}` : ''}`, { cause });
+    this.name = 'ApiError';
     this.code = code;
+    this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 
+/* ---------- shape checks ---------- */
+
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, unknown>}
+ */
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * @param {unknown} v
+ * @returns {v is number}
+ */
+const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
+/** @param {unknown} v */
+const isOptString = (v) => v === undefined || typeof v === 'string';
+/** @param {unknown} v */
+const isOptNumber = (v) => v === undefined || isNumber(v);
+/** @param {unknown} v */
+const isOptBoolean = (v) => v === undefined || typeof v === 'boolean';
+
+/** @param {unknown} v @returns {v is ApiErrorBody} */
+function isApiErrorBody(v) {
+  return isObject(v) && isObject(v.error) && typeof v.error.code === 'string' && typeof v.error.message === 'string';
+}
+
+/** @type {ReadonlySet<unknown>} */
+const ORDER_STATUSES = new Set(['pending', 'paid', 'refunded', 'failed', 'expired']);
+
+/** @param {unknown} v @returns {v is TelegramUser} */
+function isUser(v) {
+  return isObject(v) && isNumber(v.id) && isOptString(v.first_name) && isOptString(v.last_name)
+    && isOptString(v.username) && isOptString(v.language_code) && isOptBoolean(v.is_premium)
+    && isOptString(v.photo_url);
+}
+
+/** @param {unknown} v @returns {v is Product} */
+function isProduct(v) {
+  return isObject(v) && typeof v.id === 'string' && typeof v.title === 'string'
+    && typeof v.description === 'string' && typeof v.currency === 'string' && isNumber(v.amount)
+    && isOptNumber(v.subscription_period) && isOptString(v.photo_url) && isOptString(v.link);
+}
+
+/** @param {unknown} v @returns {v is Delivery} */
+function isDelivery(v) {
+  return isObject(v) && isOptString(v.text) && isOptString(v.url) && isOptString(v.document);
+}
+
+/** @param {unknown} v @returns {v is Order} */
+function isOrder(v) {
+  return isObject(v) && typeof v.id === 'string' && typeof v.product_id === 'string'
+    && ORDER_STATUSES.has(v.status) && typeof v.currency === 'string' && isNumber(v.amount)
+    && isNumber(v.created_at) && isOptNumber(v.paid_at) && isOptString(v.telegram_payment_charge_id)
+    && isOptNumber(v.subscription_expiration_date) && isOptBoolean(v.renewal_canceled)
+    && (v.delivery === undefined || isDelivery(v.delivery));
+}
+
+/** @param {unknown} v @returns {v is Entitlement} */
+function isEntitlement(v) {
+  return isObject(v) && typeof v.product_id === 'string' && (v.kind === 'one_time' || v.kind === 'subscription')
+    && typeof v.order_id === 'string' && isNumber(v.since) && isOptNumber(v.active_until) && isOptBoolean(v.renews);
+}
+
+/**
+ * The entries of `data[key]` that have the expected shape. An answer without the list is a
+ * bad answer; a single odd entry is left out (and logged) so the rest still shows.
+ * @template T
+ * @param {Record<string, unknown>} data
+ * @param {string} key
+ * @param {(v: unknown) => v is T} isItem
+ * @param {number} status
+ * @returns {T[]}
+ */
+function listOf(data, key, isItem, status) {
+  const list = data[key];
+  if (!Array.isArray(list)) throw new ApiError('bad_response', { status, serverMessage: `no "${key}" list` });
+  const good = list.filter(isItem);
+  if (good.length !== list.length) console.warn(`api: left out ${list.length - good.length} malformed ${key}`);
+  return good;
+}
+
+/**
+ * `Retry-After` as seconds from now: a number of seconds or an HTTP date.
+ * @param {string | null} value
+ * @returns {number | null}
+ */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value === null || value.trim() === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * The client for one launch: every call is authorized with `initData`.
+ * @param {string} initData  `Telegram.WebApp.initData`, raw
+ */
 export function createApi(initData) {
+  /**
+   * One call. Resolves to the answer's JSON object; rejects with an ApiError.
+   * @param {'GET' | 'POST'} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<{ data: Record<string, unknown>, status: number }>}
+   */
   async function request(method, path, body) {
+    /** @type {Record<string, string>} */
     const headers = { Authorization: `tma ${initData}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     // A hung connection must end in words, not an endless spinner.
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
-    let res, data = null;
+    /** @type {Response} */
+    let res;
+    /** @type {string} */
+    let text;
     try {
       res = await fetch(path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? null : JSON.stringify(body),
         cache: 'no-store',
         credentials: 'same-origin',
         signal: ctrl.signal,
       });
-      try { data = await res.json(); } catch { data = null; }
-    } catch {
-      throw new ApiError(t('networkError'));
+      text = await res.text();
+    } catch (e) {
+      throw new ApiError(ctrl.signal.aborted ? 'timeout' : 'network', { cause: e });
     } finally {
       clearTimeout(timer);
     }
+
+    /** @type {unknown} */
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      // Not JSON (e.g. a proxy's HTML error page): the status decides below what it means.
+      console.warn(`api: ${method} ${path} answered ${res.status} with a body that is not JSON`, e);
+      data = undefined;
+    }
+
     if (!res.ok) {
       // The API's error shape: {"error":{"code":"…","message":"…"}}.
-      const err = data && typeof data === 'object' ? data.error : null;
-      const message = err && typeof err.message === 'string' && err.message.trim()
-        ? err.message
-        : t('serverError', { status: res.status });
-      throw new ApiError(message, { status: res.status, code: (err && err.code) || `http_${res.status}` });
+      const err = isApiErrorBody(data) ? data.error : null;
+      throw new ApiError(err?.code || `http_${res.status}`, {
+        status: res.status,
+        retryAfter: parseRetryAfter(res.headers.get('Retry-After')),
+        serverMessage: err?.message ?? '',
+      });
     }
-    if (data === null || typeof data !== 'object') {
-      throw new ApiError(t('serverError', { status: res.status }), { status: res.status, code: 'bad_json' });
-    }
-    return data;
+    if (!isObject(data)) throw new ApiError('bad_response', { status: res.status, serverMessage: 'not a JSON object' });
+    return { data, status: res.status };
   }
 
   return {
-    verify: () => request('POST', '/api/verify'),
-    products: () => request('GET', '/api/products'),
-    orders: () => request('GET', '/api/orders'),
-    entitlements: () => request('GET', '/api/entitlements'),
-    changeRenewal: (orderId, action) =>
-      request('POST', `/api/subscriptions/${encodeURIComponent(orderId)}/${action === 'resume' ? 'resume' : 'cancel'}`),
-    createInvoice: (productId) => request('POST', '/api/invoices', { product_id: productId }),
+    /** @returns {Promise<Launch>} */
+    async verify() {
+      const { data } = await request('POST', '/api/verify');
+      // Some launches carry no user (or one that does not read): the header then shows a placeholder.
+      return {
+        user: isUser(data.user) ? data.user : null,
+        auth_date: isNumber(data.auth_date) ? data.auth_date : 0,
+        start_param: typeof data.start_param === 'string' ? data.start_param : null,
+      };
+    },
+    /** @returns {Promise<Product[]>} */
+    async products() {
+      const { data, status } = await request('GET', '/api/products');
+      return listOf(data, 'products', isProduct, status);
+    },
+    /** @returns {Promise<Order[]>} */
+    async orders() {
+      const { data, status } = await request('GET', '/api/orders');
+      return listOf(data, 'orders', isOrder, status);
+    },
+    /** @returns {Promise<Entitlement[]>} */
+    async entitlements() {
+      const { data, status } = await request('GET', '/api/entitlements');
+      return listOf(data, 'entitlements', isEntitlement, status);
+    },
+    /**
+     * Turns a subscription's renewal off (`cancel`) or back on (`resume`) at Telegram.
+     * @param {string} orderId
+     * @param {RenewalAction} action
+     * @returns {Promise<void>}
+     */
+    async changeRenewal(orderId, action) {
+      await request('POST', `/api/subscriptions/${encodeURIComponent(orderId)}/${action}`);
+    },
+    /**
+     * A pending order and its invoice link.
+     * @param {string} productId
+     * @returns {Promise<Invoice>}
+     */
+    async createInvoice(productId) {
+      const { data, status } = await request('POST', '/api/invoices', { product_id: productId });
+      if (typeof data.order_id !== 'string' || typeof data.invoice_link !== 'string') {
+        throw new ApiError('bad_response', { status, serverMessage: 'no order_id / invoice_link' });
+      }
+      return { order_id: data.order_id, invoice_link: data.invoice_link };
+    },
   };
 }

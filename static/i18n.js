@@ -1,152 +1,225 @@
-// Every UI string lives here, in English and Simplified Chinese.
+// @ts-check
+// Every UI string, in English (`en`) and Simplified Chinese (`zh`), one object per
+// language with the same keys: `zh` is typed as `Record<StringKey, string>`, so tsc
+// fails when a key is missing from it or when it has one that English lacks.
 // `{name}` placeholders are filled by t(); values are inserted as text, never HTML.
 
-const STRINGS = {
-  en: {
-    appTitle: 'Shop',
-    loading: 'Loading…',
-    outsideTitle: 'Open this page from the bot in Telegram',
-    outsideBody:
-      'This shop is a Telegram Mini App: it needs Telegram to know who you are and to take payments. ' +
-      "Open it from the bot's menu button or from a t.me link inside Telegram.",
-    verifying: 'Checking your Telegram session…',
-    verifiedAs: 'Verified as {name}',
-    someone: 'Telegram user',
-    verifyFailed: 'Could not verify your Telegram session: {message}',
-    premium: 'Premium',
-    share: 'Share',
-    shareText: 'Take a look at this shop in Telegram',
-    catalog: 'Catalog',
-    myOrders: 'My orders',
-    noProducts: 'Nothing for sale right now.',
-    noOrders: 'No orders yet. What you buy will show up here.',
-    productsFailed: 'Could not load the catalog: {message}',
-    ordersFailed: 'Could not load your orders: {message}',
-    buy: 'Buy',
-    subscribe: 'Subscribe',
-    payMain: 'Pay {price}',
-    subscribeMain: 'Subscribe · {price}',
-    perPeriod: '/ {period}',
-    renews: 'Renews every {period} until you cancel it in Telegram.',
-    creatingInvoice: 'Preparing your invoice…',
-    invoiceOpen: 'Finish the payment in the Telegram window.',
-    confirming: 'Confirming payment…',
-    paidOk: 'Payment received, thank you! "{title}" is yours.',
-    stillConfirming: 'Your payment is still being confirmed. The order list will update when it is done.',
-    cancelled: 'Payment cancelled.',
-    failed: 'The payment did not go through. Please try again.',
-    orderEnded: 'This order is now: {status}.',
-    invoiceUnsupported: 'This Telegram app cannot take payments here. Please update Telegram.',
-    invoiceAlreadyOpen: 'A payment window is already open.',
-    invoiceInvalid: 'The shop returned an invoice link Telegram cannot open.',
-    networkError: "Can't reach the shop. Check your connection and try again.",
-    serverError: 'Something went wrong on our side (HTTP {status}). Please try again.',
-    retry: 'Try again',
-    back: 'Back',
-    dismiss: 'Tap to dismiss',
-    orderDetails: 'Order details',
-    activeUntil: 'Active until {date}',
-    owned: 'Owned',
-    yourGoods: 'Your purchase',
-    openGoods: 'Open',
-    fileInChat: 'The file was sent to your chat with the bot.',
-    cancelRenewal: 'Cancel renewal',
-    resumeRenewal: 'Turn renewal back on',
-    renewalCanceled: 'Renewal cancelled. You keep access until the end of the period.',
-    renewalResumed: 'Renewal is on again.',
-    renewalOff: 'Renewal is off: access ends on the date above.',
-    endedOn: 'Ended {date}',
-    fieldOrder: 'Order',
-    fieldProduct: 'Product',
-    fieldStatus: 'Status',
-    fieldAmount: 'Amount',
-    fieldCreated: 'Created',
-    fieldPaid: 'Paid',
-    fieldCharge: 'Payment id',
-    fieldSubscription: 'Subscription',
-    status_pending: 'Pending',
-    status_paid: 'Paid',
-    status_refunded: 'Refunded',
-    status_failed: 'Failed',
-    status_expired: 'Expired',
-  },
-  zh: {
-    appTitle: '商店',
-    loading: '加载中…',
-    outsideTitle: '请在 Telegram 中通过机器人打开此页面',
-    outsideBody:
-      '这是一个 Telegram 小程序：需要 Telegram 确认你的身份并完成付款。' +
-      '请通过机器人的菜单按钮或 Telegram 内的 t.me 链接打开。',
-    verifying: '正在验证你的 Telegram 身份…',
-    verifiedAs: '已验证：{name}',
-    someone: 'Telegram 用户',
-    verifyFailed: '无法验证你的 Telegram 身份：{message}',
-    premium: 'Premium',
-    share: '分享',
-    shareText: '来看看 Telegram 里的这家小店',
-    catalog: '商品',
-    myOrders: '我的订单',
-    noProducts: '暂时没有在售商品。',
-    noOrders: '还没有订单，购买后会显示在这里。',
-    productsFailed: '无法加载商品：{message}',
-    ordersFailed: '无法加载订单：{message}',
-    buy: '购买',
-    subscribe: '订阅',
-    payMain: '支付 {price}',
-    subscribeMain: '订阅 · {price}',
-    perPeriod: '/ {period}',
-    renews: '每 {period}自动续订，可随时在 Telegram 中取消。',
-    creatingInvoice: '正在生成账单…',
-    invoiceOpen: '请在 Telegram 付款窗口中完成支付。',
-    confirming: '正在确认付款…',
-    paidOk: '付款成功，谢谢！你已获得「{title}」。',
-    stillConfirming: '付款仍在确认中，完成后订单列表会自动更新。',
-    cancelled: '已取消付款。',
-    failed: '付款未成功，请重试。',
-    orderEnded: '此订单当前状态：{status}。',
-    invoiceUnsupported: '当前 Telegram 版本无法在此付款，请更新 Telegram。',
-    invoiceAlreadyOpen: '付款窗口已打开。',
-    invoiceInvalid: '商店返回的账单链接无法在 Telegram 中打开。',
-    networkError: '无法连接到商店，请检查网络后重试。',
-    serverError: '服务器出错（HTTP {status}），请稍后重试。',
-    retry: '重试',
-    back: '返回',
-    dismiss: '点击关闭',
-    orderDetails: '订单详情',
-    activeUntil: '有效期至 {date}',
-    owned: '已拥有',
-    yourGoods: '您购买的内容',
-    openGoods: '打开',
-    fileInChat: '文件已发送到您与机器人的聊天中。',
-    cancelRenewal: '取消自动续订',
-    resumeRenewal: '重新开启自动续订',
-    renewalCanceled: '已取消自动续订，本期结束前仍可使用。',
-    renewalResumed: '已重新开启自动续订。',
-    renewalOff: '自动续订已关闭：到期后失效。',
-    endedOn: '已于 {date} 结束',
-    fieldOrder: '订单号',
-    fieldProduct: '商品',
-    fieldStatus: '状态',
-    fieldAmount: '金额',
-    fieldCreated: '创建时间',
-    fieldPaid: '支付时间',
-    fieldCharge: '支付编号',
-    fieldSubscription: '订阅',
-    status_pending: '待支付',
-    status_paid: '已支付',
-    status_refunded: '已退款',
-    status_failed: '失败',
-    status_expired: '已过期',
-  },
+const en = {
+  appTitle: 'Shop',
+  loading: 'Loading…',
+  outsideTitle: 'Open this page from the bot in Telegram',
+  outsideBody:
+    'This shop is a Telegram Mini App: it needs Telegram to know who you are and to take payments. ' +
+    "Open it from the bot's menu button or from a t.me link inside Telegram.",
+  verifying: 'Checking your Telegram session…',
+  verifiedAs: 'Verified as {name}',
+  someone: 'Telegram user',
+  verifyFailed: 'Could not verify your Telegram session: {message}',
+  premium: 'Premium',
+  share: 'Share',
+  shareText: 'Take a look at this shop in Telegram',
+  catalog: 'Catalog',
+  myOrders: 'My orders',
+  noProducts: 'Nothing for sale right now.',
+  noOrders: 'No orders yet. What you buy will show up here.',
+  productsFailed: 'Could not load the catalog: {message}',
+  ordersFailed: 'Could not load your orders: {message}',
+  buy: 'Buy',
+  subscribe: 'Subscribe',
+  payMain: 'Pay {price}',
+  subscribeMain: 'Subscribe · {price}',
+  perPeriod: '/ {period}',
+  renews: 'Renews every {period} until you cancel it in Telegram.',
+  creatingInvoice: 'Preparing your invoice…',
+  invoiceOpen: 'Finish the payment in the Telegram window.',
+  confirming: 'Confirming payment…',
+  paidOk: 'Payment received, thank you! "{title}" is yours.',
+  stillConfirming: 'Your payment is still being confirmed. The order list will update when it is done.',
+  cancelled: 'Payment cancelled.',
+  failed: 'The payment did not go through. Please try again.',
+  orderEnded: 'This order is now: {status}.',
+  invoiceUnsupported: 'This Telegram app cannot take payments here. Please update Telegram.',
+  invoiceAlreadyOpen: 'A payment window is already open.',
+  invoiceInvalid: 'The shop returned an invoice link Telegram cannot open.',
+  retry: 'Try again',
+  back: 'Back',
+  dismiss: 'Tap to dismiss',
+  orderDetails: 'Order details',
+  activeUntil: 'Active until {date}',
+  owned: 'Owned',
+  yourGoods: 'Your purchase',
+  openGoods: 'Open',
+  fileInChat: 'The file was sent to your chat with the bot.',
+  cancelRenewal: 'Cancel renewal',
+  resumeRenewal: 'Turn renewal back on',
+  renewalCanceled: 'Renewal cancelled. You keep access until the end of the period.',
+  renewalResumed: 'Renewal is on again.',
+  renewalOff: 'Renewal is off: access ends on the date above.',
+  endedOn: 'Ended {date}',
+  fieldOrder: 'Order',
+  fieldProduct: 'Product',
+  fieldStatus: 'Status',
+  fieldAmount: 'Amount',
+  fieldCreated: 'Created',
+  fieldPaid: 'Paid',
+  fieldCharge: 'Payment id',
+  fieldSubscription: 'Subscription',
+  status_pending: 'Pending',
+  status_paid: 'Paid',
+  status_refunded: 'Refunded',
+  status_failed: 'Failed',
+  status_expired: 'Expired',
+  // What went wrong, in the user's words (errors.js picks one per error code; the
+  // server's own English `message` is never shown).
+  error_network: "Can't reach the shop. Check your connection and try again.",
+  error_timeout: 'The shop took too long to answer. Check your connection and try again.',
+  error_bad_response: 'The shop sent an answer the app cannot read (HTTP {status}). Please try again.',
+  error_unknown: 'Something went wrong on our side (HTTP {status}). Please try again.',
+  error_unexpected: 'Something went wrong. Please try again.',
+  error_missing_init_data: 'Telegram did not pass on who you are. Close the shop and open it again from the bot.',
+  error_malformed_init_data: "Telegram's sign-in data could not be read. Close the shop and open it again from the bot.",
+  error_invalid_hash: "Telegram's sign-in data did not pass the check. Close the shop and open it again from the bot.",
+  error_expired_init_data: 'Your sign-in has expired. Close the shop and open it again from the bot.',
+  error_invalid_signature: "Telegram's signature on your sign-in data is not valid. Open the shop again from the bot.",
+  error_missing_user: 'Telegram did not say who you are. Open the shop from your chat with the bot.',
+  error_product_not_found: 'This product is no longer for sale.',
+  error_payment_provider_not_configured: 'This shop cannot take card payments yet.',
+  error_telegram_error: 'Telegram could not handle the request. Please try again in a moment.',
+  error_telegram_rate_limited: 'Telegram is busy right now. Please try again in a moment.',
+  error_telegram_rate_limited_wait: 'Telegram is busy right now. Please try again in {seconds} s.',
+  error_storage_unavailable: "The shop's records are unavailable right now. Please try again shortly.",
+  error_not_configured: 'The shop is not set up yet. Please try again later.',
+  error_invalid_catalog: "The shop's catalog is being fixed; nothing can be bought right now.",
+  error_subscription_not_found: 'This subscription was not found.',
+  error_not_a_subscription: 'This order is not a subscription.',
+  error_subscription_not_active: 'This subscription is no longer active.',
+  error_payload_too_large: 'The request was too large for the shop.',
+  error_unsupported_media_type: 'The shop could not read the request. Please update the app and try again.',
+  error_invalid_json: 'The shop could not read the request. Please update the app and try again.',
+  error_internal: 'Something went wrong on our side. Please try again.',
+  error_not_found: 'The shop could not find what the app asked for.',
+  error_method_not_allowed: 'The shop does not accept this request. Please update the app and try again.',
 };
 
+/** @typedef {keyof typeof en} StringKey  a key of the string tables */
+
+/** @type {Record<StringKey, string>} */
+const zh = {
+  appTitle: '商店',
+  loading: '加载中…',
+  outsideTitle: '请在 Telegram 中通过机器人打开此页面',
+  outsideBody:
+    '这是一个 Telegram 小程序：需要 Telegram 确认你的身份并完成付款。' +
+    '请通过机器人的菜单按钮或 Telegram 内的 t.me 链接打开。',
+  verifying: '正在验证你的 Telegram 身份…',
+  verifiedAs: '已验证：{name}',
+  someone: 'Telegram 用户',
+  verifyFailed: '无法验证你的 Telegram 身份：{message}',
+  premium: 'Premium',
+  share: '分享',
+  shareText: '来看看 Telegram 里的这家小店',
+  catalog: '商品',
+  myOrders: '我的订单',
+  noProducts: '暂时没有在售商品。',
+  noOrders: '还没有订单，购买后会显示在这里。',
+  productsFailed: '无法加载商品：{message}',
+  ordersFailed: '无法加载订单：{message}',
+  buy: '购买',
+  subscribe: '订阅',
+  payMain: '支付 {price}',
+  subscribeMain: '订阅 · {price}',
+  perPeriod: '/ {period}',
+  renews: '每 {period}自动续订，可随时在 Telegram 中取消。',
+  creatingInvoice: '正在生成账单…',
+  invoiceOpen: '请在 Telegram 付款窗口中完成支付。',
+  confirming: '正在确认付款…',
+  paidOk: '付款成功，谢谢！你已获得「{title}」。',
+  stillConfirming: '付款仍在确认中，完成后订单列表会自动更新。',
+  cancelled: '已取消付款。',
+  failed: '付款未成功，请重试。',
+  orderEnded: '此订单当前状态：{status}。',
+  invoiceUnsupported: '当前 Telegram 版本无法在此付款，请更新 Telegram。',
+  invoiceAlreadyOpen: '付款窗口已打开。',
+  invoiceInvalid: '商店返回的账单链接无法在 Telegram 中打开。',
+  retry: '重试',
+  back: '返回',
+  dismiss: '点击关闭',
+  orderDetails: '订单详情',
+  activeUntil: '有效期至 {date}',
+  owned: '已拥有',
+  yourGoods: '您购买的内容',
+  openGoods: '打开',
+  fileInChat: '文件已发送到您与机器人的聊天中。',
+  cancelRenewal: '取消自动续订',
+  resumeRenewal: '重新开启自动续订',
+  renewalCanceled: '已取消自动续订，本期结束前仍可使用。',
+  renewalResumed: '已重新开启自动续订。',
+  renewalOff: '自动续订已关闭：到期后失效。',
+  endedOn: '已于 {date} 结束',
+  fieldOrder: '订单号',
+  fieldProduct: '商品',
+  fieldStatus: '状态',
+  fieldAmount: '金额',
+  fieldCreated: '创建时间',
+  fieldPaid: '支付时间',
+  fieldCharge: '支付编号',
+  fieldSubscription: '订阅',
+  status_pending: '待支付',
+  status_paid: '已支付',
+  status_refunded: '已退款',
+  status_failed: '失败',
+  status_expired: '已过期',
+  error_network: '无法连接到商店，请检查网络后重试。',
+  error_timeout: '商店响应超时，请检查网络后重试。',
+  error_bad_response: '商店返回了无法识别的内容（HTTP {status}），请重试。',
+  error_unknown: '服务器出错（HTTP {status}），请稍后重试。',
+  error_unexpected: '出错了，请重试。',
+  error_missing_init_data: 'Telegram 没有传来你的登录信息，请关闭商店后从机器人重新打开。',
+  error_malformed_init_data: '无法读取 Telegram 的登录信息，请关闭商店后从机器人重新打开。',
+  error_invalid_hash: 'Telegram 登录信息未通过校验，请关闭商店后从机器人重新打开。',
+  error_expired_init_data: '登录已过期，请关闭商店后从机器人重新打开。',
+  error_invalid_signature: '登录信息的 Telegram 签名无效，请从机器人重新打开商店。',
+  error_missing_user: 'Telegram 没有提供你的用户信息，请在与机器人的聊天中打开商店。',
+  error_product_not_found: '该商品已下架。',
+  error_payment_provider_not_configured: '本店暂不支持银行卡付款。',
+  error_telegram_error: 'Telegram 暂时无法处理该请求，请稍后重试。',
+  error_telegram_rate_limited: 'Telegram 当前繁忙，请稍后重试。',
+  error_telegram_rate_limited_wait: 'Telegram 当前繁忙，请在 {seconds} 秒后重试。',
+  error_storage_unavailable: '商店的数据暂时无法访问，请稍后重试。',
+  error_not_configured: '商店尚未完成设置，请稍后再试。',
+  error_invalid_catalog: '商店正在修正商品目录，暂时无法购买。',
+  error_subscription_not_found: '未找到该订阅。',
+  error_not_a_subscription: '该订单不是订阅。',
+  error_subscription_not_active: '该订阅已不再有效。',
+  error_payload_too_large: '请求内容过大，商店无法处理。',
+  error_unsupported_media_type: '商店无法读取该请求，请更新应用后重试。',
+  error_invalid_json: '商店无法读取该请求，请更新应用后重试。',
+  error_internal: '服务器出错，请重试。',
+  error_not_found: '商店找不到所请求的内容。',
+  error_method_not_allowed: '商店不接受此请求，请更新应用后重试。',
+};
+
+/** @typedef {'en' | 'zh'} Language */
+
+/** Both languages, with identical keys. */
+export const STRINGS = /** @type {const} */ ({ en, zh });
+
+/** @type {Language} */
 let lang = 'en';
 
-/** `zh`, `zh-hans`, `zh-CN`, `zh_TW`… → Chinese; anything else (or nothing) → English. */
+/**
+ * `zh`, `zh-hans`, `zh-CN`, `zh_TW`… → Chinese; anything else (or nothing) → English.
+ * @param {string | null | undefined} code
+ * @returns {Language}
+ */
 export function pickLanguage(code) {
   return /^zh(?:$|[-_])/i.test(String(code || '')) ? 'zh' : 'en';
 }
 
+/**
+ * Sets the UI language (and `<html lang>`) from a language code.
+ * @param {string | null | undefined} code
+ */
 export function setLanguage(code) {
   lang = pickLanguage(code);
   document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : 'en';
@@ -157,20 +230,55 @@ export function locale() {
   return lang === 'zh' ? 'zh-CN' : 'en';
 }
 
-export function t(key, vars) {
-  const s = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
-  if (!vars) return s;
-  // Function replacer: values are used verbatim (no `$&` surprises).
-  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+/**
+ * Whether `key` names a string (for keys built at run time, e.g. `status_${status}`).
+ * @param {string} key
+ * @returns {key is StringKey}
+ */
+export function isStringKey(key) {
+  return Object.prototype.hasOwnProperty.call(en, key);
 }
 
-/** Fill static markup: `data-i18n` sets text, `data-i18n-label` aria-label + title, `data-i18n-title` title. */
+/**
+ * The string `key` in the current language, with `{name}` placeholders filled from `vars`.
+ * @param {StringKey} key
+ * @param {Record<string, string | number>} [vars]
+ */
+export function t(key, vars) {
+  const s = STRINGS[lang][key];
+  if (!vars) return s;
+  // Function replacer: values are used verbatim (no `$&` surprises).
+  return s.replace(/\{(\w+)\}/g, (m, /** @type {string} */ k) => {
+    const v = vars[k];
+    return v === undefined ? m : String(v);
+  });
+}
+
+/**
+ * Fill static markup: `data-i18n` sets text, `data-i18n-label` aria-label + title,
+ * `data-i18n-title` title. Unknown keys are left as the markup has them.
+ * @param {ParentNode} [root]
+ */
 export function translateDom(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) {
-    el.setAttribute('aria-label', t(el.dataset.i18nLabel));
-    el.title = t(el.dataset.i18nLabel);
+  /** @param {string | undefined} key */
+  const text = (key) => (key !== undefined && isStringKey(key) ? t(key) : null);
+  for (const node of root.querySelectorAll('[data-i18n]')) {
+    if (!(node instanceof HTMLElement)) continue;
+    const s = text(node.dataset.i18n);
+    if (s !== null) node.textContent = s;
   }
-  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const node of root.querySelectorAll('[data-i18n-label]')) {
+    if (!(node instanceof HTMLElement)) continue;
+    const s = text(node.dataset.i18nLabel);
+    if (s !== null) {
+      node.setAttribute('aria-label', s);
+      node.title = s;
+    }
+  }
+  for (const node of root.querySelectorAll('[data-i18n-title]')) {
+    if (!(node instanceof HTMLElement)) continue;
+    const s = text(node.dataset.i18nTitle);
+    if (s !== null) node.title = s;
+  }
   document.title = t('appTitle');
 }

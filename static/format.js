@@ -1,0 +1,107 @@
+// @ts-check
+// Prices, periods, dates, statuses and names, in the UI language (i18n.locale()).
+
+import { t, locale, isStringKey } from './i18n.js';
+
+/** @typedef {import('./api.js').Product} Product */
+/** @typedef {import('./api.js').TelegramUser} TelegramUser */
+
+/**
+ * Digits after the decimal point for a currency. Amounts are integers in the smallest unit.
+ * Stars have no subunit; for money the brief is "2 decimals, except zero-decimal currencies
+ * (JPY, KRW…)", which Intl knows per currency.
+ * @param {string} currency
+ * @returns {0 | 2}
+ */
+function fractionDigits(currency) {
+  try {
+    const d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+    return d === 0 ? 0 : 2;
+  } catch (e) {
+    // RangeError: not an ISO 4217 code Intl knows. Two decimals, the common case.
+    console.warn(`format: unknown currency ${JSON.stringify(currency)}`, e);
+    return 2;
+  }
+}
+
+/**
+ * `XTR` 50 → "⭐ 50"; `USD` 1999 → "$19.99"; `JPY` 500 → "¥500".
+ * @param {string} currency
+ * @param {number} amount  in the currency's smallest unit
+ */
+export function formatPrice(currency, amount) {
+  if (!Number.isFinite(amount)) return String(amount);
+  if (currency === 'XTR') return `⭐ ${new Intl.NumberFormat(locale()).format(amount)}`;
+  const d = fractionDigits(currency);
+  const value = amount / 10 ** d;
+  try {
+    return new Intl.NumberFormat(locale(), {
+      style: 'currency', currency, minimumFractionDigits: d, maximumFractionDigits: d,
+    }).format(value);
+  } catch (e) {
+    // The same unknown currency as above: the number and the code as they are.
+    console.warn(`format: cannot format ${JSON.stringify(currency)} as a currency`, e);
+    return `${value.toFixed(d)} ${currency}`;
+  }
+}
+
+/**
+ * 2592000 → "30 days"; test-server periods (60, 300 s) → "1 minute", "5 minutes".
+ * @param {number} seconds
+ */
+export function formatPeriod(seconds) {
+  /** @type {[Intl.NumberFormatOptions['unit'], number]} */
+  const [unit, n] = seconds % 86400 === 0 ? ['day', seconds / 86400]
+    : seconds % 3600 === 0 ? ['hour', seconds / 3600]
+    : seconds % 60 === 0 ? ['minute', seconds / 60]
+    : ['second', seconds];
+  try {
+    return new Intl.NumberFormat(locale(), { style: 'unit', unit, unitDisplay: 'long' }).format(n);
+  } catch (e) {
+    // Unit formatting came late to some WebViews (Safari before 14.1 throws a RangeError).
+    console.warn('format: no Intl unit formatting here', e);
+    return `${n} ${unit}`;
+  }
+}
+
+/**
+ * The price as the catalog shows it: "⭐ 250 / 30 days" for a subscription.
+ * @param {Product} p
+ */
+export function productPrice(p) {
+  const price = formatPrice(p.currency, p.amount);
+  return p.subscription_period
+    ? `${price} ${t('perPeriod', { period: formatPeriod(p.subscription_period) })}`
+    : price;
+}
+
+/**
+ * A Unix time as a date (and time); '' for none.
+ * @param {number | undefined} unixSeconds
+ * @param {boolean} [withTime]
+ */
+export function formatDate(unixSeconds, withTime = true) {
+  if (unixSeconds === undefined || !Number.isFinite(unixSeconds) || unixSeconds <= 0) return '';
+  /** @type {Intl.DateTimeFormatOptions} */
+  const opts = withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' };
+  return new Intl.DateTimeFormat(locale(), opts).format(new Date(unixSeconds * 1000));
+}
+
+/**
+ * An order status in words ("Paid"); an unknown one as it is.
+ * @param {string} status
+ */
+export function statusLabel(status) {
+  const key = `status_${status}`;
+  return isStringKey(key) ? t(key) : status;
+}
+
+/**
+ * "First Last", else "@username", else "Telegram user".
+ * @param {TelegramUser | null} user
+ */
+export function displayName(user) {
+  if (!user) return t('someone');
+  const name = [user.first_name, user.last_name].map((s) => s ?? '').join(' ').trim();
+  return name || (user.username ? `@${user.username}` : t('someone'));
+}

@@ -1,0 +1,174 @@
+// @ts-check
+// The one module that talks to Telegram's SDK (`window.Telegram.WebApp`, from
+// telegram-web-app.js): launch data, version checks, haptics, the MainButton and
+// BackButton, openInvoice, the theme and sharing. Every other module calls these.
+//
+// Calls that need a newer client than 6.0 are guarded with isVersionAtLeast, so none of
+// them throws on any client; the SDK's own argument checks cannot fail on what this module
+// passes (fixed colour keys and haptic styles, MainButton text clipped to its 64 characters,
+// t.me links only). openInvoice is the exception: its errors are the caller's to show.
+
+/** @typedef {import('@twa-dev/types').WebApp} WebApp */
+/** @typedef {import('@twa-dev/types').InvoiceStatuses} InvoiceStatus */
+
+/** The SDK object, or null when telegram-web-app.js did not load (blocked, offline). */
+const webApp = window.Telegram?.WebApp ?? null;
+
+/** BackButton, haptics, openInvoice and the header and background colours need Bot API 6.1. */
+const BOT_API_6_1 = '6.1';
+/** Telegram's limit on the MainButton's text (the SDK throws beyond it). */
+const MAIN_BUTTON_MAX = 64;
+
+/**
+ * Whether the client speaks at least this Bot API version (false outside Telegram).
+ * @param {string} version
+ */
+function supports(version) {
+  return webApp !== null && webApp.isVersionAtLeast(version);
+}
+
+/**
+ * @typedef {object} LaunchData
+ * @property {string} initData  raw, for `Authorization: tma …` (the server checks it)
+ * @property {string | null} startParam  the deep link's `startapp` parameter
+ * @property {string | null} languageCode  the user's Telegram language (a hint, unchecked)
+ */
+
+/**
+ * The launch, or null when the page was not opened by a Telegram client (no script,
+ * or no initData: a plain browser).
+ * @returns {LaunchData | null}
+ */
+export function launchData() {
+  if (!webApp || !webApp.initData) return null;
+  const unsafe = webApp.initDataUnsafe;
+  return {
+    initData: webApp.initData,
+    startParam: unsafe.start_param || null,
+    languageCode: unsafe.user?.language_code || null,
+  };
+}
+
+/** Tells the client the page is ready (it drops its placeholder). A no-op without the SDK. */
+export function ready() {
+  webApp?.ready();
+}
+
+/**
+ * Full height, and Telegram's header and background in the page's background colour
+ * (the secondary colour: cards sit on it).
+ */
+export function fitChrome() {
+  if (!webApp) return;
+  webApp.expand();
+  if (supports(BOT_API_6_1)) {
+    webApp.setHeaderColor('secondary_bg_color');
+    webApp.setBackgroundColor('secondary_bg_color');
+  }
+}
+
+/* ---------- theme ---------- */
+
+/**
+ * Calls `apply` with Telegram's colour scheme now and on every theme change.
+ * (telegram-web-app.js itself keeps the --tg-theme-* CSS variables up to date.)
+ * @param {(scheme: 'light' | 'dark') => void} apply
+ */
+export function followColorScheme(apply) {
+  if (!webApp) return;
+  const app = webApp;
+  apply(app.colorScheme);
+  app.onEvent('themeChanged', () => apply(app.colorScheme));
+}
+
+/**
+ * `cb` when the user comes back to the Mini App (Bot API 8.0; older clients never call it).
+ * @param {() => void} cb
+ */
+export function onActivated(cb) {
+  webApp?.onEvent('activated', cb);
+}
+
+/* ---------- haptics ---------- */
+
+export const haptic = {
+  /** A light tap, for buttons. */
+  tap() {
+    if (supports(BOT_API_6_1)) webApp?.HapticFeedback.impactOccurred('light');
+  },
+  /** @param {'error' | 'success' | 'warning'} type */
+  notify(type) {
+    if (supports(BOT_API_6_1)) webApp?.HapticFeedback.notificationOccurred(type);
+  },
+};
+
+/* ---------- MainButton and BackButton ---------- */
+
+export const mainButton = {
+  /**
+   * Shows the MainButton with `text`; `busy` shows its spinner and disables it.
+   * @param {string} text
+   * @param {boolean} busy
+   */
+  show(text, busy) {
+    const mb = webApp?.MainButton;
+    if (!mb) return;
+    const label = text.trim().slice(0, MAIN_BUTTON_MAX);
+    if (!label) { mainButton.hide(); return; } // the SDK refuses an empty text
+    mb.setText(label);
+    if (busy) { mb.showProgress(false); mb.disable(); } else { mb.hideProgress(); mb.enable(); }
+    mb.show();
+  },
+  hide() {
+    const mb = webApp?.MainButton;
+    if (!mb) return;
+    mb.hideProgress();
+    mb.hide();
+  },
+  /** @param {() => void} cb */
+  onClick(cb) {
+    webApp?.MainButton.onClick(cb);
+  },
+};
+
+export const backButton = {
+  /** Telegram's BackButton exists from 6.1; older clients need an in-page back link. */
+  get available() {
+    return supports(BOT_API_6_1);
+  },
+  /** @param {boolean} visible */
+  setVisible(visible) {
+    if (!backButton.available || !webApp) return;
+    if (visible) webApp.BackButton.show(); else webApp.BackButton.hide();
+  },
+  /** @param {() => void} cb */
+  onClick(cb) {
+    if (backButton.available) webApp?.BackButton.onClick(cb);
+  },
+};
+
+/* ---------- payments and sharing ---------- */
+
+/**
+ * Opens Telegram's payment sheet for an invoice link; `onClosed` gets the client's
+ * status when it closes (a hint: only the server's order status says "paid").
+ * Throws the SDK's errors: `WebAppInvoiceUrlInvalid`, `WebAppMethodUnsupported` (before
+ * 6.1, or without the SDK) and `WebAppInvoiceOpened` (errors.js has their texts).
+ * @param {string} url
+ * @param {(status: InvoiceStatus) => void} onClosed
+ */
+export function openInvoice(url, onClosed) {
+  if (!webApp) throw new Error('WebAppMethodUnsupported');
+  webApp.openInvoice(url, onClosed);
+}
+
+/**
+ * Telegram's "share to a chat" screen for `url` with `text`. Outside Telegram, a new tab.
+ * @param {string} url
+ * @param {string} text
+ */
+export function share(url, text) {
+  const link = `https://t.me/share/url?url=${encodeURIComponent(url)}&text=${encodeURIComponent(text)}`;
+  if (webApp) webApp.openTelegramLink(link);
+  else window.open(link, '_blank', 'noopener');
+}

@@ -1,0 +1,105 @@
+// @ts-check
+// The order view (#order-view): the order's fields, its goods once paid (.order-delivery),
+// and for an active subscription a button to turn renewal off or on
+// (button.renewal[data-action="cancel|resume"]).
+
+import { errorText } from '../errors.js';
+import { byId, el } from '../dom.js';
+import { formatDate, formatPrice } from '../format.js';
+import { t } from '../i18n.js';
+import { haptic } from '../telegram.js';
+import { backLink, showView } from './navigation.js';
+import { isActiveSubscription, statusBadge, subscriptionLine } from './orders.js';
+import { clearError, showError, showNotice } from './status.js';
+
+/** @typedef {import('../api.js').Api} Api */
+/** @typedef {import('../api.js').Order} Order */
+/** @typedef {import('../api.js').Delivery} Delivery */
+/** @typedef {import('./catalog.js').Catalog} Catalog */
+/** @typedef {import('./orders.js').Orders} Orders */
+/** @typedef {import('../i18n.js').StringKey} StringKey */
+
+/**
+ * The goods of a paid order: text, a link (https only) and a note about a sent file.
+ * @param {Delivery | undefined} d
+ */
+function deliveryBlock(d) {
+  if (!d) return null;
+  const url = d.url ?? '';
+  return el('section', { class: 'order-delivery' },
+    el('h3', { text: t('yourGoods') }),
+    d.text && el('p', { class: 'delivery-text', text: d.text }),
+    /^https:\/\//.test(url) && el('a', { class: 'delivery-link', href: url, target: '_blank', rel: 'noopener', text: t('openGoods') }),
+    d.document && el('p', { class: 'hint', text: t('fileInChat') }));
+}
+
+/**
+ * @param {object} deps
+ * @param {Api} deps.api
+ * @param {Catalog} deps.catalog  titles, and what the user owns after a renewal change
+ * @param {Orders} deps.orders  reloaded after a renewal change
+ */
+export function createOrderView({ api, catalog, orders }) {
+  /**
+   * Cancel or resume renewal of an active subscription (the server asks Telegram).
+   * @param {Order} o
+   */
+  function renewalButton(o) {
+    if (!isActiveSubscription(o)) return null;
+    const action = o.renewal_canceled ? 'resume' : 'cancel';
+    const button = el('button', {
+      class: 'renewal', type: 'button', dataset: { action },
+      text: t(action === 'cancel' ? 'cancelRenewal' : 'resumeRenewal'),
+      onclick: async () => {
+        haptic.tap();
+        button.disabled = true;
+        clearError();
+        try {
+          await api.changeRenewal(o.id, action);
+        } catch (e) {
+          showError(errorText(e));
+          haptic.notify('error');
+          button.disabled = false;
+          return;
+        }
+        const canceled = action === 'cancel';
+        showNotice(t(canceled ? 'renewalCanceled' : 'renewalResumed'), 'success');
+        await Promise.all([orders.load({ quiet: true }), catalog.loadEntitlements()]);
+        // The reloaded order if the list refreshed; else this one with the change applied.
+        open(orders.find(o.id) ?? { ...o, renewal_canceled: canceled });
+      },
+    });
+    return button;
+  }
+
+  /**
+   * Renders `o` into #order-view and shows it.
+   * @param {Order} o
+   */
+  function open(o) {
+    /** @type {Array<[StringKey, string | Node | null]>} */
+    const fields = [
+      ['fieldProduct', catalog.title(o.product_id)],
+      ['fieldStatus', statusBadge(o.status)],
+      ['fieldAmount', formatPrice(o.currency, o.amount)],
+      ['fieldCreated', formatDate(o.created_at)],
+      ['fieldPaid', o.paid_at ? formatDate(o.paid_at) : null],
+      ['fieldSubscription', subscriptionLine(o)],
+      ['fieldOrder', el('code', { text: o.id })],
+      ['fieldCharge', o.telegram_payment_charge_id ? el('code', { text: o.telegram_payment_charge_id }) : null],
+    ];
+    const isSubscription = o.subscription_expiration_date !== undefined;
+    byId('order-view').replaceChildren(...[
+      backLink(),
+      el('article', { class: 'detail order-detail', dataset: { orderId: o.id } },
+        el('h2', { class: 'detail-title', text: t('orderDetails') }),
+        el('dl', { class: 'fields' }, ...fields.flatMap(([k, v]) => (v ? [el('dt', { text: t(k) }), el('dd', {}, v)] : []))),
+        o.status === 'paid' && deliveryBlock(o.delivery),
+        isSubscription && o.renewal_canceled && el('p', { class: 'hint', text: t('renewalOff') }),
+        isSubscription && renewalButton(o)),
+    ].filter((n) => n !== null));
+    showView({ name: 'order', order: o });
+  }
+
+  return { open };
+}

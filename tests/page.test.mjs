@@ -1,0 +1,154 @@
+// The Mini App's own modules (static/), in Node without a browser: the two languages
+// have the same strings, every API error code has its own translated text (never the
+// server's English message), and the API client turns answers into typed data or an
+// ApiError with the code, the status and Retry-After. Seconds; no worker, no Chromium.
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+
+// i18n.setLanguage sets <html lang>: that is all of the DOM these modules touch here.
+globalThis.document = { documentElement: { lang: '' } };
+const { STRINGS, setLanguage, t } = await import('../static/i18n.js');
+const { errorKey, errorText, invoiceErrorText } = await import('../static/errors.js');
+const { ApiError, createApi, parseRetryAfter } = await import('../static/api.js');
+
+/** The codes README's API table documents, and the client's own. */
+const CODES = [
+  'missing_init_data', 'malformed_init_data', 'invalid_hash', 'expired_init_data', 'invalid_signature',
+  'missing_user', 'product_not_found', 'payment_provider_not_configured', 'telegram_error',
+  'telegram_rate_limited', 'storage_unavailable', 'not_configured', 'invalid_catalog',
+  'subscription_not_found', 'not_a_subscription', 'subscription_not_active', 'payload_too_large',
+  'unsupported_media_type', 'invalid_json', 'internal', 'not_found', 'method_not_allowed',
+  'network', 'timeout',
+];
+
+/** Console output the modules log on purpose, kept out of the test output and checked. */
+let logged;
+const originalConsole = { warn: console.warn, error: console.error };
+beforeEach(() => {
+  logged = [];
+  console.warn = (...args) => logged.push(['warn', ...args]);
+  console.error = (...args) => logged.push(['error', ...args]);
+  setLanguage('en');
+});
+afterEach(() => Object.assign(console, originalConsole));
+
+const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('strings', () => {
+  test('English and Chinese have the same keys, none empty, with the same placeholders', () => {
+    assert.deepEqual(Object.keys(STRINGS.zh).sort(), Object.keys(STRINGS.en).sort());
+    for (const [key, en] of Object.entries(STRINGS.en)) {
+      const zh = STRINGS.zh[key];
+      assert.ok(en.trim() && zh.trim(), key);
+      assert.deepEqual(placeholders(zh), placeholders(en), key);
+    }
+  });
+
+  test('zh-* language codes pick Chinese, anything else English', () => {
+    setLanguage('zh-hans');
+    assert.equal(t('buy'), '购买');
+    assert.equal(document.documentElement.lang, 'zh-Hans');
+    setLanguage('de');
+    assert.equal(t('buy'), 'Buy');
+  });
+});
+
+describe('error codes → translated texts', () => {
+  test('every documented code has its own text in both languages, not the generic one', () => {
+    for (const code of CODES) {
+      const key = errorKey(code);
+      assert.ok(key, `${code} has no string`);
+      assert.notEqual(key, 'error_unknown', code);
+      for (const lang of ['en', 'zh']) {
+        setLanguage(lang);
+        const text = errorText(new ApiError(code, { status: 400, serverMessage: 'initData hash mismatch' }));
+        assert.equal(text, t(key, { status: 400 }), `${code} in ${lang}`);
+        assert.doesNotMatch(text, /initData hash mismatch/, `${code}: the server's message is never shown`);
+      }
+      setLanguage('en');
+      const en = errorText(new ApiError(code, { status: 400 }));
+      setLanguage('zh');
+      assert.notEqual(errorText(new ApiError(code, { status: 400 })), en, `${code} is translated`);
+    }
+    assert.deepEqual(logged, []);
+  });
+
+  test('an unknown code falls back to a generic text with the HTTP status', () => {
+    const e = new ApiError('teapot', { status: 418, serverMessage: "I'm a teapot" });
+    assert.equal(errorText(e), "Something went wrong on our side (HTTP 418). Please try again.");
+    setLanguage('zh');
+    assert.equal(errorText(e), '服务器出错（HTTP 418），请稍后重试。');
+    assert.equal(logged.length, 2); // each logged for the developer
+  });
+
+  test('rate limiting says how long to wait when Retry-After did', () => {
+    assert.match(errorText(new ApiError('telegram_rate_limited', { status: 503, retryAfter: 7 })), /try again in 7 s/);
+    assert.equal(errorText(new ApiError('telegram_rate_limited', { status: 503 })), t('error_telegram_rate_limited'));
+  });
+
+  test("openInvoice's own errors keep their texts", () => {
+    assert.equal(invoiceErrorText(new Error('WebAppMethodUnsupported')), t('invoiceUnsupported'));
+    assert.equal(invoiceErrorText(new Error('WebAppInvoiceOpened')), t('invoiceAlreadyOpen'));
+    assert.equal(invoiceErrorText(new Error('WebAppInvoiceUrlInvalid')), t('invoiceInvalid'));
+    assert.equal(invoiceErrorText(new Error('Something else')), t('failed'));
+  });
+});
+
+describe('the API client', () => {
+  const realFetch = globalThis.fetch;
+  let answer;
+  let seen;
+  beforeEach(() => {
+    seen = [];
+    globalThis.fetch = async (path, init) => {
+      seen.push({ path, init });
+      return answer();
+    };
+  });
+  afterEach(() => { globalThis.fetch = realFetch; });
+  const json = (status, body, headers = {}) => () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+  test('sends the launch data as `Authorization: tma …` and returns typed products', async () => {
+    answer = json(200, { products: [
+      { id: 'a', title: 'A', description: 'd', currency: 'XTR', amount: 5 },
+      { id: 7, title: 'not a product' },
+    ] });
+    const products = await createApi('query_id=1&hash=x').products();
+    assert.deepEqual(products, [{ id: 'a', title: 'A', description: 'd', currency: 'XTR', amount: 5 }]);
+    assert.equal(seen[0].path, '/api/products');
+    assert.equal(seen[0].init.headers.Authorization, 'tma query_id=1&hash=x');
+    assert.equal(logged.length, 1); // the malformed entry, left out
+  });
+
+  test('an error answer is an ApiError with its code, status and Retry-After', async () => {
+    answer = json(503, { error: { code: 'telegram_rate_limited', message: 'Too Many Requests' } }, { 'retry-after': '3' });
+    const e = await createApi('x').createInvoice('a').catch((err) => err);
+    assert.ok(e instanceof ApiError);
+    assert.deepEqual([e.code, e.status, e.retryAfter], ['telegram_rate_limited', 503, 3]);
+    assert.deepEqual(JSON.parse(seen[0].init.body), { product_id: 'a' });
+  });
+
+  test('a body that is not JSON, a failed fetch and an odd success are errors too', async () => {
+    answer = () => new Response('<html>Bad Gateway</html>', { status: 502 });
+    let e = await createApi('x').orders().catch((err) => err);
+    assert.deepEqual([e.code, e.status], ['http_502', 502]);
+    assert.match(errorText(e), /HTTP 502/);
+
+    answer = () => { throw new TypeError('Failed to fetch'); };
+    e = await createApi('x').orders().catch((err) => err);
+    assert.deepEqual([e.code, e.status], ['network', 0]);
+
+    answer = json(200, { nothing: [] });
+    e = await createApi('x').orders().catch((err) => err);
+    assert.equal(e.code, 'bad_response');
+  });
+
+  test('Retry-After in seconds or as an HTTP date', () => {
+    assert.equal(parseRetryAfter('5'), 5);
+    assert.equal(parseRetryAfter(null), null);
+    assert.equal(parseRetryAfter('soon'), null);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30);
+  });
+});

@@ -5,7 +5,6 @@
 use serde::Deserialize;
 use serde_json::json;
 
-
 use super::api::storage_error;
 use super::views::OrderView;
 use super::{auth, courier, Platform, Request, Response};
@@ -58,11 +57,10 @@ pub async fn refund<P: Platform>(
         .await
         .map_err(storage_error)?;
     // Same key as the webhook's `refunded_payment`: the operator hears it once.
-    let text = notice::refunded(settings.admin_language, &order.id, &charge);
-    let notices =
-        settings
-            .operators()
-            .notices(&format!("refund:{charge}"), &text, Some(&order.id));
+    let text = notice::refunded(settings.admin_language, &order.id, charge);
+    let notices = settings
+        .operators()
+        .notices(&format!("refund:{charge}"), &text, Some(&order.id));
     courier::queue_and_send(platform, settings, store, &notices)
         .await
         .map_err(storage_error)?;

@@ -8,12 +8,16 @@ use crate::shop::RefundRefused;
 impl From<RenewalRefused> for ApiError {
     fn from(r: RenewalRefused) -> ApiError {
         match r {
-            RenewalRefused::NotFound => {
-                ApiError::new(404, "subscription_not_found", "no subscription with that id")
-            }
-            RenewalRefused::NotASubscription => {
-                ApiError::new(409, "not_a_subscription", "that order is not a subscription")
-            }
+            RenewalRefused::NotFound => ApiError::new(
+                404,
+                "subscription_not_found",
+                "no subscription with that id",
+            ),
+            RenewalRefused::NotASubscription => ApiError::new(
+                409,
+                "not_a_subscription",
+                "that order is not a subscription",
+            ),
             RenewalRefused::NotActive => ApiError::new(
                 409,
                 "subscription_not_active",

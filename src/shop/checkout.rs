@@ -32,7 +32,9 @@ impl Declined {
             Declined::PriceChanged => {
                 "The price of this order has changed. Please start a new purchase."
             }
-            Declined::Unavailable => "The shop is briefly unavailable. Please try again in a minute.",
+            Declined::Unavailable => {
+                "The shop is briefly unavailable. Please try again in a minute."
+            }
         }
     }
 }
@@ -135,9 +137,18 @@ mod tests {
         };
         assert_eq!(decide(Some(&pending), 7, "XTR", 50), Ok(()));
         assert_eq!(decide(None, 7, "XTR", 50), Err(Declined::UnknownOrder));
-        assert_eq!(decide(Some(&pending), 8, "XTR", 50), Err(Declined::AnotherBuyer));
-        assert_eq!(decide(Some(&pending), 7, "XTR", 49), Err(Declined::PriceChanged));
-        assert_eq!(decide(Some(&pending), 7, "USD", 50), Err(Declined::PriceChanged));
+        assert_eq!(
+            decide(Some(&pending), 8, "XTR", 50),
+            Err(Declined::AnotherBuyer)
+        );
+        assert_eq!(
+            decide(Some(&pending), 7, "XTR", 49),
+            Err(Declined::PriceChanged)
+        );
+        assert_eq!(
+            decide(Some(&pending), 7, "USD", 50),
+            Err(Declined::PriceChanged)
+        );
         for (s, why) in [
             (OrderStatus::Paid, Declined::AlreadyPaid),
             (OrderStatus::Refunded, Declined::AlreadyPaid),

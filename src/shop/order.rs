@@ -272,7 +272,10 @@ mod tests {
     #[test]
     fn only_paid_stars_orders_are_refunded() {
         let mut o = Order::new("o".into(), 1, &product(), 100);
-        assert_eq!(o.refund(), Err(RefundRefused::NotPaid(OrderStatus::Pending)));
+        assert_eq!(
+            o.refund(),
+            Err(RefundRefused::NotPaid(OrderStatus::Pending))
+        );
         let paid = o.with_payment(&payment("c1", 200, None));
         assert_eq!(paid.refund(), Ok(Refund::Charge("c1")));
         o.status = OrderStatus::Refunded;

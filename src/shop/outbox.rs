@@ -8,7 +8,6 @@
 //! Sending takes a lease (the store moves the next attempt past [`LEASE`]), so
 //! the webhook and the scheduled job never send the same message at once.
 
-
 use super::catalog::{Delivery, Product};
 use super::order::Order;
 use crate::telegram::client::BotError;
@@ -121,7 +120,10 @@ pub fn delivery(order: &Order, product: &Product, receipt: &str) -> Option<Outgo
         Some(t) => format!("{receipt}\n\n{t}"),
         None => receipt.to_owned(),
     };
-    let button = d.url.as_deref().map(|url| InlineKeyboard::link("Open", url));
+    let button = d
+        .url
+        .as_deref()
+        .map(|url| InlineKeyboard::link("Open", url));
     let (method, params) = match &d.document {
         Some(doc) => (
             "sendDocument",

@@ -38,7 +38,10 @@ pub fn reported<'a>(
             user_id: msg.from.as_ref().map_or(msg.chat.id, |u| u.id),
             currency: paid.currency.clone(),
             amount: paid.total_amount,
-            paid_at: u64::try_from(msg.date).ok().filter(|d| *d > 0).unwrap_or(now),
+            paid_at: u64::try_from(msg.date)
+                .ok()
+                .filter(|d| *d > 0)
+                .unwrap_or(now),
             subscription_expiration_date: paid.subscription_expiration_date,
             is_recurring: paid.is_recurring,
             is_first_recurring: paid.is_first_recurring,
@@ -188,7 +191,11 @@ mod tests {
         let r = reported(&message(Some(7), 1_000), &p, b"{}", 5_000);
         assert_eq!(r.product_id, Some("pack"));
         assert_eq!(
-            (r.payment.order_id.as_str(), r.payment.user_id, r.payment.paid_at),
+            (
+                r.payment.order_id.as_str(),
+                r.payment.user_id,
+                r.payment.paid_at
+            ),
             ("ord1", 7, 1_000)
         );
         assert_eq!(r.payment.raw_update, "{}");
@@ -229,7 +236,11 @@ mod tests {
         let ids: Vec<&str> = owes.messages.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["delivery:ord1", "notice:paid:stx1:900", "notice:paid:stx1:901"]
+            [
+                "delivery:ord1",
+                "notice:paid:stx1:900",
+                "notice:paid:stx1:901"
+            ]
         );
         assert!(owes.messages[0].params.contains("code 42"));
         assert!(owed_if_as_named(&ops, &catalog(), &payment(), "gone").is_none());

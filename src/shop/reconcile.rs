@@ -87,17 +87,27 @@ pub fn differences(ours: &[Payment], telegram: &[StarTransaction]) -> Vec<Differ
             .is_some();
         let order_id = p.order_id.clone();
         match (telegram_refunded, p.refunded_at.is_some()) {
-            (true, false) => out.push(Difference::RefundNotRecorded { charge_id, order_id }),
-            (false, true) => out.push(Difference::RefundMissingAtTelegram { charge_id, order_id }),
+            (true, false) => out.push(Difference::RefundNotRecorded {
+                charge_id,
+                order_id,
+            }),
+            (false, true) => out.push(Difference::RefundMissingAtTelegram {
+                charge_id,
+                order_id,
+            }),
             _ => {}
         }
     }
     let mut missing: Vec<_> = paid.into_iter().collect();
     missing.sort();
-    out.extend(missing.into_iter().map(|(charge, amount)| Difference::MissingInStore {
-        charge_id: charge.to_owned(),
-        telegram: amount,
-    }));
+    out.extend(
+        missing
+            .into_iter()
+            .map(|(charge, amount)| Difference::MissingInStore {
+                charge_id: charge.to_owned(),
+                telegram: amount,
+            }),
+    );
     out
 }
 
@@ -159,7 +169,10 @@ mod tests {
             incoming("we_refunded", 5),
             incoming("stranger", 9),
         ];
-        let lines: Vec<String> = differences(&ours, &telegram).iter().map(Difference::line).collect();
+        let lines: Vec<String> = differences(&ours, &telegram)
+            .iter()
+            .map(Difference::line)
+            .collect();
         assert_eq!(
             lines,
             [

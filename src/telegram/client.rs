@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 use super::types::{BotCommand, InvoiceLinkParams, StarTransactions};
 use super::{BotToken, TelegramEnv};
@@ -245,6 +245,7 @@ impl<'a, T: Transport> BotApi<'a, T> {
 pub mod fake {
     //! A recording transport that answers from a script, for native tests.
     use super::*;
+    use serde_json::Value;
     use std::cell::RefCell;
     use std::collections::VecDeque;
 

@@ -26,12 +26,20 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 
-echo
-echo "  Open http://127.0.0.1:$EMULATOR_PORT/ to use the shop as a Telegram user (type /start in the chat)."
-echo
-
 # wrangler is started directly (not through npx) so that stopping it stops workerd too.
 ./node_modules/.bin/wrangler dev --test-scheduled --ip 127.0.0.1 --port "$WORKER_PORT" \
   --var "TELEGRAM_API_BASE:http://127.0.0.1:$EMULATOR_PORT" \
   --var "TELEGRAM_WEB_APP_JS:http://127.0.0.1:$EMULATOR_PORT/telegram-web-app.js" \
-  ${public_key:+--var "TELEGRAM_PUBLIC_KEY:$public_key"}
+  ${public_key:+--var "TELEGRAM_PUBLIC_KEY:$public_key"} &
+worker_pid=$!
+trap 'kill $worker_pid $emulator_pid 2>/dev/null || true' EXIT INT TERM
+
+# The URL is worth opening only once the worker answers (its first build can take a while).
+until curl -sf "http://127.0.0.1:$WORKER_PORT/healthz" >/dev/null; do
+  kill -0 "$worker_pid" 2>/dev/null || { echo "wrangler dev stopped; see its output above" >&2; exit 1; }
+  sleep 0.5
+done
+echo
+echo "  Open http://127.0.0.1:$EMULATOR_PORT/ to use the shop as a Telegram user (type /start in the chat)."
+echo
+wait "$worker_pid"

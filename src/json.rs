@@ -1,7 +1,7 @@
-//! Reading JSON from bytes. Every JSON the worker reads goes through
-//! `serde_json::from_str`: a type read from both a `&str` and a `&[u8]` gets its
-//! deserializer built once per reader, which cost about 3 KB of gzip wasm.
-//! `clippy.toml` disallows `serde_json::from_slice` so that it stays that way.
+//! Reading JSON from bytes: one way for the whole crate (`clippy.toml`
+//! disallows `serde_json::from_slice`), which names bytes that are not UTF-8
+//! and reads through `serde_json::from_str`, so each type's deserializer is
+//! built once in the wasm.
 
 use serde::de::{DeserializeOwned, Error};
 

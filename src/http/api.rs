@@ -4,12 +4,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use super::views::OrderView;
+use super::views::{OrderView, ProductView};
 use super::{auth, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::entitlement::{self, Renewal};
-use crate::shop::{Catalog, Order, OrderStatus, Payload, Product};
+use crate::shop::{Catalog, Order, OrderStatus, Payload};
 use crate::store::{Store, StoreError};
 use crate::telegram::encoding::base64url_encode;
 use crate::telegram::init_data::{self, InitData};
@@ -149,20 +149,14 @@ pub fn product_link(settings: &Settings, product_id: &str) -> Option<String> {
     })
 }
 
-/// `GET /api/products`: the catalog without the goods (`delivery` is never
-/// serialized), each product with its share link when the bot's name is known.
+/// `GET /api/products`: the catalog without the goods, each product with its
+/// share link when the bot's name is known.
 pub fn products(settings: &Settings) -> Result<Response, ApiError> {
     let catalog = catalog(settings)?;
-    let products: Vec<Value> = catalog
+    let products: Vec<ProductView> = catalog
         .products
         .iter()
-        .map(|p: &Product| {
-            let mut v = serde_json::to_value(p).expect("a product serializes");
-            if let Some(link) = product_link(settings, &p.id) {
-                v["link"] = link.into();
-            }
-            v
-        })
+        .map(|p| ProductView::of(p, product_link(settings, &p.id)))
         .collect();
     Ok(Response::json(200, &json!({ "products": products })))
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::shop::catalog::Delivery;
-use crate::shop::Order;
+use crate::shop::{Order, Product};
 
 /// An order as the API shows it.
 #[derive(Debug, Serialize)]
@@ -52,5 +52,64 @@ impl<'a> OrderView<'a> {
 
     pub fn with_delivery(self, delivery: Option<&'a Delivery>) -> OrderView<'a> {
         OrderView { delivery, ..self }
+    }
+}
+
+/// A product as the catalog shows it: never its goods (`delivery`).
+#[derive(Debug, Serialize)]
+pub struct ProductView<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub currency: &'a str,
+    pub amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_period: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo_url: Option<&'a str>,
+    /// Its `t.me` link, when the bot's name is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl<'a> ProductView<'a> {
+    pub fn of(p: &'a Product, link: Option<String>) -> ProductView<'a> {
+        ProductView {
+            id: &p.id,
+            title: &p.title,
+            description: &p.description,
+            currency: &p.currency,
+            amount: p.amount,
+            subscription_period: p.subscription_period,
+            photo_url: p.photo_url.as_deref(),
+            link,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shop::catalog::Delivery;
+
+    #[test]
+    fn a_product_never_shows_its_goods() {
+        let p = Product {
+            delivery: Some(Delivery {
+                text: Some("code 42".into()),
+                url: Some("https://x/y".into()),
+                document: None,
+            }),
+            ..Product::stars("p1", 5, None)
+        };
+        let shown = serde_json::to_string(&ProductView::of(&p, None)).unwrap();
+        assert!(
+            !shown.contains("delivery") && !shown.contains("code 42"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("link") && !shown.contains("subscription_period"),
+            "{shown}"
+        );
     }
 }

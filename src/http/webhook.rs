@@ -100,7 +100,7 @@ pub async fn receive<P: Platform>(
             return Ok(done());
         }
         let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
-        let (text, keyboard) = bot::reply(&command, arg, &format!("{}/", req.origin), catalog);
+        let (text, keyboard) = bot::reply(&command, arg, &req.app_url()?, catalog);
         return Ok(call(
             "sendMessage",
             send_message_params(msg.chat.id, &text, keyboard.as_ref()),

@@ -9,16 +9,15 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tma_pay::telegram::ed25519::Dalek;
-use tma_pay::telegram::encoding::{base64url_encode, form_encode, hex_encode};
-use tma_pay::telegram::init_data::{
-    hmac_secret, verify_hmac, verify_hmac_with_secret, verify_signature,
-};
-use tma_pay::telegram::{login_widget, BotToken};
+use tma_pay::telegram::init_data::{verify_hmac, verify_signature};
+use tma_pay::telegram::{login_widget, BotKeys, BotToken};
 
 const NOW: u64 = 1_700_000_000;
 const TOKEN: &str = "4242:E2E_test-token";
@@ -99,16 +98,17 @@ fn launch_data(key: &SigningKey) -> (String, String) {
             .join("\n")
     };
     let msg = format!("{BOT_ID}:WebAppData\n{}", lines(&fields));
-    let signature = base64url_encode(&key.sign(msg.as_bytes()).to_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(msg.as_bytes()).to_bytes());
     fields.push(("signature", &signature));
     let dcs = lines(&fields);
-    let token = BotToken::parse(TOKEN).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&hmac_secret(&token)).unwrap();
-    mac.update(dcs.as_bytes());
-    let hash = hex_encode(&mac.finalize().into_bytes());
+    let secret = hmac(b"WebAppData", TOKEN.as_bytes());
+    let hash = hex::encode(hmac(&secret, dcs.as_bytes()));
     let mut query: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .map(|(k, v)| {
+            let v: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            format!("{k}={v}")
+        })
         .collect();
     query.push(format!("hash={hash}"));
     (query.join("&"), dcs)
@@ -132,10 +132,15 @@ fn widget_fields() -> (Map<String, Value>, String) {
         .collect::<Vec<_>>()
         .join("\n");
     let secret = Sha256::digest(TOKEN.as_bytes());
-    let mut mac = Hmac::<Sha256>::new_from_slice(&secret).unwrap();
-    mac.update(dcs.as_bytes());
-    v["hash"] = hex_encode(&mac.finalize().into_bytes()).into();
+    v["hash"] = hex::encode(hmac(&secret, dcs.as_bytes())).into();
     (v.as_object().unwrap().clone(), dcs)
+}
+
+/// `HMAC_SHA256(key, msg)`.
+fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 type Run<'a> = Box<dyn FnMut() + 'a>;
@@ -165,32 +170,30 @@ fn main() {
     let one_block = time(|| Sha256::digest(black_box(&buf[..55])));
 
     let token = BotToken::parse(TOKEN).unwrap();
+    // As `Settings` holds them: derived once, beside the token.
+    let keys = BotKeys::derive(&token);
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let public = key.verifying_key().to_bytes();
     let (raw, dcs) = launch_data(&key);
     let dcs = dcs.into_bytes();
-    assert!(verify_hmac(&raw, &token, NOW, 86_400).is_ok());
+    assert!(verify_hmac(&raw, &keys, NOW, 86_400).is_ok());
     // The Ed25519 check is async (the worker's goes through WebCrypto); natively
     // its future is ready at the first poll.
     let third_party =
         |raw: &str| pollster::block_on(verify_signature(raw, BOT_ID, &public, NOW, 86_400, &Dalek));
     assert!(third_party(&raw).is_ok());
-    let secret = hmac_secret(&token);
+    let secret = hmac(b"WebAppData", TOKEN.as_bytes());
+    let widget_secret = Sha256::digest(TOKEN.as_bytes());
     let (widget, widget_dcs) = widget_fields();
     let widget_dcs = widget_dcs.into_bytes();
-    assert!(login_widget::verify(&widget, &token, NOW, 86_400).is_ok());
+    assert!(login_widget::verify(&widget, &keys, NOW, 86_400).is_ok());
     let widget_json = serde_json::to_vec(&widget).unwrap();
 
-    // The HMACs alone, over the exact bytes each check signs.
-    let hmac = |key: &[u8], msg: &[u8]| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
-        mac.update(msg);
-        mac.finalize().into_bytes()
-    };
+    // Beside each check, the HMACs alone over the exact bytes it signs.
     let cases = vec![
         Case {
-            name: "initData HMAC check, as /api/verify runs it (secret cached per token)",
-            run: run(|| verify_hmac(black_box(&raw), &token, NOW, 86_400)),
+            name: "initData HMAC check, as /api/verify runs it (keys from Settings)",
+            run: run(|| verify_hmac(black_box(&raw), &keys, NOW, 86_400)),
             input_bytes: raw.len(),
             sha256: Some((
                 run(|| hmac(&secret, black_box(&dcs))),
@@ -199,24 +202,26 @@ fn main() {
             target: true,
         },
         Case {
-            name: "initData HMAC check, secret derived too",
-            run: run(|| {
-                verify_hmac_with_secret(black_box(&raw), &hmac_secret(&token), NOW, 86_400)
-            }),
+            name: "initData HMAC check, both keys derived too",
+            run: run(|| verify_hmac(black_box(&raw), &BotKeys::derive(&token), NOW, 86_400)),
             input_bytes: raw.len(),
             sha256: Some((
-                run(|| hmac(&hmac(b"WebAppData", TOKEN.as_bytes()), black_box(&dcs))),
-                hmac_blocks(TOKEN.len()) + hmac_blocks(dcs.len()),
+                run(|| {
+                    let widget_secret = Sha256::digest(TOKEN.as_bytes());
+                    let secret = hmac(b"WebAppData", TOKEN.as_bytes());
+                    (widget_secret, hmac(&secret, black_box(&dcs)))
+                }),
+                hmac_blocks(TOKEN.len()) + sha256_blocks(TOKEN.len()) + hmac_blocks(dcs.len()),
             )),
             target: false,
         },
         Case {
             name: "Login Widget check (fields already parsed)",
-            run: run(|| login_widget::verify(black_box(&widget), &token, NOW, 86_400)),
+            run: run(|| login_widget::verify(black_box(&widget), &keys, NOW, 86_400)),
             input_bytes: widget_json.len(),
             sha256: Some((
-                run(|| hmac(&Sha256::digest(TOKEN.as_bytes()), black_box(&widget_dcs))),
-                sha256_blocks(TOKEN.len()) + hmac_blocks(widget_dcs.len()),
+                run(|| hmac(&widget_secret, black_box(&widget_dcs))),
+                hmac_blocks(widget_dcs.len()),
             )),
             target: true,
         },
@@ -225,12 +230,12 @@ fn main() {
             run: run(|| {
                 let m: Map<String, Value> =
                     tma_pay::json::from_bytes(black_box(&widget_json)).unwrap();
-                login_widget::verify(&m, &token, NOW, 86_400)
+                login_widget::verify(&m, &keys, NOW, 86_400)
             }),
             input_bytes: widget_json.len(),
             sha256: Some((
-                run(|| hmac(&Sha256::digest(TOKEN.as_bytes()), black_box(&widget_dcs))),
-                sha256_blocks(TOKEN.len()) + hmac_blocks(widget_dcs.len()),
+                run(|| hmac(&widget_secret, black_box(&widget_dcs))),
+                hmac_blocks(widget_dcs.len()),
             )),
             target: false,
         },

@@ -5,12 +5,12 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use url::Url;
 
 use crate::error::ApiError;
 use crate::shop::catalog::Catalog;
 use crate::shop::notice::{Lang, Operators};
-use crate::telegram::encoding::hex_decode_into;
-use crate::telegram::{BotToken, TelegramEnv};
+use crate::telegram::{BotKeys, BotToken, TelegramEnv};
 
 /// Where orders and transactions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,9 +23,12 @@ pub enum StorageKind {
 #[derive(Debug, Clone)]
 pub struct Settings {
     bot_token: Option<BotToken>,
+    /// The HMAC keys `bot_token` stands for, derived with it.
+    bot_keys: Option<BotKeys>,
     webhook_secret: Option<Secret>,
     admin_token: Option<Secret>,
-    pub api_base: String,
+    /// Where the Bot API is (`TELEGRAM_API_BASE`), an http(s) URL.
+    pub api_base: Url,
     pub telegram_env: TelegramEnv,
     /// Seconds; 0 disables the age check.
     pub init_data_max_age: u64,
@@ -122,6 +125,13 @@ impl From<ConfigError> for ApiError {
     }
 }
 
+fn no_bot_token() -> ConfigError {
+    ConfigError {
+        setting: "BOT_TOKEN",
+        problem: "is not set".into(),
+    }
+}
+
 fn invalid(setting: &'static str, why: impl fmt::Display) -> ConfigError {
     ConfigError {
         setting,
@@ -159,9 +169,10 @@ impl Settings {
             .transpose()?;
         let api_base =
             get("TELEGRAM_API_BASE").unwrap_or_else(|| "https://api.telegram.org".into());
-        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-            return Err(invalid("TELEGRAM_API_BASE", "expected an http(s) URL"));
-        }
+        let api_base = Url::parse(&api_base)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "https" | "http"))
+            .ok_or_else(|| invalid("TELEGRAM_API_BASE", "expected an http(s) URL"))?;
         let telegram_env = match get("TELEGRAM_ENV") {
             Some(v) => TelegramEnv::parse(&v).map_err(|e| invalid("TELEGRAM_ENV", e))?,
             None => TelegramEnv::Production,
@@ -181,8 +192,8 @@ impl Settings {
         let public_key = match get("TELEGRAM_PUBLIC_KEY") {
             Some(hex) => {
                 let mut key = [0u8; 32];
-                hex_decode_into(hex.as_bytes(), &mut key)
-                    .ok_or_else(|| invalid("TELEGRAM_PUBLIC_KEY", "expected 64 hex digits"))?;
+                hex::decode_to_slice(hex, &mut key)
+                    .map_err(|_| invalid("TELEGRAM_PUBLIC_KEY", "expected 64 hex digits"))?;
                 key
             }
             None => telegram_env.public_key(),
@@ -238,10 +249,11 @@ impl Settings {
             None => 86_400,
         };
         Ok(Settings {
+            bot_keys: bot_token.as_ref().map(BotKeys::derive),
             bot_token,
             webhook_secret,
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
-            api_base: api_base.trim_end_matches('/').to_owned(),
+            api_base,
             telegram_env,
             init_data_max_age,
             payment_provider_token: get("PAYMENT_PROVIDER_TOKEN"),
@@ -259,10 +271,12 @@ impl Settings {
     }
 
     pub fn bot_token(&self) -> Result<&BotToken, ConfigError> {
-        self.bot_token.as_ref().ok_or(ConfigError {
-            setting: "BOT_TOKEN",
-            problem: "is not set".into(),
-        })
+        self.bot_token.as_ref().ok_or_else(no_bot_token)
+    }
+
+    /// The keys for the launch-data and Login Widget checks.
+    pub fn bot_keys(&self) -> Result<&BotKeys, ConfigError> {
+        self.bot_keys.as_ref().ok_or_else(no_bot_token)
     }
 
     pub fn webhook_secret(&self) -> Result<&Secret, ConfigError> {
@@ -319,12 +333,13 @@ mod tests {
     #[test]
     fn defaults() {
         let s = parse(&[]).unwrap();
-        assert_eq!(s.api_base, "https://api.telegram.org");
+        assert_eq!(s.api_base.as_str(), "https://api.telegram.org/");
         assert_eq!(s.telegram_env, TelegramEnv::Production);
         assert_eq!(s.init_data_max_age, 86_400);
         assert_eq!(s.storage, StorageKind::D1);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
+        assert_eq!(s.bot_keys().unwrap_err().setting, "BOT_TOKEN");
         assert!(s.admin_token().is_none());
     }
 
@@ -353,8 +368,15 @@ mod tests {
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
+        assert_eq!(
+            s.bot_keys().unwrap(),
+            &BotKeys::derive(&BotToken::parse("123:abc").unwrap())
+        );
+        // Settings may be logged whole: neither the token nor its keys show.
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("123:abc") && printed.contains("BotKeys(..)"));
         assert_eq!(s.webhook_secret().unwrap().expose(), "s3cret_-X");
-        assert_eq!(s.api_base, "http://127.0.0.1:8081");
+        assert_eq!(s.api_base.as_str(), "http://127.0.0.1:8081/");
         assert_eq!(s.telegram_env, TelegramEnv::Test);
         assert_eq!(s.init_data_max_age, 0);
         assert_eq!(s.storage, StorageKind::Kv);
@@ -369,6 +391,12 @@ mod tests {
             ("BOT_TOKEN", "not-a-token"),
             ("WEBHOOK_SECRET", "has space"),
             ("TELEGRAM_API_BASE", "ftp://x"),
+            ("TELEGRAM_API_BASE", "api.telegram.org"),
+            // Hosts are ASCII only (see `idna_adapter` in Cargo.toml).
+            (
+                "TELEGRAM_API_BASE",
+                "https://\u{442}\u{435}\u{441}\u{442}.example",
+            ),
             ("TELEGRAM_ENV", "staging"),
             ("INIT_DATA_MAX_AGE", "-5"),
             ("STORAGE", "postgres"),

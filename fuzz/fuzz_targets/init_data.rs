@@ -7,11 +7,11 @@ use ed25519_dalek::{Signer, SigningKey};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use tma_pay::telegram::ed25519::Dalek;
-use tma_pay::telegram::encoding::base64url_encode;
 use tma_pay::telegram::init_data::{self, verify_hmac, InitData, InitDataError, MAX_INIT_DATA_LEN};
-use tma_pay::telegram::BotToken;
+use tma_pay::telegram::{BotKeys, BotToken};
 use tma_pay_fuzz::{
-    block_on, check_string, init_data_hash, pieces, url_encode, BOT_ID, NOW, SIGNING_SEED, TOKEN,
+    base64url, block_on, check_string, init_data_hash, pieces, url_encode, BOT_ID, NOW,
+    SIGNING_SEED, TOKEN,
 };
 
 /// The third-party check with ed25519-dalek doing the curve math.
@@ -22,7 +22,7 @@ fn verify_signature(raw: &str, public: &[u8; 32]) -> Result<InitData, InitDataEr
 }
 
 fuzz_target!(|data: &[u8]| {
-    let token = BotToken::parse(TOKEN).unwrap();
+    let keys = BotKeys::derive(&BotToken::parse(TOKEN).unwrap());
     let key = SigningKey::from_bytes(&SIGNING_SEED);
     let public = key.verifying_key().to_bytes();
     let Some((&mode, rest)) = data.split_first() else {
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if mode % 2 == 0 {
         let raw = String::from_utf8_lossy(rest);
-        let _ = verify_hmac(&raw, &token, NOW, 86_400);
+        let _ = verify_hmac(&raw, &keys, NOW, 86_400);
         let _ = verify_signature(&raw, &public);
         return;
     }
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     }
     fields.push(("auth_date".into(), NOW.to_string()));
     let message = format!("{BOT_ID}:WebAppData\n{}", check_string(&fields));
-    let signature = base64url_encode(&key.sign(message.as_bytes()).to_bytes());
+    let signature = base64url(&key.sign(message.as_bytes()).to_bytes());
     fields.push(("signature".into(), signature));
     let hash = init_data_hash(&fields);
     let encode = |fields: &[(String, String)], hash: &str| {
@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => assert!(!acceptable, "{which} refused genuine launch data: {e:?}"),
     };
-    check(verify_hmac(&raw, &token, NOW, 86_400), "HMAC");
+    check(verify_hmac(&raw, &keys, NOW, 86_400), "HMAC");
     check(verify_signature(&raw, &public), "Ed25519");
 
     // Any change to a value breaks both checks.
@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         let mut changed = fields.clone();
         changed[i].1.push('x');
         let tampered = encode(&changed, &hash);
-        assert!(verify_hmac(&tampered, &token, NOW, 86_400).is_err());
+        assert!(verify_hmac(&tampered, &keys, NOW, 86_400).is_err());
         assert!(verify_signature(&tampered, &public).is_err());
     }
 });

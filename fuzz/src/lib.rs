@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use tma_pay::config::StorageKind;
@@ -61,6 +63,11 @@ pub fn login_widget_hash(fields: &[(String, String)]) -> String {
         &Sha256::digest(TOKEN.as_bytes()),
         check_string(fields).as_bytes(),
     ))
+}
+
+/// Unpadded base64url (RFC 4648 §5), as Telegram writes `signature`.
+pub fn base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Percent-encodes everything but unreserved characters (as browsers' URLSearchParams would, roughly).

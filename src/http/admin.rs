@@ -79,24 +79,30 @@ pub async fn setup<P: Platform>(
 ) -> Result<Response, ApiError> {
     auth::admin(settings, req)?;
     let bot = super::bot(platform, settings)?;
-    let webhook_url = format!("{}/telegram/webhook", req.origin);
-    let app_url = format!("{}/", req.origin);
+    let app_url = req.app_url()?;
+    let webhook_url = app_url
+        .join("/telegram/webhook")
+        .expect("an absolute path joins any http(s) URL");
     let allowed = ["message", "pre_checkout_query"];
-    bot.set_webhook(&webhook_url, settings.webhook_secret()?.expose(), &allowed)
-        .await
-        .map_err(|e| telegram_error("setWebhook", e))?;
+    bot.set_webhook(
+        webhook_url.as_str(),
+        settings.webhook_secret()?.expose(),
+        &allowed,
+    )
+    .await
+    .map_err(|e| telegram_error("setWebhook", e))?;
     bot.set_my_commands(bot::COMMANDS)
         .await
         .map_err(|e| telegram_error("setMyCommands", e))?;
-    bot.set_menu_web_app("Shop", &app_url)
+    bot.set_menu_web_app("Shop", app_url.as_str())
         .await
         .map_err(|e| telegram_error("setChatMenuButton", e))?;
     Ok(Response::json(
         200,
         &json!({
-            "webhook": { "url": webhook_url, "allowed_updates": allowed },
+            "webhook": { "url": webhook_url.as_str(), "allowed_updates": allowed },
             "commands": bot::COMMANDS,
-            "menu_button": { "type": "web_app", "text": "Shop", "url": app_url },
+            "menu_button": { "type": "web_app", "text": "Shop", "url": app_url.as_str() },
         }),
     ))
 }

@@ -1,8 +1,11 @@
 //! The Mini App's API: health, identity checks, the catalog, invoices, orders.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use url::Url;
 
 use super::views::{OrderView, ProductView};
 use super::{auth, Platform, Request, Response};
@@ -11,7 +14,6 @@ use crate::error::ApiError;
 use crate::shop::entitlement::{self, Renewal};
 use crate::shop::{Catalog, Order, OrderStatus, Payload};
 use crate::store::{Store, StoreError};
-use crate::telegram::encoding::base64url_encode;
 use crate::telegram::init_data::{self, InitData};
 use crate::telegram::login_widget;
 use crate::telegram::types::{InvoiceLinkParams, LabeledPrice};
@@ -128,7 +130,7 @@ pub fn login_widget<P: Platform>(
     let fields: Map<String, Value> = req.json()?;
     let user = login_widget::verify(
         &fields,
-        settings.bot_token()?,
+        settings.bot_keys()?,
         platform.now(),
         settings.init_data_max_age,
     )
@@ -142,11 +144,21 @@ pub fn login_widget<P: Platform>(
 /// set (`?startapp=<id>` reaches the page as `start_param`), else the bot's
 /// (`?start=buy_<id>`, which the bot answers with the product).
 pub fn product_link(settings: &Settings, product_id: &str) -> Option<String> {
-    let bot = settings.bot_username.as_deref()?;
-    Some(match &settings.mini_app_name {
-        Some(app) => format!("https://t.me/{bot}/{app}?startapp={product_id}"),
-        None => format!("https://t.me/{bot}?start=buy_{product_id}"),
-    })
+    let mut path = vec![settings.bot_username.as_deref()?];
+    let (name, value) = match &settings.mini_app_name {
+        Some(app) => {
+            path.push(app);
+            ("startapp", product_id.to_owned())
+        }
+        None => ("start", format!("buy_{product_id}")),
+    };
+    let mut link = Url::parse("https://t.me").expect("a valid URL");
+    link.path_segments_mut()
+        .expect("an https URL has a path")
+        .clear()
+        .extend(&path);
+    link.query_pairs_mut().append_pair(name, &value);
+    Some(link.into())
 }
 
 /// `GET /api/products`: the catalog without the goods, each product with its
@@ -194,7 +206,8 @@ pub async fn create_invoice<P: Platform>(
     let store = platform.store(settings.storage)?;
 
     let order = Order::new(
-        base64url_encode(&platform.random()),
+        // 128 random bits as 22 characters of unpadded base64url.
+        URL_SAFE_NO_PAD.encode(platform.random()),
         user.id,
         product,
         platform.now(),

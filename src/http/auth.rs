@@ -29,8 +29,8 @@ pub fn init_data<P: Platform>(
     req: &Request,
 ) -> Result<InitData, ApiError> {
     let raw = tma_header(req)?;
-    let token = settings.bot_token()?;
-    init_data::verify_hmac(raw, token, platform.now(), settings.init_data_max_age).map_err(refused)
+    let keys = settings.bot_keys()?;
+    init_data::verify_hmac(raw, keys, platform.now(), settings.init_data_max_age).map_err(refused)
 }
 
 /// Launch data refused: 401 with the check's own code.

@@ -1,6 +1,7 @@
 //! The request and response as the core sees them.
 
 use serde::Serialize;
+use url::Url;
 
 use crate::error::ApiError;
 
@@ -28,6 +29,13 @@ pub struct Request {
 }
 
 impl Request {
+    /// `<origin>/`: this deployment's page, the base of links back to it.
+    pub fn app_url(&self) -> Result<Url, ApiError> {
+        Url::parse(&self.origin).map_err(|_| {
+            ApiError::bad_request("invalid_origin", "the request's origin is not a URL")
+        })
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         debug_assert!(
             REQUEST_HEADERS.contains(&name),

@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use super::{admin, courier, Platform};
 use crate::shop::notice;
 use crate::store::Store;
-use crate::telegram::encoding::hex_encode;
 
 /// Telegram keeps an undelivered update for 24 h: an older id cannot return.
 const UPDATE_RETENTION: u64 = 86_400;
@@ -76,7 +75,7 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
             if !differences.is_empty() {
                 let lines: Vec<String> = differences.iter().map(|d| d.line()).collect();
                 let digest = Sha256::digest(lines.join("\n").as_bytes());
-                let key = format!("reconcile:{}", &hex_encode(&digest)[..16]);
+                let key = format!("reconcile:{}", &hex::encode(digest)[..16]);
                 let text = notice::out_of_sync(settings.admin_language, &lines);
                 let notices = settings.operators().notices(&key, &text, None);
                 if let Err(e) = courier::queue_and_send(platform, &settings, store, &notices).await

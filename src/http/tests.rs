@@ -18,9 +18,7 @@ use crate::store::Store;
 use crate::telegram::client::fake::FakeTransport;
 use crate::telegram::client::{Transport, TransportError};
 use crate::telegram::ed25519::{Dalek, Ed25519Verifier};
-use crate::telegram::encoding::{form_encode, hex_encode};
-use crate::telegram::init_data::hmac_secret;
-use crate::telegram::BotToken;
+use crate::telegram::{BotKeys, BotToken};
 
 pub(super) const TOKEN: &str = "4242:TEST_token";
 pub(super) const NOW: u64 = 1_750_000_000;
@@ -102,14 +100,17 @@ pub(super) fn init_data(user_id: i64) -> String {
         ("user", user),
     ];
     let dcs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(&hmac_secret(&BotToken::parse(TOKEN).unwrap())).unwrap();
+    let keys = BotKeys::derive(&BotToken::parse(TOKEN).unwrap());
+    let mut mac = Hmac::<Sha256>::new_from_slice(&keys.init_data).unwrap();
     mac.update(dcs.join("\n").as_bytes());
     let mut raw: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .map(|(k, v)| {
+            let v: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            format!("{k}={v}")
+        })
         .collect();
-    raw.push(format!("hash={}", hex_encode(&mac.finalize().into_bytes())));
+    raw.push(format!("hash={}", hex::encode(mac.finalize().into_bytes())));
     raw.join("&")
 }
 
@@ -271,18 +272,19 @@ fn verify_errors_are_401_json_with_distinct_codes() {
 
 #[test]
 fn third_party_verification_answers_through_the_platforms_ed25519() {
-    use crate::telegram::encoding::base64url_encode;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use ed25519_dalek::{Signer, SigningKey};
 
     let key = SigningKey::from_bytes(&[5; 32]);
     let mut p = platform();
     p.settings.insert(
         "TELEGRAM_PUBLIC_KEY",
-        hex_encode(&key.verifying_key().to_bytes()),
+        hex::encode(key.verifying_key().to_bytes()),
     );
     let lines = format!("auth_date={NOW}\nchat_type=private");
-    let sig = base64url_encode(
-        &key.sign(format!("77:WebAppData\n{lines}").as_bytes())
+    let sig = URL_SAFE_NO_PAD.encode(
+        key.sign(format!("77:WebAppData\n{lines}").as_bytes())
             .to_bytes(),
     );
     let raw = format!("auth_date={NOW}&chat_type=private&signature={sig}&hash=00");

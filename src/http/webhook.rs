@@ -88,7 +88,7 @@ pub async fn receive<P: Platform>(
             return Ok(done());
         }
         let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
-        let (text, reply_markup) = bot::reply(&command, arg, &format!("{}/", req.origin), catalog);
+        let (text, reply_markup) = bot::reply(&command, arg, &req.app_url()?, catalog);
         let params = SendMessage {
             chat_id: msg.chat.id,
             text,

@@ -1,5 +1,7 @@
 //! What the bot says in chat: its commands and their replies.
 
+use url::Url;
+
 use super::catalog::Catalog;
 use super::checkout::format_price;
 use crate::telegram::types::{BotCommand, InlineButton, InlineKeyboard, WebAppInfo};
@@ -48,11 +50,11 @@ pub fn command_of(text: &str) -> Option<(String, &str)> {
     Some((name.to_ascii_lowercase(), arg.trim()))
 }
 
-fn web_app_button(text: String, url: String) -> Option<InlineKeyboard> {
+fn web_app_button(text: String, url: Url) -> Option<InlineKeyboard> {
     Some(InlineKeyboard {
         inline_keyboard: vec![vec![InlineButton {
             text,
-            web_app: Some(WebAppInfo { url }),
+            web_app: Some(WebAppInfo { url: url.into() }),
             url: None,
         }]],
     })
@@ -64,7 +66,7 @@ fn web_app_button(text: String, url: String) -> Option<InlineKeyboard> {
 pub fn reply(
     command: &str,
     arg: &str,
-    app_url: &str,
+    app_url: &Url,
     catalog: &Catalog,
 ) -> (String, Option<InlineKeyboard>) {
     let wanted = arg
@@ -73,19 +75,17 @@ pub fn reply(
         .filter(|_| command == "start");
     if let Some(p) = wanted {
         let price = format_price(&p.currency, p.amount);
+        let mut url = app_url.clone();
+        url.query_pairs_mut().append_pair("product", &p.id);
         return (
             format!("{}, {price}\n{}", p.title, p.description),
-            // Product ids are [A-Za-z0-9_-] (catalog rule), safe in a query.
-            web_app_button(
-                format!("Buy for {price}"),
-                format!("{app_url}?product={}", p.id),
-            ),
+            web_app_button(format!("Buy for {price}"), url),
         );
     }
     match command {
         "start" => (
             "Welcome! Tap the button below to open the shop and pay with Telegram Stars.".into(),
-            web_app_button("🛍 Open the shop".into(), app_url.into()),
+            web_app_button("🛍 Open the shop".into(), app_url.clone()),
         ),
         "paysupport" => (PAYSUPPORT.into(), None),
         "terms" => (TERMS.into(), None),
@@ -108,18 +108,17 @@ mod tests {
         assert_eq!(command_of("/"), None);
     }
 
+    fn shop() -> Url {
+        Url::parse("https://shop.example").unwrap()
+    }
+
     fn catalog() -> Catalog {
         Catalog::load(None, crate::telegram::TelegramEnv::Production).unwrap()
     }
 
     #[test]
     fn start_with_a_product_opens_that_product() {
-        let (text, kb) = reply(
-            "start",
-            "buy_sticker_pack",
-            "https://shop.example/",
-            &catalog(),
-        );
+        let (text, kb) = reply("start", "buy_sticker_pack", &shop(), &catalog());
         assert!(text.starts_with("Sticker pack, ⭐ 50"), "{text}");
         let button = &kb.unwrap().inline_keyboard[0][0];
         assert_eq!(button.text, "Buy for ⭐ 50");
@@ -128,15 +127,15 @@ mod tests {
             "https://shop.example/?product=sticker_pack"
         );
         // An unknown product is a plain welcome.
-        let (text, _) = reply("start", "buy_nothing", "https://shop.example/", &catalog());
+        let (text, _) = reply("start", "buy_nothing", &shop(), &catalog());
         assert!(text.contains("Welcome"));
     }
 
     #[test]
     fn start_opens_the_mini_app_and_the_rest_answer_in_words() {
         let c = catalog();
-        let reply = |cmd, url| reply(cmd, "", url, &c);
-        let (text, kb) = reply("start", "https://shop.example/");
+        let reply = |cmd| reply(cmd, "", &shop(), &c);
+        let (text, kb) = reply("start");
         assert!(text.contains("Welcome"));
         assert_eq!(
             kb.unwrap().inline_keyboard[0][0]
@@ -146,9 +145,9 @@ mod tests {
                 .url,
             "https://shop.example/"
         );
-        assert!(reply("paysupport", "u").0.contains("payment"));
-        assert!(reply("terms", "u").0.contains("Terms"));
-        assert_eq!(reply("whatever", "u").0, reply("help", "u").0);
+        assert!(reply("paysupport").0.contains("payment"));
+        assert!(reply("terms").0.contains("Terms"));
+        assert_eq!(reply("whatever").0, reply("help").0);
         assert!(COMMANDS.iter().any(|c| c.command == "paysupport"));
     }
 }

@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use super::order::{Order, OrderStatus, Payment};
-use crate::telegram::encoding::form_decode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -25,6 +24,10 @@ pub struct Filter {
 pub const MAX_ROWS: usize = 10_000;
 
 /// Parses `format=json|csv&status=<status>&since=<unix seconds|YYYY-MM-DD>&limit=<n>`.
+/// Other keys are ignored. `form_urlencoded` decodes leniently (a broken `%`
+/// escape stays text, bytes that are not UTF-8 become U+FFFD), which is safe
+/// here: every value read is then checked against a closed set of forms, none
+/// of which holds `%` or U+FFFD, so a malformed one is refused all the same.
 pub fn parse_query(query: &str) -> Result<(Format, Filter), String> {
     let mut format = Format::Json;
     let mut filter = Filter {
@@ -32,12 +35,10 @@ pub fn parse_query(query: &str) -> Result<(Format, Filter), String> {
         since: None,
         limit: 1000,
     };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = form_decode(v).ok_or("the query string is not valid percent-encoding")?;
-        match k {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
             "format" => {
-                format = match v.as_str() {
+                format = match v.as_ref() {
                     "json" | "" => Format::Json,
                     "csv" => Format::Csv,
                     _ => return Err("format must be json or csv".into()),
@@ -278,9 +279,25 @@ mod tests {
             "since=2025-13-01",
             "limit=0",
             "limit=99999",
+            // Malformed escapes and bytes that are not UTF-8.
+            "format=%",
+            "format=cs%7",
+            "status=%zzpaid",
+            "status=pa%FFid",
+            "since=1%",
+            "since=%C3",
+            "limit=5%",
+            "limit=%FF5",
         ] {
             assert!(parse_query(bad).is_err(), "{bad}");
         }
+        // Escapes decode in keys and values, and `+` is a space.
+        let (f, q) = parse_query("for%6Dat=%63sv&status=p%61id&limit=7").unwrap();
+        assert_eq!(
+            (f, q.status, q.limit),
+            (Format::Csv, Some(OrderStatus::Paid), 7)
+        );
+        assert!(parse_query("status=paid+").is_err());
     }
 
     #[test]

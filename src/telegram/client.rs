@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
+use url::Url;
 
 use super::types::{BotCommand, InvoiceLinkParams, StarTransactions};
 use super::{BotToken, TelegramEnv};
@@ -116,13 +117,14 @@ fn parse_envelope(status: u16, body: &[u8]) -> Result<Box<RawValue>, BotError> {
 /// The Bot API for one bot.
 pub struct BotApi<'a, T> {
     transport: &'a T,
-    base: &'a str,
+    /// An http(s) URL (the settings refuse any other).
+    base: &'a Url,
     token: &'a BotToken,
     env: TelegramEnv,
 }
 
 impl<'a, T: Transport> BotApi<'a, T> {
-    pub fn new(transport: &'a T, base: &'a str, token: &'a BotToken, env: TelegramEnv) -> Self {
+    pub fn new(transport: &'a T, base: &'a Url, token: &'a BotToken, env: TelegramEnv) -> Self {
         BotApi {
             transport,
             base,
@@ -133,18 +135,16 @@ impl<'a, T: Transport> BotApi<'a, T> {
 
     /// `<base>/bot<token>[/test]/<method>`.
     pub fn url(&self, method: &str) -> String {
-        let test = if self.env == TelegramEnv::Test {
-            "/test"
-        } else {
-            ""
-        };
-        format!(
-            "{}/bot{}{}/{}",
-            self.base,
-            self.token.expose(),
-            test,
-            method
-        )
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .push(&format!("bot{}", self.token.expose()));
+            if self.env == TelegramEnv::Test {
+                path.push("test");
+            }
+            path.push(method);
+        }
+        url.into()
     }
 
     pub async fn call<R: DeserializeOwned>(
@@ -307,20 +307,23 @@ mod tests {
     fn builds_production_and_test_urls() {
         let t = FakeTransport::default();
         let tok = token();
+        let url =
+            |base: &str, env| BotApi::new(&t, &Url::parse(base).unwrap(), &tok, env).url("getMe");
         assert_eq!(
-            BotApi::new(
-                &t,
-                "https://api.telegram.org",
-                &tok,
-                TelegramEnv::Production
-            )
-            .url("getMe"),
+            url("https://api.telegram.org", TelegramEnv::Production),
             "https://api.telegram.org/bot42:TEST/getMe"
         );
         assert_eq!(
-            BotApi::new(&t, "http://127.0.0.1:8081", &tok, TelegramEnv::Test).url("getMe"),
+            url("http://127.0.0.1:8081/", TelegramEnv::Test),
             "http://127.0.0.1:8081/bot42:TEST/test/getMe"
         );
+        // A base with a path keeps it, with or without its last `/`.
+        for base in ["http://proxy.example/tg", "http://proxy.example/tg/"] {
+            assert_eq!(
+                url(base, TelegramEnv::Production),
+                "http://proxy.example/tg/bot42:TEST/getMe"
+            );
+        }
     }
 
     #[test]
@@ -356,7 +359,8 @@ mod tests {
     fn already_refunded_counts_as_refunded() {
         let t = FakeTransport::default();
         let tok = token();
-        let api = BotApi::new(&t, "http://x", &tok, TelegramEnv::Production);
+        let base = Url::parse("http://x").unwrap();
+        let api = BotApi::new(&t, &base, &tok, TelegramEnv::Production);
         t.answer(400, json!({"ok":false,"error_code":400,"description":"Bad Request: CHARGE_ALREADY_REFUNDED"}));
         assert_eq!(block_on(api.refund_star_payment(7, "stx")), Ok(()));
         t.answer(
@@ -374,7 +378,8 @@ mod tests {
     fn errors_never_show_the_token() {
         let t = FakeTransport::default();
         let tok = token();
-        let api = BotApi::new(&t, "http://x", &tok, TelegramEnv::Production);
+        let base = Url::parse("http://x").unwrap();
+        let api = BotApi::new(&t, &base, &tok, TelegramEnv::Production);
         t.fail(TransportError::Network);
         let e = block_on(api.set_my_commands(&[])).unwrap_err();
         assert!(!e.to_string().contains("TEST"));

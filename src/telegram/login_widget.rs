@@ -1,14 +1,14 @@
 //! The Telegram Login Widget: the fields it hands to its callback, checked with
-//! `secret = SHA256(bot_token)` and the same data-check-string as launch data.
+//! `secret = SHA256(bot_token)` ([`BotKeys::login_widget`]) and the same
+//! data-check-string as launch data.
 
-use hmac::Mac;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
-use super::encoding::hex_decode_into;
-use super::init_data::{mac_matches, HmacSha256, InitDataError};
-use super::BotToken;
+use super::init_data::InitDataError;
+use super::BotKeys;
 
 /// A user verified through the Login Widget.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,7 +28,7 @@ pub struct LoginUser {
 /// share the launch-data codes: malformed, invalid hash, expired.
 pub fn verify(
     fields: &Map<String, Value>,
-    token: &BotToken,
+    keys: &BotKeys,
     now: u64,
     max_age: u64,
 ) -> Result<LoginUser, InitDataError> {
@@ -37,12 +37,12 @@ pub fn verify(
         .and_then(Value::as_str)
         .ok_or(InitDataError::MissingHash)?;
     let mut expected = [0u8; 32];
-    hex_decode_into(hash.as_bytes(), &mut expected).ok_or(InitDataError::HashMismatch)?;
+    // A hash that is not 64 hex digits can never match: invalid, not malformed.
+    hex::decode_to_slice(hash, &mut expected).map_err(|_| InitDataError::HashMismatch)?;
 
-    let secret = Sha256::digest(token.expose().as_bytes());
-    let mut mac = HmacSha256::new_from_slice(&secret).expect("HMAC takes any key");
-    // serde_json's map is ordered by key, which is the order the check string needs.
-    let mut first = true;
+    // Every field but `hash` as `key=value`, sorted by key, joined with `\n`;
+    // a null is no field.
+    let mut signed = Vec::with_capacity(fields.len());
     for (k, v) in fields.iter().filter(|(k, _)| *k != "hash") {
         let value = match v {
             Value::String(s) => s.clone(),
@@ -51,17 +51,14 @@ pub fn verify(
             Value::Null => continue,
             _ => return Err(InitDataError::Malformed("a field is not a scalar")),
         };
-        if !first {
-            mac.update(b"\n");
-        }
-        first = false;
-        mac.update(k.as_bytes());
-        mac.update(b"=");
-        mac.update(value.as_bytes());
+        signed.push((k.as_str(), value));
     }
-    if !mac_matches(mac, &expected) {
-        return Err(InitDataError::HashMismatch);
-    }
+    signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let lines: Vec<String> = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&keys.login_widget).expect("HMAC takes any key");
+    mac.update(lines.join("\n").as_bytes());
+    mac.verify_slice(&expected)
+        .map_err(|_| InitDataError::HashMismatch)?;
 
     let auth_date = match fields.get("auth_date") {
         Some(Value::Number(n)) => n.as_u64(),
@@ -94,13 +91,21 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telegram::encoding::hex_encode;
+    use crate::telegram::BotToken;
     use serde_json::json;
+    use sha2::Digest;
 
     const NOW: u64 = 1_700_000_000;
 
-    fn token() -> BotToken {
-        BotToken::parse("42:TEST").unwrap()
+    fn keys() -> BotKeys {
+        BotKeys::derive(&BotToken::parse("42:TEST").unwrap())
+    }
+
+    /// `hex(HMAC_SHA256(key, message))`.
+    fn hmac_hex(key: &[u8], message: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(message.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     fn signed(mut v: Value) -> Map<String, Value> {
@@ -113,9 +118,7 @@ mod tests {
             })
             .collect();
         let secret = Sha256::digest(b"42:TEST");
-        let mut mac = HmacSha256::new_from_slice(&secret).unwrap();
-        mac.update(dcs.join("\n").as_bytes());
-        v["hash"] = json!(hex_encode(&mac.finalize().into_bytes()));
+        v["hash"] = json!(hmac_hex(&secret, &dcs.join("\n")));
         v.as_object().unwrap().clone()
     }
 
@@ -124,7 +127,7 @@ mod tests {
         let fields = signed(json!({
             "id": 99, "first_name": "Ann", "username": "ann", "photo_url": "https://t.me/i/a.jpg", "auth_date": NOW
         }));
-        let user = verify(&fields, &token(), NOW + 5, 86_400).unwrap();
+        let user = verify(&fields, &keys(), NOW + 5, 86_400).unwrap();
         assert_eq!(user.id, 99);
         assert_eq!(user.username.as_deref(), Some("ann"));
         assert_eq!(user.last_name, None);
@@ -136,28 +139,28 @@ mod tests {
         let mut tampered = fields.clone();
         tampered.insert("id".into(), json!(100));
         assert_eq!(
-            verify(&tampered, &token(), NOW, 0).unwrap_err().code(),
+            verify(&tampered, &keys(), NOW, 0).unwrap_err().code(),
             "invalid_hash"
         );
-        let other = BotToken::parse("43:TEST").unwrap();
+        let other = BotKeys::derive(&BotToken::parse("43:TEST").unwrap());
         assert_eq!(
             verify(&fields, &other, NOW, 0).unwrap_err().code(),
             "invalid_hash"
         );
         assert_eq!(
-            verify(&fields, &token(), NOW + 61, 60).unwrap_err().code(),
+            verify(&fields, &keys(), NOW + 61, 60).unwrap_err().code(),
             "expired_init_data"
         );
         let mut no_hash = fields.clone();
         no_hash.remove("hash");
         assert_eq!(
-            verify(&no_hash, &token(), NOW, 0).unwrap_err().code(),
+            verify(&no_hash, &keys(), NOW, 0).unwrap_err().code(),
             "malformed_init_data"
         );
         let mut odd = fields;
         odd.insert("hash".into(), json!("ü".repeat(32)));
         assert_eq!(
-            verify(&odd, &token(), NOW, 0).unwrap_err().code(),
+            verify(&odd, &keys(), NOW, 0).unwrap_err().code(),
             "invalid_hash"
         );
     }
@@ -170,12 +173,12 @@ mod tests {
             "id": "0", "au_date": 6339546238u64, "hsa": "an", "phosername": "annn", "us'a": "ann",
             "photo_url": "https:/e/", "auth_date": 2679092479u64, "ha2h": "00"
         }));
-        let user = verify(&fields, &token(), NOW, 86_400).unwrap();
+        let user = verify(&fields, &keys(), NOW, 86_400).unwrap();
         assert_eq!((user.id, user.auth_date), (0, 2679092479));
         let mut changed = fields.clone();
         changed.insert("hsa".into(), json!("other"));
         assert_eq!(
-            verify(&changed, &token(), NOW, 86_400).unwrap_err().code(),
+            verify(&changed, &keys(), NOW, 86_400).unwrap_err().code(),
             "invalid_hash"
         );
     }
@@ -183,13 +186,15 @@ mod tests {
     #[test]
     fn the_web_app_key_is_not_the_widget_key() {
         // A hash made with the Mini App secret must not pass the widget check.
-        let fields = {
-            let mut mac =
-                HmacSha256::new_from_slice(&crate::telegram::init_data::hmac_secret(&token()))
-                    .unwrap();
-            mac.update(format!("auth_date={NOW}\nid=1").as_bytes());
-            json!({"id": 1, "auth_date": NOW, "hash": hex_encode(&mac.finalize().into_bytes())})
-        };
-        assert!(verify(fields.as_object().unwrap(), &token(), NOW, 0).is_err());
+        let hash = hmac_hex(&keys().init_data, &format!("auth_date={NOW}\nid=1"));
+        let fields = json!({"id": 1, "auth_date": NOW, "hash": hash});
+        assert_eq!(
+            verify(fields.as_object().unwrap(), &keys(), NOW, 0).unwrap_err(),
+            InitDataError::HashMismatch
+        );
+        // The same lines under the widget's key pass.
+        let hash = hmac_hex(&keys().login_widget, &format!("auth_date={NOW}\nid=1"));
+        let fields = json!({"id": 1, "auth_date": NOW, "hash": hash});
+        assert!(verify(fields.as_object().unwrap(), &keys(), NOW, 0).is_ok());
     }
 }

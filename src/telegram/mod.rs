@@ -3,10 +3,9 @@
 
 pub mod client;
 pub mod ed25519;
-pub mod encoding;
 pub mod init_data;
 pub mod login_widget;
 pub mod token;
 pub mod types;
 
-pub use token::{BotToken, TelegramEnv};
+pub use token::{BotKeys, BotToken, TelegramEnv};

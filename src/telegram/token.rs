@@ -1,6 +1,10 @@
-//! Bot tokens and the Telegram environment (production or test servers).
+//! Bot tokens, the HMAC keys a token stands for, and the Telegram environment
+//! (production or test servers).
 
 use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 /// A bot token, `<bot_id>:<secret>`. Its `Debug` never prints the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -51,6 +55,34 @@ impl fmt::Debug for BotToken {
     }
 }
 
+/// The two HMAC keys Telegram derives from a bot token. They depend on the
+/// token alone, so the settings derive them once, beside the token; the checks
+/// take them from there. `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BotKeys {
+    /// `HMAC_SHA256(key = "WebAppData", message = bot_token)`: Mini App launch data.
+    pub init_data: [u8; 32],
+    /// `SHA256(bot_token)`: the Login Widget.
+    pub login_widget: [u8; 32],
+}
+
+impl BotKeys {
+    pub fn derive(token: &BotToken) -> BotKeys {
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"WebAppData").expect("HMAC takes any key");
+        mac.update(token.expose().as_bytes());
+        BotKeys {
+            init_data: mac.finalize().into_bytes().into(),
+            login_widget: Sha256::digest(token.expose().as_bytes()).into(),
+        }
+    }
+}
+
+impl fmt::Debug for BotKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BotKeys(..)")
+    }
+}
+
 /// Which Telegram servers the bot lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TelegramEnv {
@@ -83,7 +115,7 @@ impl TelegramEnv {
 
 fn hex32(s: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
-    super::encoding::hex_decode_into(s.as_bytes(), &mut out).expect("a valid built-in key");
+    hex::decode_to_slice(s, &mut out).expect("a valid built-in key");
     out
 }
 
@@ -101,6 +133,26 @@ mod tests {
             t.redact("cannot POST /bot42:TEST/x, /bot42%3ATEST/y"),
             "cannot POST /bot42:***/x, /bot42%3A***/y"
         );
+    }
+
+    #[test]
+    fn keys_follow_the_token_and_are_never_printed() {
+        let keys = BotKeys::derive(&BotToken::parse("42:TEST").unwrap());
+        // Telegram's definitions, computed here from the primitives.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"WebAppData").unwrap();
+        mac.update(b"42:TEST");
+        assert_eq!(
+            keys.init_data,
+            <[u8; 32]>::from(mac.finalize().into_bytes())
+        );
+        assert_eq!(
+            keys.login_widget,
+            <[u8; 32]>::from(Sha256::digest(b"42:TEST"))
+        );
+        let other = BotKeys::derive(&BotToken::parse("43:TEST").unwrap());
+        assert_ne!(keys.init_data, other.init_data);
+        assert_ne!(keys.login_widget, other.login_widget);
+        assert_eq!(format!("{keys:?}"), "BotKeys(..)");
     }
 
     #[test]

@@ -81,7 +81,7 @@ test-e2e: build emulator browser-tools
 
 ## The upload against its budget (gzip, as `wrangler deploy --dry-run` reports
 ## it): a new dependency or serde type that pushes it over fails the tests.
-SIZE_BUDGET_KIB := 200
+SIZE_BUDGET_KIB := 300
 size: build node-tools
 	@rm -rf build/.dry-run
 	@$(WRANGLER) deploy --dry-run --outdir build/.dry-run > build/.dry-run.log 2>&1 || { cat build/.dry-run.log; exit 1; }

@@ -13,7 +13,9 @@ pub const MAX_SUBSCRIPTION_STARS: i64 = 10_000;
 
 const DEFAULT_CATALOG: &str = include_str!("../../catalog.default.json");
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A product in the catalog's own JSON format (read from `CATALOG`, and
+/// written back unchanged). The API shows it as `http::views::ProductView`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub id: String,
@@ -22,13 +24,13 @@ pub struct Product {
     pub currency: String,
     /// In the currency's smallest units; whole Stars for `XTR`.
     pub amount: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_period: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_url: Option<String>,
-    /// What the buyer receives after paying. The catalog the API shows
-    /// (`http::views::ProductView`) never has it.
-    #[serde(default)]
+    /// What the buyer receives after paying. The catalog the API shows never
+    /// has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
 }
 

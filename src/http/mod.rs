@@ -101,5 +101,3 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_sales;

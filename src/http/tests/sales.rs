@@ -5,8 +5,8 @@
 use pollster::block_on;
 use serde_json::{json, Value};
 
-use super::scheduled;
-use super::tests::*;
+use super::*;
+use crate::http::scheduled;
 use crate::store::Store;
 use crate::telegram::client::TransportError;
 

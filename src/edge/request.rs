@@ -84,6 +84,7 @@ async fn read_capped(stream: web_sys::ReadableStream, limit: usize) -> Result<Ve
         }
         let chunk = Uint8Array::new(&field("value").map_err(unreadable)?);
         if out.len() + chunk.length() as usize > limit {
+            // Not awaited: the 413 goes out at once, the stream is dropped.
             let _ = reader.cancel();
             return Err(http::too_large(limit));
         }

@@ -2,6 +2,7 @@
 //! handler module per area. The edge turns the runtime's request into a
 //! [`Request`], calls [`handle`], and turns the [`Response`] back.
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;

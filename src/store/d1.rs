@@ -2,11 +2,12 @@
 //! worker, SQLite in native tests). Each state change is one batch: one round
 //! trip, one transaction.
 
-use super::rows::{OrderRow, OutboxRow, PaymentRow};
+use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
 use super::sql::{Database, Outcome as _, Statement, Value};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
+use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::Filter;
-use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
+use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
 use crate::shop::{Order, Payment};
 use crate::sql;
 
@@ -33,10 +34,67 @@ impl<D: Database> D1Store<D> {
 
 const ORDER_COLUMNS: &str =
     "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
-     telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled";
+     telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled, \
+     join_request_query_id";
 
 const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
+
+const LINK_COLUMNS: &str =
+    "order_id, chat_id, user_id, invite_link, app_url, created_at, revoked_at";
+
+const MEMBER_COLUMNS: &str = "chat_id, user_id, status, until_date, updated_at";
+
+fn links(outcome: &impl super::sql::Outcome) -> Result<Vec<AccessLink>, StoreError> {
+    Ok(outcome
+        .rows::<AccessLinkRow>()?
+        .into_iter()
+        .map(AccessLink::from)
+        .collect())
+}
+
+fn members(outcome: &impl super::sql::Outcome) -> Result<Vec<Member>, StoreError> {
+    Ok(outcome
+        .rows::<MemberRow>()?
+        .into_iter()
+        .map(Member::from)
+        .collect())
+}
+
+/// An order and its link read in one row (the link's columns prefixed `link_`).
+#[derive(serde::Deserialize)]
+struct OrderWithLink {
+    #[serde(flatten)]
+    order: OrderRow,
+    #[serde(flatten)]
+    link: PrefixedLink,
+}
+
+#[derive(serde::Deserialize)]
+struct PrefixedLink {
+    link_order_id: String,
+    link_chat_id: i64,
+    link_user_id: i64,
+    link_invite_link: String,
+    link_app_url: String,
+    link_created_at: u64,
+    #[serde(default)]
+    link_revoked_at: Option<u64>,
+}
+
+impl PrefixedLink {
+    fn into_row(self) -> AccessLinkRow {
+        AccessLinkRow {
+            order_id: self.link_order_id,
+            chat_id: self.link_chat_id,
+            user_id: self.link_user_id,
+            invite_link: self.link_invite_link,
+            app_url: self.link_app_url,
+            created_at: self.link_created_at,
+            revoked_at: self.link_revoked_at,
+        }
+    }
+}
 
 fn orders(outcome: &impl super::sql::Outcome) -> Result<Vec<Order>, StoreError> {
     outcome
@@ -108,7 +166,7 @@ fn done_if(changed: bool) -> Outcome {
 impl<D: Database> Store for D1Store<D> {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
         self.one(sql!(
-            format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)"),
+            format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8)"),
             &o.id,
             o.user_id,
             &o.product_id,
@@ -116,6 +174,7 @@ impl<D: Database> Store for D1Store<D> {
             &o.currency,
             o.amount,
             o.created_at,
+            o.join_request_query_id.as_ref(),
         ))
         .await?;
         Ok(())
@@ -385,6 +444,165 @@ impl<D: Database> Store for D1Store<D> {
             ),
         };
         self.one(statement).await?;
+        Ok(())
+    }
+
+    async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
+        let r = self
+            .one(sql!(
+                "SELECT id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, last_error \
+                 FROM outbox WHERE substr(id, 1, length(?1)) = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                prefix,
+                limit
+            ))
+            .await?;
+        r.rows::<OutboxRow>()?
+            .into_iter()
+            .map(OutboxRow::into_tracked)
+            .collect()
+    }
+
+    async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM access_links WHERE order_id = ?1");
+        Ok(links(&self.one(sql!(sql, order_id)).await?)?.pop())
+    }
+
+    async fn save_access_link(&self, l: &AccessLink) -> Result<AccessLink, StoreError> {
+        let insert = sql!(
+            format!("INSERT INTO access_links ({LINK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (order_id) DO NOTHING"),
+            &l.order_id,
+            l.chat_id,
+            l.user_id,
+            &l.invite_link,
+            &l.app_url,
+            l.created_at,
+            l.revoked_at,
+        );
+        let read = sql!(
+            format!("SELECT {LINK_COLUMNS} FROM access_links WHERE order_id = ?1"),
+            &l.order_id
+        );
+        let r = self.db.batch(vec![insert, read]).await?;
+        links(&r[1])?
+            .pop()
+            .ok_or_else(|| StoreError("the link just kept is not there".into()))
+    }
+
+    async fn access_links_for_user(&self, user_id: i64) -> Result<Vec<AccessLink>, StoreError> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM access_links WHERE user_id = ?1 ORDER BY created_at DESC, order_id DESC"
+        );
+        links(&self.one(sql!(sql, user_id)).await?)
+    }
+
+    async fn revoke_access_link(&self, order_id: &str, now: u64) -> Result<(), StoreError> {
+        self.one(sql!(
+            "UPDATE access_links SET revoked_at = ?2 WHERE order_id = ?1 AND revoked_at IS NULL",
+            order_id,
+            now
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn ended_access(
+        &self,
+        ended_before: u64,
+        limit: usize,
+    ) -> Result<Vec<(Order, AccessLink)>, StoreError> {
+        let order_columns = ORDER_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let link_columns = LINK_COLUMNS
+            .split(", ")
+            .map(|c| format!("l.{} AS link_{}", c.trim(), c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let r = self
+            .one(sql!(
+                format!(
+                    "SELECT {order_columns}, {link_columns} FROM access_links l JOIN orders o ON o.id = l.order_id \
+                     WHERE l.revoked_at IS NULL \
+                       AND (o.status != 'paid' OR o.subscription_expiration_date < ?1) \
+                     ORDER BY l.created_at LIMIT ?2"
+                ),
+                ended_before,
+                limit
+            ))
+            .await?;
+        r.rows::<OrderWithLink>()?
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    Order::try_from(row.order)?,
+                    AccessLink::from(row.link.into_row()),
+                ))
+            })
+            .collect()
+    }
+
+    async fn record_member(&self, m: &Member) -> Result<(), StoreError> {
+        self.one(sql!(
+            "INSERT INTO chat_members (chat_id, user_id, status, until_date, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (chat_id, user_id) DO UPDATE SET status = excluded.status, until_date = excluded.until_date, \
+             updated_at = excluded.updated_at WHERE excluded.updated_at >= chat_members.updated_at",
+            m.chat_id,
+            m.user_id,
+            &m.status,
+            m.until_date,
+            m.updated_at
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn member(&self, chat_id: i64, user_id: i64) -> Result<Option<Member>, StoreError> {
+        let r = self
+            .one(sql!(
+                format!(
+                    "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 AND user_id = ?2"
+                ),
+                chat_id,
+                user_id
+            ))
+            .await?;
+        Ok(members(&r)?.pop())
+    }
+
+    async fn members(&self, chat_id: i64) -> Result<Vec<Member>, StoreError> {
+        let r = self
+            .one(sql!(
+                format!(
+                    "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 ORDER BY user_id"
+                ),
+                chat_id
+            ))
+            .await?;
+        members(&r)
+    }
+
+    async fn fact(&self, key: &str) -> Result<Option<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Fact {
+            value: String,
+        }
+        let r = self
+            .one(sql!("SELECT value FROM facts WHERE key = ?1", key))
+            .await?;
+        Ok(r.rows::<Fact>()?.pop().map(|f| f.value))
+    }
+
+    async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError> {
+        self.one(sql!(
+            "INSERT INTO facts (key, value, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            key,
+            value,
+            now
+        ))
+        .await?;
         Ok(())
     }
 }

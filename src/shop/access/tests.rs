@@ -77,7 +77,7 @@ fn a_paid_order_grants_while_it_lasts() {
         "lapsed"
     );
     assert_eq!(
-        granting(&c, &[once.clone()], -1_001_000_000_000, T0),
+        granting(&c, std::slice::from_ref(&once), -1_001_000_000_000, T0),
         None,
         "another chat"
     );

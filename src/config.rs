@@ -51,6 +51,9 @@ pub struct Settings {
     pub mini_app_name: Option<String>,
     /// Seconds after which an unpaid order expires (scheduled job).
     pub pending_order_ttl: u64,
+    /// Seconds a lapsed subscription keeps its chat access before the
+    /// scheduled job removes the member (`ACCESS_GRACE`).
+    pub access_grace: u64,
     /// How long a Bot API call may take (`BOT_API_TIMEOUT_MS`).
     pub bot_api_timeout_ms: u64,
 }
@@ -248,6 +251,12 @@ impl Settings {
                 .ok_or_else(|| invalid("PENDING_ORDER_TTL", "expected seconds, at least 60"))?,
             None => 86_400,
         };
+        let access_grace = match get("ACCESS_GRACE") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid("ACCESS_GRACE", "expected a whole number of seconds"))?,
+            None => 86_400,
+        };
         Ok(Settings {
             bot_keys: bot_token.as_ref().map(BotKeys::derive),
             bot_token,
@@ -266,6 +275,7 @@ impl Settings {
             bot_username,
             mini_app_name,
             pending_order_ttl,
+            access_grace,
             bot_api_timeout_ms,
         })
     }
@@ -337,6 +347,7 @@ mod tests {
         assert_eq!(s.telegram_env, TelegramEnv::Production);
         assert_eq!(s.init_data_max_age, 86_400);
         assert_eq!(s.storage, StorageKind::D1);
+        assert_eq!(s.access_grace, 86_400);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
         assert_eq!(s.bot_keys().unwrap_err().setting, "BOT_TOKEN");
@@ -358,6 +369,7 @@ mod tests {
             ("BOT_USERNAME", "@ShopBot"),
             ("MINI_APP_NAME", "shop"),
             ("PENDING_ORDER_TTL", "3600"),
+            ("ACCESS_GRACE", "0"),
             ("BOT_API_TIMEOUT_MS", " 250 "),
         ])
         .unwrap();
@@ -367,6 +379,7 @@ mod tests {
         assert_eq!(s.bot_username.as_deref(), Some("ShopBot"));
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
+        assert_eq!(s.access_grace, 0);
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
         assert_eq!(
             s.bot_keys().unwrap(),
@@ -406,6 +419,7 @@ mod tests {
             ("ADMIN_LANGUAGE", "klingon"),
             ("BOT_USERNAME", "bad/name"),
             ("PENDING_ORDER_TTL", "5"),
+            ("ACCESS_GRACE", "a day"),
             ("BOT_API_TIMEOUT_MS", "9000"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();

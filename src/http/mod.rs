@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_access;
 pub mod api;
 pub mod auth;
 pub mod courier;
@@ -78,7 +79,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::Verify => api::verify(platform, &settings, req),
         Route::VerifyThirdParty => api::verify_third_party(platform, &settings, req).await,
         Route::LoginWidget => api::login_widget(platform, &settings, req),
-        Route::Products => api::products(&settings),
+        Route::Products => api::products(platform, &settings).await,
         Route::CreateInvoice => api::create_invoice(platform, &settings, req).await,
         Route::Orders => api::orders(platform, &settings, req).await,
         Route::Entitlements => api::entitlements(platform, &settings, req).await,
@@ -96,6 +97,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminSetup => admin::setup(platform, &settings, req).await,
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
+        Route::AdminAccess => admin_access::list(platform, &settings, req).await,
         Route::TestPanic => testing::panic(platform, &settings, req).await,
     }
 }

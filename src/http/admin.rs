@@ -177,7 +177,26 @@ pub async fn orders<P: Platform>(
     let (format, filter) = export::parse_query(&req.query)
         .map_err(|why| ApiError::bad_request("invalid_query", why))?;
     let store = platform.store(settings.storage)?;
-    let rows = export::rows(store.export(&filter).await.map_err(storage_error)?);
+    let catalog = super::api::catalog(settings).ok();
+    let no_products = crate::shop::Catalog::default();
+    let catalog = catalog.unwrap_or(&no_products);
+    let mut rows = export::rows(store.export(&filter).await.map_err(storage_error)?, catalog);
+    // Members who pay through a chat's subscription link have no order: they
+    // are listed after the orders, unless the filter asks for a status.
+    if filter.status.is_none() {
+        for p in &catalog.products {
+            let Some(a) = p.access.as_ref().filter(|a| a.telegram_subscription) else {
+                continue;
+            };
+            let members = store.members(a.chat_id).await.map_err(storage_error)?;
+            let members: Vec<_> = members
+                .into_iter()
+                .filter(|m| filter.since.is_none_or(|t| m.updated_at >= t))
+                .collect();
+            let link = admin_access::subscription_link(store, p).await;
+            rows.extend(export::member_rows(p, link.as_deref(), &members));
+        }
+    }
     Ok(match format {
         Format::Json => Response::json(200, &json!({ "count": rows.len(), "rows": rows })),
         Format::Csv => Response {

@@ -312,7 +312,7 @@ pub async fn list<P: Platform>(
         .await
         .map_err(storage_error)?
         .into_iter()
-        .map(|(o, _)| o)
+        .map(|e| e.order)
         .collect();
     let removals: Vec<(Removal, _)> = store
         .queued("removal:", MAX_ROWS)

@@ -87,7 +87,7 @@ impl Product {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Catalog {
     pub products: Vec<Product>,
 }

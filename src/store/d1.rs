@@ -6,7 +6,7 @@ use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
 use super::sql::{Database, Outcome as _, Statement, Value};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::access::{AccessLink, Member};
-use crate::shop::export::Filter;
+use crate::shop::export::{Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
 use crate::shop::{Order, Payment};
 use crate::sql;
@@ -362,8 +362,8 @@ impl<D: Database> Store for D1Store<D> {
         Ok(())
     }
 
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
-        // One batch: the orders, then the payments of exactly those orders.
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
+        // One batch: the orders, then the payments and links of exactly those orders.
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
                         ORDER BY created_at DESC, id DESC LIMIT ?3";
@@ -372,26 +372,38 @@ impl<D: Database> Store for D1Store<D> {
             Value::from(filter.since.unwrap_or(0)),
             Value::from(filter.limit),
         ];
-        let orders_stmt = Statement {
-            sql: format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"
-            ),
+        let statement = |sql: String| Statement {
+            sql,
             params: params.clone(),
         };
-        let payments_stmt = Statement {
-            sql: format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
-            params,
-        };
-        let r = self.db.batch(vec![orders_stmt, payments_stmt]).await?;
+        let r = self
+            .db
+            .batch(vec![
+                statement(format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"
+                )),
+                statement(format!(
+                    "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"
+                )),
+                statement(format!(
+                    "SELECT {LINK_COLUMNS} FROM access_links WHERE order_id IN ({selected})"
+                )),
+            ])
+            .await?;
         let mut by_order: std::collections::HashMap<String, Vec<Payment>> = Default::default();
         for p in payments(&r[1])? {
             by_order.entry(p.order_id.clone()).or_default().push(p);
         }
+        let mut links: std::collections::HashMap<String, AccessLink> = links(&r[2])?
+            .into_iter()
+            .map(|l| (l.order_id.clone(), l))
+            .collect();
         Ok(orders(&r[0])?
             .into_iter()
-            .map(|o| {
-                let p = by_order.remove(&o.id).unwrap_or_default();
-                (o, p)
+            .map(|order| Exported {
+                payments: by_order.remove(&order.id).unwrap_or_default(),
+                link: links.remove(&order.id),
+                order,
             })
             .collect())
     }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::access::{AccessLink, Member};
-use crate::shop::export::{self, Filter};
+use crate::shop::export::{self, Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
 
@@ -433,7 +433,7 @@ impl<N: Namespace> Store for KvStore<N> {
         Ok(())
     }
 
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         let orders = listed_orders(self.list_metadata("user:").await?);
         let payments: Vec<Payment> = self
             .list_metadata::<PaymentRow>("payment:")
@@ -441,7 +441,13 @@ impl<N: Namespace> Store for KvStore<N> {
             .into_iter()
             .map(|(_, p)| Payment::from(p))
             .collect();
-        Ok(export::select(orders, &payments, filter))
+        let links: Vec<AccessLink> = self
+            .list_metadata::<AccessLinkRow>("link:")
+            .await?
+            .into_iter()
+            .map(|(_, l)| AccessLink::from(l))
+            .collect();
+        Ok(export::select(orders, &payments, &links, filter))
     }
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {

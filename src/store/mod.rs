@@ -20,7 +20,7 @@ mod tests;
 use std::fmt;
 
 use crate::shop::access::{AccessLink, Member};
-use crate::shop::export::Filter;
+use crate::shop::export::{Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked};
 use crate::shop::{Order, Payment};
 
@@ -97,8 +97,8 @@ pub trait Store {
     async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError>;
     /// Stores whether a subscription's renewal is turned off.
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError>;
-    /// Orders matching `filter`, newest first, each with its payments.
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError>;
+    /// Orders matching `filter`, newest first, each with its payments and link.
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError>;
     /// Queues messages; an id already queued is left as it is. Returns the
     /// messages queued now, leased to the caller for its first attempt.
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError>;
@@ -190,7 +190,7 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
         either!(self, s => s.set_renewal_canceled(order_id, canceled).await)
     }
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         either!(self, s => s.export(filter).await)
     }
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {

@@ -406,13 +406,14 @@ async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, 
         .await
         .unwrap()
         .into_iter()
-        .map(|(o, ps)| {
-            let mut charges: Vec<_> = ps
+        .map(|e| {
+            let mut charges: Vec<_> = e
+                .payments
                 .into_iter()
                 .map(|p| p.telegram_payment_charge_id)
                 .collect();
             charges.sort();
-            (o.id, charges)
+            (e.order.id, charges)
         })
         .collect()
 }

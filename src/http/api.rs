@@ -401,9 +401,11 @@ pub async fn entitlements<P: Platform>(
     }
     let shown: Vec<EntitlementView> = owned
         .iter()
-        .map(|e| EntitlementView {
-            entitlement: e,
-            access: access.get(e.order_id.as_deref().unwrap_or(&e.product_id)),
+        .map(|e| {
+            EntitlementView::of(
+                e,
+                access.get(e.order_id.as_deref().unwrap_or(&e.product_id)),
+            )
         })
         .collect();
     Ok(Response::json(

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::shop::catalog::Delivery;
-use crate::shop::entitlement::Entitlement;
+use crate::shop::entitlement::{self, Entitlement};
 use crate::shop::{Order, Product};
 
 /// An order as the API shows it.
@@ -77,10 +77,31 @@ pub struct AccessView {
 /// What the caller owns, with the chat it lets them into.
 #[derive(Debug, Serialize)]
 pub struct EntitlementView<'a> {
-    #[serde(flatten)]
-    pub entitlement: &'a Entitlement,
+    pub product_id: &'a str,
+    pub kind: entitlement::Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<&'a str>,
+    pub since: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renews: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'a AccessView>,
+}
+
+impl<'a> EntitlementView<'a> {
+    pub fn of(e: &'a Entitlement, access: Option<&'a AccessView>) -> EntitlementView<'a> {
+        EntitlementView {
+            product_id: &e.product_id,
+            kind: e.kind,
+            order_id: e.order_id.as_deref(),
+            since: e.since,
+            active_until: e.active_until,
+            renews: e.renews,
+            access,
+        }
+    }
 }
 
 /// A product as the catalog shows it: never its goods (`delivery`).

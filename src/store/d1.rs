@@ -61,41 +61,6 @@ fn members(outcome: &impl super::sql::Outcome) -> Result<Vec<Member>, StoreError
         .collect())
 }
 
-/// An order and its link read in one row (the link's columns prefixed `link_`).
-#[derive(serde::Deserialize)]
-struct OrderWithLink {
-    #[serde(flatten)]
-    order: OrderRow,
-    #[serde(flatten)]
-    link: PrefixedLink,
-}
-
-#[derive(serde::Deserialize)]
-struct PrefixedLink {
-    link_order_id: String,
-    link_chat_id: i64,
-    link_user_id: i64,
-    link_invite_link: String,
-    link_app_url: String,
-    link_created_at: u64,
-    #[serde(default)]
-    link_revoked_at: Option<u64>,
-}
-
-impl PrefixedLink {
-    fn into_row(self) -> AccessLinkRow {
-        AccessLinkRow {
-            order_id: self.link_order_id,
-            chat_id: self.link_chat_id,
-            user_id: self.link_user_id,
-            invite_link: self.link_invite_link,
-            app_url: self.link_app_url,
-            created_at: self.link_created_at,
-            revoked_at: self.link_revoked_at,
-        }
-    }
-}
-
 fn orders(outcome: &impl super::sql::Outcome) -> Result<Vec<Order>, StoreError> {
     outcome
         .rows::<OrderRow>()?
@@ -522,37 +487,34 @@ impl<D: Database> Store for D1Store<D> {
         ended_before: u64,
         limit: usize,
     ) -> Result<Vec<(Order, AccessLink)>, StoreError> {
-        let order_columns = ORDER_COLUMNS
-            .split(", ")
-            .map(|c| format!("o.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let link_columns = LINK_COLUMNS
-            .split(", ")
-            .map(|c| format!("l.{} AS link_{}", c.trim(), c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let candidates =
+            "SELECT l.order_id FROM access_links l JOIN orders o ON o.id = l.order_id \
+                          WHERE l.revoked_at IS NULL \
+                            AND (o.status != 'paid' OR o.subscription_expiration_date < ?1) \
+                          ORDER BY l.created_at LIMIT ?2";
+        let statement = |sql: String| sql!(sql, ended_before, limit);
         let r = self
-            .one(sql!(
-                format!(
-                    "SELECT {order_columns}, {link_columns} FROM access_links l JOIN orders o ON o.id = l.order_id \
-                     WHERE l.revoked_at IS NULL \
-                       AND (o.status != 'paid' OR o.subscription_expiration_date < ?1) \
-                     ORDER BY l.created_at LIMIT ?2"
-                ),
-                ended_before,
-                limit
-            ))
+            .db
+            .batch(vec![
+                statement(format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({candidates})"
+                )),
+                statement(format!(
+                    "SELECT {LINK_COLUMNS} FROM access_links WHERE order_id IN ({candidates})"
+                )),
+            ])
             .await?;
-        r.rows::<OrderWithLink>()?
+        let mut links: std::collections::HashMap<String, AccessLink> = links(&r[1])?
             .into_iter()
-            .map(|row| {
-                Ok((
-                    Order::try_from(row.order)?,
-                    AccessLink::from(row.link.into_row()),
-                ))
+            .map(|l| (l.order_id.clone(), l))
+            .collect();
+        Ok(orders(&r[0])?
+            .into_iter()
+            .filter_map(|o| {
+                let link = links.remove(&o.id)?;
+                Some((o, link))
             })
-            .collect()
+            .collect())
     }
 
     async fn record_member(&self, m: &Member) -> Result<(), StoreError> {

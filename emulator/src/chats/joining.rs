@@ -166,6 +166,7 @@ fn request(s: &mut State, chat_id: i64, user_id: i64, link: &str, timeout: Durat
                 created: now,
                 deadline: Instant::now() + timeout,
                 state: QueryState::Open,
+                web_app_url: None,
             },
         );
     }
@@ -252,9 +253,8 @@ pub fn answer_query(s: &mut State, id: &str, result: &str) -> Result<(), ApiErro
 pub fn show_web_app(s: &mut State, id: &str, url: &str) -> Result<(i64, i64), ApiError> {
     let found = answerable(s, id)?;
     if let Some(q) = s.join_queries.get_mut(id) {
-        q.state = QueryState::WebAppSent {
-            web_app_url: url.to_string(),
-        };
+        q.state = QueryState::WebAppSent;
+        q.web_app_url = Some(url.to_string());
     }
     Ok(found)
 }

@@ -149,13 +149,12 @@ pub struct JoinRequest {
 }
 
 /// Where a join request query stands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum QueryState {
     /// Waiting for `sendChatJoinRequestWebApp` or `answerChatJoinRequestQuery`.
     Open,
     /// The Mini App was shown; open until answered, without the deadline.
-    WebAppSent { web_app_url: String },
+    WebAppSent,
     /// `answerChatJoinRequestQuery` was called.
     Answered { result: String },
     /// The request was approved or declined some other way before the query was answered.
@@ -170,6 +169,8 @@ pub struct JoinQuery {
     pub created: i64,
     pub deadline: Instant,
     pub state: QueryState,
+    /// The Mini App `sendChatJoinRequestWebApp` showed, if it was called.
+    pub web_app_url: Option<String>,
 }
 
 impl JoinQuery {
@@ -182,7 +183,7 @@ impl JoinQuery {
     pub fn is_answerable(&self) -> bool {
         match self.state {
             QueryState::Open => !self.is_expired(),
-            QueryState::WebAppSent { .. } => true,
+            QueryState::WebAppSent => true,
             _ => false,
         }
     }

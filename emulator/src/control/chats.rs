@@ -61,21 +61,21 @@ fn view(s: &Emu, chat: &Chat) -> Value {
         .values()
         .filter(|q| q.chat_id == chat.id)
         .map(|q| {
-            let mut v = json!({"id": q.id, "user_id": q.user_id, "created": q.created});
-            match &q.state {
-                QueryState::Open if q.is_expired() => v["status"] = json!("expired"),
-                QueryState::Open => v["status"] = json!("open"),
-                QueryState::WebAppSent { web_app_url } => {
-                    v["status"] = json!("web_app_sent");
-                    v["web_app_url"] = json!(web_app_url);
-                }
-                QueryState::Answered { result } => {
-                    v["status"] = json!("answered");
-                    v["result"] = json!(result);
-                }
-                QueryState::Closed => v["status"] = json!("closed"),
-            }
-            v
+            let (status, result) = match &q.state {
+                QueryState::Open if q.is_expired() => ("expired", None),
+                QueryState::Open => ("open", None),
+                QueryState::WebAppSent => ("web_app_sent", None),
+                QueryState::Answered { result } => ("answered", Some(result)),
+                QueryState::Closed => ("closed", None),
+            };
+            json!({
+                "id": q.id,
+                "user_id": q.user_id,
+                "created": q.created,
+                "status": status,
+                "result": result,
+                "web_app_url": q.web_app_url,
+            })
         })
         .collect();
     queries.sort_by_key(|q| q["created"].as_i64());

@@ -195,8 +195,9 @@ pub fn open(
     );
     let url = launch_url(app_url, &init_data, params.start_param.as_deref());
     ctx.mutate(|s| {
+        s.next_launch_seq += 1;
         let record = LaunchRecord {
-            seq: s.launches.len() as u64 + 1,
+            seq: s.next_launch_seq,
             at_ms: now_ms(),
             user_id: user.id,
             source: source.to_string(),

@@ -315,6 +315,9 @@ pub struct State {
     /// Seconds `/control/clock` moved the chats' clock forward.
     pub clock_offset: i64,
     pub launches: Vec<LaunchRecord>,
+    /// Kept across resets, like `next_update_id`, so a page watching for new launches is not
+    /// fooled by numbers starting over.
+    pub next_launch_seq: u64,
 }
 
 /// Update types a bot gets when `allowed_updates` is empty.
@@ -469,14 +472,16 @@ impl Ctx {
         self.changed.subscribe()
     }
 
-    /// Back to the start state; the update id counter keeps increasing (see `new`).
+    /// Back to the start state; the update id and launch counters keep increasing (see `new`).
     pub fn reset(&self) {
         self.mutate(|s| {
             let next = s.next_update_id;
+            let launch_seq = s.next_launch_seq;
             for q in s.queries.values_mut() {
                 q.answer_tx.take();
             }
             *s = State::new(&self.config, next);
+            s.next_launch_seq = launch_seq;
         });
     }
 }

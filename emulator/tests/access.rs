@@ -1063,8 +1063,11 @@ async fn the_client_page_has_the_chats_panel() {
         .unwrap();
     assert_eq!(none.status(), 404);
     emu.get("/control/launch?user_id=10001").await;
-    assert_eq!(
-        emu.get("/control/launch/last?user_id=10001").await["source"],
-        "menu"
-    );
+    let first = emu.get("/control/launch/last?user_id=10001").await;
+    assert_eq!(first["source"], "menu");
+    // Launch numbers keep growing across a reset, so the page never mistakes a new one for old.
+    emu.post("/control/reset", json!({})).await;
+    emu.get("/control/launch?user_id=10001").await;
+    let after = emu.get("/control/launch/last?user_id=10001").await;
+    assert!(after["seq"].as_u64() > first["seq"].as_u64(), "{after}");
 }

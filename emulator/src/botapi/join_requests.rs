@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
+use crate::chats::chat_ref;
 use crate::chats::joining::{answer_query, approve, decline, show_web_app};
 use crate::chats::membership::sweep;
-use crate::chats::{chat_ref, ChatKind};
 use crate::launch::{self, LaunchParams};
 use crate::params::{ApiError, ApiResult, Params};
 use crate::state::{now_unix, Ctx, State};
@@ -87,8 +87,7 @@ pub(super) fn send_chat_join_request_web_app(ctx: &Ctx, p: &Params) -> ApiResult
     let (id, url) = validate_join_web_app(p)?;
     let (chat_id, user, chat_type) = ctx.mutate(|s| {
         let (chat_id, user_id) = show_web_app(s, &id, &url)?;
-        let kind = s.chats.get(&chat_id).map(|c| c.kind);
-        Ok::<_, ApiError>((chat_id, s.user(user_id), kind.unwrap_or(ChatKind::Channel)))
+        Ok::<_, ApiError>((chat_id, s.user(user_id), s.chat(chat_id).kind))
     })?;
     let params = LaunchParams {
         chat_type: Some(chat_type.name().to_string()),

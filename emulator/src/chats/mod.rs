@@ -115,7 +115,7 @@ impl Member {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct InviteLink {
     /// `https://t.me/+<hash>`.
     pub invite_link: String,

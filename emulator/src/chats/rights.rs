@@ -48,19 +48,6 @@ impl Rights {
         Rights(names.iter().map(|n| n.to_string()).collect())
     }
 
-    /// Every right (a chat's owner has them all).
-    pub fn all() -> Rights {
-        let mut r = Rights::of(REQUIRED);
-        r.0.remove("is_anonymous");
-        r.0.extend(
-            CHANNEL_ONLY
-                .iter()
-                .chain(SUPERGROUP_ONLY)
-                .map(|n| n.to_string()),
-        );
-        r
-    }
-
     pub fn has(&self, name: &str) -> bool {
         self.0.contains(name)
     }

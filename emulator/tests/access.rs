@@ -1030,15 +1030,7 @@ async fn configured_chats_exist_from_the_start_and_after_a_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_page_has_the_chats_panel() {
     let emu = Emu::start(config(None)).await;
-    let page = emu
-        .http
-        .get(format!("{}/", emu.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = emu.text("/").await;
     for id in [
         "chats-panel",
         "chat-list",

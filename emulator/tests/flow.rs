@@ -685,15 +685,7 @@ async fn client_page_and_web_app_script_are_served() {
         .unwrap()
         .starts_with("application/javascript"));
     assert_eq!(r.text().await.unwrap(), "window.Telegram = {WebApp: {}};");
-    let page = emu
-        .http
-        .get(format!("{}/", emu.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = emu.text("/").await;
     for id in [
         "app-frame",
         "pay-sheet",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make dev`: the local Telegram emulator and the worker, wired together.
-# Settings come from .dev.vars; the emulator gets the same bot token and secret.
+# Settings come from .dev.vars; the emulator gets the same bot token and secret, and
+# the channel the default catalog sells access to (the bot its administrator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,8 @@ emulator=target/debug/tma-emulator
 "$emulator" --listen "127.0.0.1:$EMULATOR_PORT" --bot-token "$BOT_TOKEN" \
   --app-url "http://127.0.0.1:$WORKER_PORT/" \
   --webhook-url "http://127.0.0.1:$WORKER_PORT/telegram/webhook" --webhook-secret "$WEBHOOK_SECRET" \
-  --web-app-js node_modules/@twa-dev/sdk/src/telegram-web-apps.js --signing-seed "$SEED" &
+  --web-app-js node_modules/@twa-dev/sdk/src/telegram-web-apps.js --signing-seed "$SEED" \
+  --chat=-1001234567890:Insiders &
 emulator_pid=$!
 trap 'kill $emulator_pid 2>/dev/null || true' EXIT INT TERM
 

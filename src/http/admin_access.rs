@@ -3,6 +3,7 @@
 //! and `GET /api/admin/access`, who holds access, who is in, who was removed.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::api::{catalog, storage_error};
 use super::{auth, courier, Platform, Request, Response};
@@ -225,7 +226,9 @@ pub async fn setup<P: Platform>(
         .collect();
     if !trouble.is_empty() {
         let text = notice::access_rights_missing(settings.admin_language, &trouble);
-        let key = format!("access_rights:{}", platform.now());
+        // Each distinct set of problems is told once, however often setup runs.
+        let digest = Sha256::digest(trouble.join("\n").as_bytes());
+        let key = format!("access_rights:{}", &hex::encode(digest)[..16]);
         let notices = settings.operators().notices(&key, &text, None);
         courier::queue_and_send(platform, settings, store, &notices)
             .await

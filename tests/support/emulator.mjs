@@ -60,6 +60,10 @@ export async function eventually(fn, { timeout = 10000, interval = 50, what = 'c
   }
 }
 
+/** The access channel of the default catalog (`catalog.default.json`), as `--chat` takes it. */
+export const INSIDERS = -1001234567890;
+export const DEFAULT_CHAT = `${INSIDERS}:Insiders`;
+
 /** The slug of an invoice link (`https://t.me/$<slug>`). */
 export function slugOf(invoiceLink) {
   const m = String(invoiceLink).match(/\/\$([^/?#]+)$/);
@@ -69,7 +73,8 @@ export function slugOf(invoiceLink) {
 
 /**
  * Starts the emulator. Options: `port` (default: a free one), `appUrl`, `signingSeed`,
- * `webhookUrl`, `webhookSecret`, `webAppJs` (default: Telegram's script from npm), `args` (extra).
+ * `webhookUrl`, `webhookSecret`, `webAppJs` (default: Telegram's script from npm), `chats`
+ * (`--chat` values: `<id>:<title>[:<options>]`), `args` (extra).
  * Returns `{url, proc, logs, stop, …control helpers}`.
  */
 export async function startEmulator(opts = {}) {
@@ -88,6 +93,7 @@ export async function startEmulator(opts = {}) {
   if (opts.webhookUrl) args.push('--webhook-url', opts.webhookUrl);
   if (opts.webhookSecret) args.push('--webhook-secret', opts.webhookSecret);
   if (opts.precheckoutTimeoutMs) args.push('--precheckout-timeout-ms', String(opts.precheckoutTimeoutMs));
+  for (const chat of opts.chats ?? []) args.push(`--chat=${chat}`);
   args.push(...(opts.args ?? []));
 
   const logs = [];
@@ -131,9 +137,11 @@ export async function startEmulator(opts = {}) {
  * from the emulator; the bot is set up through the worker's own `/api/admin/setup`
  * (setWebhook, setMyCommands, setChatMenuButton against the emulator).
  * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key;
- * `settings` adds to or overrides the worker's settings; `scriptPath` is passed to `startWorker`.
+ * `settings` adds to or overrides the worker's settings; `scriptPath` is passed to `startWorker`;
+ * `chats` are the emulator's chats (the default catalog's access channel by default);
+ * `users` have started the bot before setup runs.
  */
-export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath } = {}) {
+export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, chats = [DEFAULT_CHAT], users = [] } = {}) {
   const port = await freePort();
   const emuUrl = `http://127.0.0.1:${port}`;
   const w = await startWorker({
@@ -143,7 +151,9 @@ export async function startWorkerWithEmulator({ signingSeed, settings = {}, scri
     ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
     ...settings,
   }, { scriptPath });
-  const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed });
+  const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed, chats });
+  // Users who have started the bot before setup runs (operators, say).
+  for (const u of users) await emu.upsertUser(u);
   const setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
   return { w, emu, setup };
 }
@@ -193,6 +203,18 @@ export function controlClient(url, token = BOT_TOKEN) {
     renew: (telegram_payment_charge_id) => ok('POST', '/control/subscriptions/renew', { telegram_payment_charge_id }),
     redeliver: (update_id, timeout_ms) => ok('POST', '/control/redeliver', { update_id, timeout_ms }),
     reset: () => ok('POST', '/control/reset', {}),
+    /** A chat with its members, links, join requests and queries. */
+    chatState: (chat_id) => ok('GET', `/control/chats/${chat_id}`),
+    createChat: (chat) => ok('POST', '/control/chats', chat),
+    setMember: (chat_id, member) => ok('POST', `/control/chats/${chat_id}/members`, member),
+    /** The user taps an invite link: `{result: joined|requested|already_member|failed, …}`. */
+    tap: (user_id, invite_link) => ok('POST', '/control/invite_links/tap', { user_id, invite_link }),
+    /** The user's latest Mini App launch, or null. */
+    async lastLaunch(user_id, source) {
+      const r = await call('GET', `/control/launch/last${q({ user_id, source })}`);
+      return r.status === 404 ? null : r.json;
+    },
+    userChats: (user_id) => ok('GET', `/control/users/${user_id}/chats`),
     /** Resolves once nothing is pending or in flight (throws on the emulator's 408). */
     waitIdle: (timeout_ms = 10000) => ok('GET', `/control/wait?for=idle&timeout_ms=${timeout_ms}`),
     /** A Bot API call as the bot would make it: `{ok, result}` or `{ok: false, …}`. */

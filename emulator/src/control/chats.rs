@@ -325,6 +325,9 @@ async fn user_chats(State(ctx): Shared, Path(user_id): Path<i64>) -> Json<Value>
 struct LaunchFilter {
     user_id: Option<i64>,
     source: Option<String>,
+    /// Answer `null` (200) rather than 404 when there is none: for pollers.
+    #[serde(default)]
+    or_null: bool,
 }
 
 /// The user's latest Mini App launch (optionally of one `source`); 404 when there is none.
@@ -336,5 +339,6 @@ async fn last_launch(State(ctx): Shared, Query(q): Query<LaunchFilter>) -> CtlRe
         .rev()
         .find(|l| l.user_id == user_id && q.source.as_ref().is_none_or(|x| &l.source == x))
         .map(|l| Json(json!(l)))
+        .or_else(|| q.or_null.then(|| Json(Value::Null)))
         .ok_or_else(|| not_found("no launch for this user"))
 }

@@ -121,6 +121,32 @@ impl<D: Database> Store for D1Store<D> {
         Ok(())
     }
 
+    async fn insert_pending_order(
+        &self,
+        o: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError> {
+        // One statement, so the count and the insert cannot interleave with
+        // another request's (`orders_by_user` finds the user's rows).
+        let r = self
+            .one(sql!(
+                format!(
+                    "INSERT INTO orders ({ORDER_COLUMNS}) \
+                     SELECT ?1, ?2, ?3, 'pending', ?4, ?5, ?6, NULL, NULL, NULL, NULL, 0 \
+                     WHERE (SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?7"
+                ),
+                &o.id,
+                o.user_id,
+                &o.product_id,
+                &o.currency,
+                o.amount,
+                o.created_at,
+                max_pending,
+            ))
+            .await?;
+        Ok(r.changes() == 1)
+    }
+
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
         Ok(orders(&self.one(sql!(sql, id)).await?)?.pop())

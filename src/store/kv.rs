@@ -277,6 +277,32 @@ impl<N: Namespace> Store for KvStore<N> {
         self.put_order(order).await
     }
 
+    async fn insert_pending_order(
+        &self,
+        order: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError> {
+        // Counted from the user's index, then written: two requests racing
+        // can both pass (KV has no transactions), so the cap can be passed by
+        // the requests in flight at once, which the rate limit keeps few.
+        let pending = listed_orders(
+            self.list_metadata(&format!("user:{}:", order.user_id))
+                .await?,
+        )
+        .into_iter()
+        .filter(|o| o.status == OrderStatus::Pending)
+        .count();
+        if pending >= max_pending {
+            return Ok(false);
+        }
+        let order = Order {
+            status: OrderStatus::Pending,
+            ..order.clone()
+        };
+        self.put_order(&order).await?;
+        Ok(true)
+    }
+
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         self.get::<OrderRow>(&format!("order:{id}"))
             .await?

@@ -2,13 +2,17 @@
 //! outcome is stored. A delivery that fails is reported to the operator, once
 //! per order. Used by the webhook (right after a payment) and the scheduled job
 //! (retries).
+//!
+//! The bot's quota comes first: once Telegram answers 429, nothing more of the
+//! batch is sent; the rest is put off until its `retry_after` has passed, and
+//! every retry lands at its own second ([`outbox::spread`]).
 
 use serde_json::Value;
 
 use super::Platform;
 use crate::config::Settings;
 use crate::shop::notice;
-use crate::shop::outbox::{self, after_failure, Kind, Outgoing, Queued, Settle};
+use crate::shop::outbox::{self, after_failure, flood_wait, Kind, Outgoing, Queued, Settle};
 use crate::store::Store;
 
 /// What a round of sending came to.
@@ -35,7 +39,8 @@ pub async fn queue_and_send<P: Platform>(
     Ok(send(platform, settings, store, leased).await)
 }
 
-/// Sends leased messages and stores each outcome.
+/// Sends leased messages and stores each outcome. Messages put off because
+/// Telegram asked the bot to wait count as retrying.
 pub async fn send<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -44,11 +49,13 @@ pub async fn send<P: Platform>(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut reports = Vec::new();
+    // Set when Telegram asks the bot to wait: until then nothing more is sent.
+    let mut wait_until = None;
     for q in leased {
-        let outcome = attempt(platform, settings, &q).await;
+        let outcome = next(platform, settings, &q, &mut wait_until).await;
         match &outcome {
             Settle::Sent => tally.sent += 1,
-            Settle::Retry { .. } => tally.retrying += 1,
+            Settle::Retry { .. } | Settle::Deferred { .. } => tally.retrying += 1,
             Settle::Failed { .. } => tally.failed += 1,
         }
         if q.message.kind == Kind::Delivery {
@@ -88,7 +95,7 @@ pub async fn send<P: Platform>(
         match store.enqueue(&reports, platform.now()).await {
             Ok(leased) => {
                 for q in leased {
-                    let outcome = attempt(platform, settings, &q).await;
+                    let outcome = next(platform, settings, &q, &mut wait_until).await;
                     if let Err(e) = store.settle(&q.message.id, &outcome, platform.now()).await {
                         platform.log(&format!("outbox {}: {e}", q.message.id));
                     }
@@ -100,30 +107,67 @@ pub async fn send<P: Platform>(
     tally
 }
 
-async fn attempt<P: Platform>(platform: &P, settings: &Settings, q: &Queued) -> Settle {
+/// How a leased message settles: put off (not sent) while Telegram has asked
+/// the bot to wait, else attempted; a 429 sets `wait_until` for the rest.
+async fn next<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    q: &Queued,
+    wait_until: &mut Option<u64>,
+) -> Settle {
+    if let Some(until) = *wait_until {
+        return Settle::Deferred {
+            at: until + outbox::spread(&q.message.id),
+        };
+    }
+    let (outcome, wait) = attempt(platform, settings, q).await;
+    if let Some(secs) = wait {
+        *wait_until = Some(platform.now() + secs);
+    }
+    outcome
+}
+
+/// One send: its outcome (a retry spread by the message's id), and how long
+/// Telegram asked the bot to wait, if it did.
+async fn attempt<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    q: &Queued,
+) -> (Settle, Option<u64>) {
     let now = platform.now();
+    let spread = outbox::spread(&q.message.id);
     let bot = match super::bot(platform, settings) {
         Ok(bot) => bot,
         Err(e) => {
-            return Settle::Retry {
-                at: now + outbox::backoff(q.attempts),
-                error: e.message,
-            }
+            let at = now + outbox::backoff(q.attempts) + spread;
+            return (
+                Settle::Retry {
+                    at,
+                    error: e.message,
+                },
+                None,
+            );
         }
     };
     let params: Value = match serde_json::from_str(&q.message.params) {
         Ok(v) => v,
         Err(_) => {
-            return Settle::Failed {
-                error: "stored parameters are not JSON".into(),
-            }
+            let error = "stored parameters are not JSON".into();
+            return (Settle::Failed { error }, None);
         }
     };
     match bot.call::<Value>(&q.message.method, &params).await {
-        Ok(_) => Settle::Sent,
+        Ok(_) => (Settle::Sent, None),
         Err(e) => {
             platform.log(&format!("outbox {}: {e}", q.message.id));
-            after_failure(&e, q.attempts, now)
+            let outcome = match after_failure(&e, q.attempts, now) {
+                Settle::Retry { at, error } => Settle::Retry {
+                    at: at + spread,
+                    error,
+                },
+                other => other,
+            };
+            (outcome, flood_wait(&e))
         }
     }
 }

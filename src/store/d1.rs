@@ -409,6 +409,12 @@ impl<D: Database> Store for D1Store<D> {
                 id,
                 error
             ),
+            Settle::Deferred { at } => sql!(
+                "UPDATE outbox SET next_attempt_at = ?2, attempts = MAX(attempts - 1, 0) \
+                 WHERE id = ?1 AND status = 'pending'",
+                id,
+                *at
+            ),
         };
         self.one(statement).await?;
         Ok(())

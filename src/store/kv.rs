@@ -501,6 +501,13 @@ impl<N: Namespace> Store for KvStore<N> {
                 e.status = "failed".into();
                 e.last_error = Some(error.clone());
             }
+            Settle::Deferred { at } => {
+                if e.status != "pending" {
+                    return Ok(());
+                }
+                e.next_attempt_at = *at;
+                e.attempts = e.attempts.saturating_sub(1);
+            }
         }
         self.put_entry(&e).await
     }

@@ -388,6 +388,32 @@ fn the_outbox_leases_retries_and_settles_test() {
     );
 }
 
+/// A flood wait: the message is not sent, comes back when Telegram said, and
+/// the lease's attempt is given back; a settled message is left as it is.
+async fn a_deferral_gives_its_attempt_back<S: Store>(s: &S) -> Vec<(String, u32)> {
+    let (a, b) = (message("a"), message("b"));
+    s.enqueue(&[a.clone(), b.clone()], T0).await.unwrap();
+    s.settle(&a.id, &Settle::Sent, T0).await.unwrap();
+    for m in [&a, &b] {
+        s.settle(&m.id, &Settle::Deferred { at: T0 + 40 }, T0)
+            .await
+            .unwrap();
+    }
+    assert!(s.lease_due(T0 + 39, 10).await.unwrap().is_empty());
+    let due = s.lease_due(T0 + 40, 10).await.unwrap();
+    due.iter()
+        .map(|q| (q.message.id.clone(), q.attempts))
+        .collect()
+}
+
+#[test]
+fn a_deferral_gives_its_attempt_back_test() {
+    assert_eq!(
+        on_both!(a_deferral_gives_its_attempt_back),
+        [("notice:b:42".to_string(), 1)]
+    );
+}
+
 /// `MAX_PENDING_ORDERS`: a user's pending orders up to the cap, then none;
 /// other users, and orders no longer pending, do not count.
 async fn pending_orders_are_capped_per_user<S: Store>(s: &S) -> Vec<(String, bool)> {

@@ -1,12 +1,16 @@
 //! Abuse limits: which limit and key each route counts under, the 429 and
-//! what it leaves undone, and the pending-order cap.
+//! what it leaves undone, the pending-order cap, and the courier keeping to
+//! the bot's own Bot API quota.
 
 use pollster::block_on;
 use serde_json::json;
 
 use super::*;
+use crate::http::courier;
 use crate::http::limits::{self, Limit};
 use crate::http::router::Route;
+use crate::shop::outbox::{self, spread};
+use crate::store::Store;
 
 const IP: &str = "203.0.113.7";
 
@@ -402,4 +406,116 @@ fn the_pending_cap_refuses_a_new_invoice_without_storing_or_calling() {
     p.now.set(NOW + 2 * 86_400);
     block_on(crate::http::scheduled::run(&p));
     buy(&p, 77, "sticker_pack");
+}
+
+/// Five messages due, and Telegram answers the first with 429.
+fn flooded(p: &TestPlatform) -> Vec<String> {
+    let ids: Vec<String> = (0..5).map(|i| format!("c{i}")).collect();
+    let messages: Vec<_> = ids
+        .iter()
+        .map(|k| outbox::notice(k, 900, "hello", None))
+        .collect();
+    let leased = block_on(p.store.enqueue(&messages, NOW)).unwrap();
+    assert_eq!(leased.len(), 5);
+    p.bot.answer(
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 30",
+               "parameters": {"retry_after": 30}}),
+    );
+    let settings = p.settings().unwrap();
+    let tally = block_on(courier::send(p, &settings, &p.store, leased));
+    assert_eq!((tally.sent, tally.retrying, tally.failed), (0, 5, 0));
+    messages.into_iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn after_a_429_the_rest_of_the_batch_waits_for_retry_after_spread_by_id() {
+    let p = platform();
+    let ids = flooded(&p);
+    assert_eq!(p.bot.methods(), ["sendMessage"], "one attempt, then none");
+    let rows = p
+        .db()
+        .query("SELECT id, status, attempts, next_attempt_at FROM outbox ORDER BY created_at, id");
+    let mut due = Vec::new();
+    for (id, row) in ids.iter().zip(&rows) {
+        assert_eq!(row["id"], json!(id));
+        assert_eq!(row["status"], "pending");
+        let at = row["next_attempt_at"].as_u64().unwrap();
+        // Never before Telegram said, each at its own offset.
+        assert_eq!(at, NOW + 30 + spread(id), "{id}");
+        due.push(at);
+        // Only the message that was sent used an attempt.
+        let attempts = if id == &ids[0] { 1 } else { 0 };
+        assert_eq!(row["attempts"], attempts, "{id}");
+    }
+    due.sort();
+    due.dedup();
+    assert!(due.len() > 1, "not all due at the same second: {due:?}");
+
+    // Before the wait is over nothing is sent; after it, all of them, once.
+    p.now.set(NOW + 29);
+    assert_eq!(block_on(crate::http::scheduled::run(&p)).sent, 0);
+    p.now.set(NOW + 30 + outbox::SPREAD);
+    let report = block_on(crate::http::scheduled::run(&p));
+    assert_eq!(report.sent, 5, "{report:?}");
+    let sent = p
+        .bot
+        .methods()
+        .iter()
+        .filter(|m| *m == "sendMessage")
+        .count();
+    assert_eq!(sent, 1 + 5);
+}
+
+#[test]
+fn a_failed_send_is_retried_at_its_backoff_plus_its_own_offset() {
+    let p = platform();
+    let m = outbox::notice("x", 900, "hi", None);
+    let leased = block_on(p.store.enqueue(std::slice::from_ref(&m), NOW)).unwrap();
+    p.bot.fail(crate::telegram::client::TransportError::Timeout);
+    let settings = p.settings().unwrap();
+    block_on(courier::send(&p, &settings, &p.store, leased));
+    let row = &p.db().query("SELECT next_attempt_at FROM outbox")[0];
+    assert_eq!(
+        row["next_attempt_at"],
+        NOW + outbox::backoff(1) + spread(&m.id)
+    );
+}
+
+#[test]
+fn a_429_on_the_goods_holds_back_the_operator_notices_of_that_payment() {
+    let mut p = platform();
+    p.settings.insert("ADMIN_CHAT_IDS", "900,901".into());
+    let order = buy(&p, 5, "sticker_pack");
+    let before = p.bot.methods().len();
+    p.bot.answer(
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 20",
+               "parameters": {"retry_after": 20}}),
+    );
+    let (s, _) = webhook(&p, paid(2, 5, &order, "stx_1", 50));
+    assert_eq!(s, 200, "the payment is stored: acknowledged");
+    assert_eq!(
+        p.bot.methods().len(),
+        before + 1,
+        "one send, then the bot waits"
+    );
+    // The goods, the sale notices and the report of the delay all wait their turn.
+    let rows = p
+        .db()
+        .query("SELECT id, status, next_attempt_at FROM outbox ORDER BY id");
+    // The goods, two sale notices, two reports of the delay.
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row["status"], "pending", "{row:?}");
+        let at = row["next_attempt_at"].as_u64().unwrap();
+        assert!(at >= NOW + 20, "{row:?}");
+    }
+    p.now.set(NOW + 20 + outbox::SPREAD);
+    let report = block_on(crate::http::scheduled::run(&p));
+    assert_eq!(
+        report.sent,
+        rows.len(),
+        "{report:?}: each once, the goods again"
+    );
 }

@@ -131,9 +131,9 @@ export async function startEmulator(opts = {}) {
  * from the emulator; the bot is set up through the worker's own `/api/admin/setup`
  * (setWebhook, setMyCommands, setChatMenuButton against the emulator).
  * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key;
- * `settings` adds to or overrides the worker's settings; `scriptPath` is passed to `startWorker`.
+ * `settings` adds to or overrides the worker's settings; `scriptPath` and `limits` are passed to `startWorker`.
  */
-export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath } = {}) {
+export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, limits } = {}) {
   const port = await freePort();
   const emuUrl = `http://127.0.0.1:${port}`;
   const w = await startWorker({
@@ -142,7 +142,7 @@ export async function startWorkerWithEmulator({ signingSeed, settings = {}, scri
     TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
     ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
     ...settings,
-  }, { scriptPath });
+  }, { scriptPath, limits });
   const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed });
   const setup = await w.fetch('/api/admin/setup', { method: 'POST', headers: admin() });
   return { w, emu, setup };

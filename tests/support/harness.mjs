@@ -65,8 +65,12 @@ export function rateLimits(fromToml, changes = {}) {
   return out;
 }
 
-/** Limits no test's own traffic reaches, for suites that are not about them (see tests/limits.test.mjs). */
-export const GENEROUS_LIMITS = { LIMIT_INVOICES: 100000, LIMIT_CHANGES: 100000, LIMIT_READS: 100000, LIMIT_PUBLIC: 100000 };
+/**
+ * Limits no test's own traffic reaches (nor the benchmark's thousands of requests a
+ * second from one user), for suites that are not about them (see tests/limits.test.mjs).
+ * The bindings are still called, as in production.
+ */
+export const GENEROUS_LIMITS = { LIMIT_INVOICES: 1e9, LIMIT_CHANGES: 1e9, LIMIT_READS: 1e9, LIMIT_PUBLIC: 1e9 };
 
 /**
  * Starts the built worker. `settings` are vars (any setting may also be a secret).

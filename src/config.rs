@@ -53,6 +53,9 @@ pub struct Settings {
     pub pending_order_ttl: u64,
     /// How many pending orders one user may have (`MAX_PENDING_ORDERS`).
     pub max_pending_orders: usize,
+    /// Seconds a lapsed subscription keeps its chat access before the
+    /// scheduled job removes the member (`ACCESS_GRACE`).
+    pub access_grace: u64,
     /// How long a Bot API call may take (`BOT_API_TIMEOUT_MS`).
     pub bot_api_timeout_ms: u64,
 }
@@ -260,6 +263,12 @@ impl Settings {
             })?,
             None => MAX_PENDING_ORDERS,
         };
+        let access_grace = match get("ACCESS_GRACE") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid("ACCESS_GRACE", "expected a whole number of seconds"))?,
+            None => 86_400,
+        };
         Ok(Settings {
             bot_keys: bot_token.as_ref().map(BotKeys::derive),
             bot_token,
@@ -279,6 +288,7 @@ impl Settings {
             mini_app_name,
             pending_order_ttl,
             max_pending_orders,
+            access_grace,
             bot_api_timeout_ms,
         })
     }
@@ -350,6 +360,7 @@ mod tests {
         assert_eq!(s.telegram_env, TelegramEnv::Production);
         assert_eq!(s.init_data_max_age, 86_400);
         assert_eq!(s.storage, StorageKind::D1);
+        assert_eq!(s.access_grace, 86_400);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
         assert_eq!(s.max_pending_orders, MAX_PENDING_ORDERS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
@@ -373,6 +384,7 @@ mod tests {
             ("MINI_APP_NAME", "shop"),
             ("PENDING_ORDER_TTL", "3600"),
             ("MAX_PENDING_ORDERS", "3"),
+            ("ACCESS_GRACE", "0"),
             ("BOT_API_TIMEOUT_MS", " 250 "),
         ])
         .unwrap();
@@ -383,6 +395,7 @@ mod tests {
         assert_eq!(s.bot_username.as_deref(), Some("ShopBot"));
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
+        assert_eq!(s.access_grace, 0);
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
         assert_eq!(
             s.bot_keys().unwrap(),
@@ -424,6 +437,7 @@ mod tests {
             ("PENDING_ORDER_TTL", "5"),
             ("MAX_PENDING_ORDERS", "0"),
             ("MAX_PENDING_ORDERS", "many"),
+            ("ACCESS_GRACE", "a day"),
             ("BOT_API_TIMEOUT_MS", "9000"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();

@@ -39,6 +39,15 @@
  * @property {number} [subscription_period]  seconds; only subscriptions have it
  * @property {string} [photo_url]
  * @property {string} [link]  the product's t.me link, when the bot's username is configured
+ * @property {string} [join_link]  sold through the chat's own subscription link: open it to join
+ *   (Telegram takes the payment; there is no invoice)
+ */
+
+/**
+ * @typedef {object} Access  the chat an order or entitlement lets its owner into
+ * @property {number} chat_id
+ * @property {string | null} title  the chat's title, once the operator ran setup
+ * @property {string | null} invite_link  the owner's personal link, once made
  */
 
 /** @typedef {'pending' | 'paid' | 'refunded' | 'failed' | 'expired'} OrderStatus */
@@ -63,16 +72,18 @@
  * @property {number} [subscription_expiration_date]  Unix seconds; only subscriptions have it
  * @property {boolean} [renewal_canceled]
  * @property {Delivery} [delivery]  only on paid orders
+ * @property {Access} [access]  while the order lets its buyer into a chat
  */
 
 /**
  * @typedef {object} Entitlement  one entry of `GET /api/entitlements`: what the user owns now
  * @property {string} product_id
- * @property {'one_time' | 'subscription'} kind
- * @property {string} order_id
+ * @property {'one_time' | 'subscription' | 'telegram_subscription'} kind
+ * @property {string} [order_id]  absent for a membership Telegram bills (telegram_subscription)
  * @property {number} since
  * @property {number} [active_until]  subscriptions only
  * @property {boolean} [renews]  subscriptions only
+ * @property {Access} [access]
  */
 
 /**
@@ -130,6 +141,9 @@ function isApiErrorBody(v) {
 }
 
 /** @type {ReadonlySet<unknown>} */
+const ENTITLEMENT_KINDS = new Set(['one_time', 'subscription', 'telegram_subscription']);
+
+/** @type {ReadonlySet<unknown>} */
 const ORDER_STATUSES = new Set(['pending', 'paid', 'refunded', 'failed', 'expired']);
 
 /** @param {unknown} v @returns {v is TelegramUser} */
@@ -143,7 +157,16 @@ function isUser(v) {
 function isProduct(v) {
   return isObject(v) && typeof v.id === 'string' && typeof v.title === 'string'
     && typeof v.description === 'string' && typeof v.currency === 'string' && isNumber(v.amount)
-    && isOptNumber(v.subscription_period) && isOptString(v.photo_url) && isOptString(v.link);
+    && isOptNumber(v.subscription_period) && isOptString(v.photo_url) && isOptString(v.link)
+    && isOptString(v.join_link);
+}
+
+/** @param {unknown} v */
+const isOptStringOrNull = (v) => v === null || isOptString(v);
+
+/** @param {unknown} v @returns {v is Access} */
+function isAccess(v) {
+  return isObject(v) && isNumber(v.chat_id) && isOptStringOrNull(v.title) && isOptStringOrNull(v.invite_link);
 }
 
 /** @param {unknown} v @returns {v is Delivery} */
@@ -157,13 +180,15 @@ function isOrder(v) {
     && ORDER_STATUSES.has(v.status) && typeof v.currency === 'string' && isNumber(v.amount)
     && isNumber(v.created_at) && isOptNumber(v.paid_at) && isOptString(v.telegram_payment_charge_id)
     && isOptNumber(v.subscription_expiration_date) && isOptBoolean(v.renewal_canceled)
-    && (v.delivery === undefined || isDelivery(v.delivery));
+    && (v.delivery === undefined || isDelivery(v.delivery))
+    && (v.access === undefined || isAccess(v.access));
 }
 
 /** @param {unknown} v @returns {v is Entitlement} */
 function isEntitlement(v) {
-  return isObject(v) && typeof v.product_id === 'string' && (v.kind === 'one_time' || v.kind === 'subscription')
-    && typeof v.order_id === 'string' && isNumber(v.since) && isOptNumber(v.active_until) && isOptBoolean(v.renews);
+  return isObject(v) && typeof v.product_id === 'string' && ENTITLEMENT_KINDS.has(v.kind)
+    && isOptString(v.order_id) && isNumber(v.since) && isOptNumber(v.active_until) && isOptBoolean(v.renews)
+    && (v.access === undefined || isAccess(v.access));
 }
 
 /**

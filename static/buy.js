@@ -9,7 +9,7 @@
 import { errorText, invoiceErrorText } from './errors.js';
 import { statusLabel, productPrice } from './format.js';
 import { t } from './i18n.js';
-import { haptic, mainButton, openInvoice } from './telegram.js';
+import { haptic, mainButton, openInvoice, openTelegramLink } from './telegram.js';
 import { currentView } from './views/navigation.js';
 import { clearError, clearNotice, setStatus, showError, showNotice } from './views/status.js';
 
@@ -124,6 +124,11 @@ export function createBuyFlow({ api, catalog, orders }) {
   async function buy(p) {
     if (buying) return;
     haptic.tap();
+    // Sold through the chat's own subscription link: Telegram takes the payment.
+    if (p.join_link) {
+      openTelegramLink(p.join_link);
+      return;
+    }
     clearError();
     clearNotice();
     setBuying(true);

@@ -163,6 +163,15 @@ export function openInvoice(url, onClosed) {
 }
 
 /**
+ * Opens a t.me link (an invite link, say) in Telegram itself. Outside Telegram, a new tab.
+ * @param {string} url
+ */
+export function openTelegramLink(url) {
+  if (webApp) webApp.openTelegramLink(url);
+  else window.open(url, '_blank', 'noopener');
+}
+
+/**
  * Telegram's "share to a chat" screen for `url` with `text`. Outside Telegram, a new tab.
  * @param {string} url
  * @param {string} text

@@ -91,7 +91,7 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
     const [hook] = await emu.calls('setWebhook');
     assert.equal(hook.response.ok, true, JSON.stringify(hook.response));
     assert.equal(hook.params.secret_token, WEBHOOK_SECRET);
-    assert.deepEqual(hook.params.allowed_updates, ['message', 'pre_checkout_query']);
+    assert.deepEqual(hook.params.allowed_updates, ['message', 'pre_checkout_query', 'chat_member', 'chat_join_request']);
 
     const commands = await emu.botApi('getMyCommands');
     assert.deepEqual(commands.result.map((c) => c.command), ['start', 'paysupport', 'terms', 'help']);

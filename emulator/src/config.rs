@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::chats::spec::ChatSpec;
+
 /// Everything the emulator needs to run; `serve` takes it by value.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -23,6 +25,11 @@ pub struct Config {
     pub precheckout_timeout: Duration,
     /// How long one webhook POST may take before it counts as failed.
     pub webhook_timeout: Duration,
+    /// How long a join request query waits for `sendChatJoinRequestWebApp` or
+    /// `answerChatJoinRequestQuery`.
+    pub join_query_timeout: Duration,
+    /// Channels and supergroups that exist from the start (and again after a reset).
+    pub chats: Vec<ChatSpec>,
 }
 
 impl Default for Config {
@@ -38,6 +45,8 @@ impl Default for Config {
             retry_cap: Duration::from_millis(5000),
             precheckout_timeout: Duration::from_millis(10_000),
             webhook_timeout: Duration::from_secs(60),
+            join_query_timeout: Duration::from_millis(10_000),
+            chats: Vec::new(),
         }
     }
 }
@@ -45,12 +54,16 @@ impl Default for Config {
 impl Config {
     /// The digits before the colon; the Ed25519 message and `getMe` need them.
     pub fn bot_id(&self) -> i64 {
-        self.bot_token
-            .split(':')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
+        bot_id_of(&self.bot_token)
     }
+}
+
+fn bot_id_of(token: &str) -> i64 {
+    token
+        .split(':')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
@@ -107,6 +120,16 @@ pub const OPTIONS: &[(&str, &str, &str)] = &[
         "TMA_EMULATOR_PRECHECKOUT_TIMEOUT_MS",
         "answer deadline [10000]",
     ),
+    (
+        "--join-query-timeout-ms",
+        "TMA_EMULATOR_JOIN_QUERY_TIMEOUT_MS",
+        "join request query deadline [10000]",
+    ),
+    (
+        "--chat",
+        "TMA_EMULATOR_CHATS",
+        "<id>:<title>[:<options>], repeatable (env: ;-separated)",
+    ),
 ];
 
 pub fn usage() -> String {
@@ -118,7 +141,8 @@ pub fn usage() -> String {
     s
 }
 
-/// Parses flags (`--name value` or `--name=value`); a flag wins over its env var.
+/// Parses flags (`--name value` or `--name=value`); a flag wins over its env var. `--chat`
+/// may be given several times (its env var holds several, separated by `;`).
 pub fn parse_args(
     args: &[String],
     env: impl Fn(&str) -> Option<String>,
@@ -193,6 +217,27 @@ pub fn parse_args(
             )
         }
     };
+    let bot_id = bot_id_of(&bot_token);
+    let mut chat_texts: Vec<String> = given
+        .iter()
+        .filter(|(f, _)| *f == "--chat")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if chat_texts.is_empty() {
+        chat_texts = env("TMA_EMULATOR_CHATS")
+            .map(|v| v.split(';').map(str::to_string).collect())
+            .unwrap_or_default();
+    }
+    let mut chats: Vec<ChatSpec> = Vec::new();
+    for text in chat_texts.iter().filter(|t| !t.trim().is_empty()) {
+        let spec = ChatSpec::parse_flag(text)?;
+        spec.validate(bot_id)
+            .map_err(|e| format!("--chat {text}: {e}"))?;
+        if chats.iter().any(|c| c.id == spec.id) {
+            return Err(format!("--chat {text}: chat {} is given twice", spec.id));
+        }
+        chats.push(spec);
+    }
     let config = Config {
         bot_token,
         app_url: get("--app-url").unwrap_or(defaults.app_url),
@@ -204,6 +249,8 @@ pub fn parse_args(
         retry_cap: ms("--retry-cap-ms", defaults.retry_cap)?,
         precheckout_timeout: ms("--precheckout-timeout-ms", defaults.precheckout_timeout)?,
         webhook_timeout: defaults.webhook_timeout,
+        join_query_timeout: ms("--join-query-timeout-ms", defaults.join_query_timeout)?,
+        chats,
     };
     Ok((listen, config))
 }
@@ -244,5 +291,37 @@ mod tests {
         let seed = "11".repeat(32);
         let (_, c) = parse_args(&args(&["--signing-seed", &seed]), none).unwrap();
         assert_eq!(c.signing_seed, Some([0x11; 32]));
+    }
+
+    #[test]
+    fn chats_are_repeatable_and_checked() {
+        let none = |_: &str| None;
+        let (_, c) = parse_args(
+            &args(&[
+                "--chat=-1001234567890:Insiders",
+                "--chat",
+                "-1009:Club:supergroup,guard",
+            ]),
+            none,
+        )
+        .unwrap();
+        assert_eq!(c.chats.len(), 2);
+        assert_eq!(
+            (c.chats[0].id, c.chats[0].title.as_str()),
+            (-1001234567890, "Insiders")
+        );
+        assert!(c.chats[1].guard_bot);
+        let env = |k: &str| (k == "TMA_EMULATOR_CHATS").then(|| "-1001:A;-1002:B".to_string());
+        assert_eq!(parse_args(&[], env).unwrap().1.chats.len(), 2);
+        assert!(parse_args(&args(&["--chat", "-42:Small group"]), none)
+            .unwrap_err()
+            .contains("-100"));
+        assert!(
+            parse_args(&args(&["--chat=-1001:A", "--chat=-1001:B"]), none)
+                .unwrap_err()
+                .contains("twice")
+        );
+        let (_, c) = parse_args(&args(&["--join-query-timeout-ms", "250"]), none).unwrap();
+        assert_eq!(c.join_query_timeout, Duration::from_millis(250));
     }
 }

@@ -7,7 +7,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::state::User;
+use crate::state::{now_ms, Ctx, LaunchRecord, User};
 
 /// Bot API version the launch claims; `openInvoice` needs at least 6.1.
 pub const WEB_APP_VERSION: &str = "9.1";
@@ -101,11 +101,15 @@ pub fn web_app_hash(bot_token: &str, check: &str) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
-/// What goes into one launch besides the user.
+/// What goes into one launch besides the user. Which fields a launch carries depends on how
+/// the app was opened: the menu button gives `query_id`, `chat_instance` and `chat_type`; a
+/// join request's Mini App gives `chat_join_request_query_id`.
 #[derive(Clone, Debug, Default)]
 pub struct LaunchParams {
-    pub query_id: String,
-    pub chat_instance: String,
+    pub query_id: Option<String>,
+    pub chat_instance: Option<String>,
+    pub chat_type: Option<String>,
+    pub chat_join_request_query_id: Option<String>,
     pub auth_date: i64,
     pub start_param: Option<String>,
 }
@@ -120,16 +124,19 @@ pub fn init_data(
     p: &LaunchParams,
     key: Option<&SigningKey>,
 ) -> String {
-    let mut fields: Vec<(String, String)> = vec![
-        ("query_id".into(), p.query_id.clone()),
-        ("user".into(), user_json(user)),
-        ("chat_instance".into(), p.chat_instance.clone()),
-        ("chat_type".into(), "sender".into()),
-    ];
-    if let Some(sp) = &p.start_param {
-        fields.push(("start_param".into(), sp.clone()));
-    }
-    fields.push(("auth_date".into(), p.auth_date.to_string()));
+    let optional = |name: &str, v: &Option<String>| v.clone().map(|v| (name.to_string(), v));
+    let mut fields: Vec<(String, String)> = [
+        optional("query_id", &p.query_id),
+        Some(("user".into(), user_json(user))),
+        optional("chat_instance", &p.chat_instance),
+        optional("chat_type", &p.chat_type),
+        optional("chat_join_request_query_id", &p.chat_join_request_query_id),
+        optional("start_param", &p.start_param),
+        Some(("auth_date".into(), p.auth_date.to_string())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if let Some(key) = key {
         let message = format!(
             "{bot_id}:WebAppData\n{}",
@@ -162,6 +169,49 @@ pub fn launch_url(app_url: &str, init_data: &str, start_param: Option<&str>) -> 
     url
 }
 
+/// The key that signs launch data, when the emulator was given a seed.
+pub fn signing_key(ctx: &Ctx) -> Option<SigningKey> {
+    ctx.config
+        .signing_seed
+        .map(|seed| SigningKey::from_bytes(&seed))
+}
+
+/// Launches the Mini App at `app_url` for `user`: signs the launch data with the bot's token
+/// (and the seed's key), builds the URL, and keeps the launch as the user's latest.
+pub fn open(
+    ctx: &Ctx,
+    user: &User,
+    app_url: &str,
+    source: &str,
+    params: &LaunchParams,
+    chat_id: Option<i64>,
+) -> LaunchRecord {
+    let init_data = init_data(
+        &ctx.config.bot_token,
+        ctx.config.bot_id(),
+        user,
+        params,
+        signing_key(ctx).as_ref(),
+    );
+    let url = launch_url(app_url, &init_data, params.start_param.as_deref());
+    ctx.mutate(|s| {
+        s.next_launch_seq += 1;
+        let record = LaunchRecord {
+            seq: s.next_launch_seq,
+            at_ms: now_ms(),
+            user_id: user.id,
+            source: source.to_string(),
+            app_url: app_url.to_string(),
+            url,
+            init_data,
+            chat_join_request_query_id: params.chat_join_request_query_id.clone(),
+            chat_id,
+        };
+        s.launches.push(record.clone());
+        record
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,10 +231,12 @@ mod tests {
 
     fn params() -> LaunchParams {
         LaunchParams {
-            query_id: "AAHdF6IQAAAAAN0XohDhrOrc".into(),
-            chat_instance: "-8338914165439093126".into(),
+            query_id: Some("AAHdF6IQAAAAAN0XohDhrOrc".into()),
+            chat_instance: Some("-8338914165439093126".into()),
+            chat_type: Some("sender".into()),
             auth_date: 1_700_000_000,
             start_param: Some("promo 1&2".into()),
+            ..LaunchParams::default()
         }
     }
 

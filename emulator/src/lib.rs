@@ -1,10 +1,12 @@
 //! A local Telegram for tma-pay: the Bot API (the subset the shop uses, validated like
-//! Telegram), webhook delivery with retries, the Stars payment flow, and a client page that
-//! hosts the Mini App in an iframe with signed launch data.
+//! Telegram), webhook delivery with retries, the Stars payment flow, channels and supergroups
+//! the bot sells access to, and a client page that hosts the Mini App in an iframe with signed
+//! launch data.
 //!
 //! Start it in-process with [`serve`] (tests) or run the `tma-emulator` binary.
 
 pub mod botapi;
+pub mod chats;
 pub mod client_page;
 pub mod config;
 pub mod control;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
 
+use crate::chats::{Chat, JoinQuery};
 use crate::config::Config;
 
 pub fn now_unix() -> i64 {
@@ -90,6 +91,29 @@ impl User {
         }
         v
     }
+}
+
+/// The bot as `getMe` describes it.
+pub fn bot_me(config: &Config) -> Value {
+    json!({
+        "id": config.bot_id(),
+        "is_bot": true,
+        "first_name": "tma-pay test bot",
+        "username": "tma_pay_test_bot",
+        "can_join_groups": true,
+        "can_read_all_group_messages": false,
+        "supports_inline_queries": false,
+        "can_connect_to_business": false,
+        "has_main_web_app": true,
+        "supports_join_request_queries": true
+    })
+}
+
+/// The bot as a `User` inside other objects (`Message.from`, `ChatMember.user`): the plain
+/// fields only, without `getMe`'s capabilities.
+pub fn bot_as_user(config: &Config) -> Value {
+    let me = bot_me(config);
+    json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]})
 }
 
 /// The user the client page starts as.
@@ -238,6 +262,24 @@ pub struct Fault {
     pub times: Option<u32>,
 }
 
+/// One Mini App launch: by the client page or a test (`/control/launch`), or opened for a
+/// join request by `sendChatJoinRequestWebApp`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LaunchRecord {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub user_id: i64,
+    /// `menu` (`/control/launch`) or `chat_join_request`.
+    pub source: String,
+    pub app_url: String,
+    pub url: String,
+    pub init_data: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_join_request_query_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<i64>,
+}
+
 #[derive(Default)]
 pub struct State {
     pub users: BTreeMap<i64, User>,
@@ -263,6 +305,19 @@ pub struct State {
     pub delivering: Option<i64>,
     /// Payments waiting for the bot's pre-checkout answer.
     pub payments_in_flight: usize,
+    /// The bot's id and its plain `User` object.
+    pub bot_id: i64,
+    pub bot_user: Value,
+    /// Channels and supergroups, by id.
+    pub chats: BTreeMap<i64, Chat>,
+    /// Join request queries (guard bot), by id, kept after they are answered.
+    pub join_queries: HashMap<String, JoinQuery>,
+    /// Seconds `/control/clock` moved the chats' clock forward.
+    pub clock_offset: i64,
+    pub launches: Vec<LaunchRecord>,
+    /// Kept across resets, like `next_update_id`, so a page watching for new launches is not
+    /// fooled by numbers starting over.
+    pub next_launch_seq: u64,
 }
 
 /// Update types a bot gets when `allowed_updates` is empty.
@@ -274,10 +329,16 @@ impl State {
             next_message_id: 1,
             next_update_id: first_update_id,
             commands: json!([]),
+            bot_id: config.bot_id(),
+            bot_user: bot_as_user(config),
             ..State::default()
         };
         let u = default_user();
         s.users.insert(u.id, u);
+        for spec in &config.chats {
+            s.user(spec.owner_id);
+            s.chats.insert(spec.id, spec.build(s.bot_id));
+        }
         if let Some(url) = &config.webhook_url {
             s.webhook = Some(Webhook {
                 url: url.clone(),
@@ -411,14 +472,16 @@ impl Ctx {
         self.changed.subscribe()
     }
 
-    /// Back to the start state; the update id counter keeps increasing (see `new`).
+    /// Back to the start state; the update id and launch counters keep increasing (see `new`).
     pub fn reset(&self) {
         self.mutate(|s| {
             let next = s.next_update_id;
+            let launch_seq = s.next_launch_seq;
             for q in s.queries.values_mut() {
                 q.answer_tx.take();
             }
             *s = State::new(&self.config, next);
+            s.next_launch_seq = launch_seq;
         });
     }
 }

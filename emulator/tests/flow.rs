@@ -1,178 +1,14 @@
 //! End-to-end: the emulator in-process on an ephemeral port, a tiny webhook server playing the
 //! bot, everything over loopback HTTP.
 
+mod common;
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use common::*;
 use serde_json::{json, Value};
-use tma_pay_emulator::{serve, Config};
-
-const TOKEN: &str = "4242:TEST";
-
-struct Emu {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Emu {
-    async fn start(config: Config) -> Emu {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(serve(config, listener));
-        Emu {
-            base,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// A Bot API call with a JSON body: (HTTP status, Telegram's body).
-    async fn bot(&self, method: &str, params: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}/bot{TOKEN}/{method}", self.base))
-            .json(&params)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    /// Pays the invoice `slug` as `user_id`, the way the client page's Pay button does.
-    async fn pay(&self, slug: &str, user_id: i64) -> (u16, Value) {
-        self.post(
-            &format!("/control/invoices/{slug}/pay"),
-            json!({ "user_id": user_id }),
-        )
-        .await
-    }
-
-    async fn idle(&self) {
-        let (status, body) = {
-            let r = self
-                .http
-                .get(format!(
-                    "{}/control/wait?for=idle&timeout_ms=5000",
-                    self.base
-                ))
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        };
-        assert_eq!(status, 200, "not idle: {body}");
-    }
-
-    async fn stars_invoice(&self, extra: Value) -> String {
-        let mut params = json!({"title": "Gold pass", "description": "A month of gold", "payload": "order-7",
-            "currency": "XTR", "prices": [{"label": "Gold", "amount": 50}]});
-        for (k, v) in extra.as_object().unwrap() {
-            params[k] = v.clone();
-        }
-        let (status, body) = self.bot("createInvoiceLink", params).await;
-        assert_eq!(status, 200, "{body}");
-        let link = body["result"].as_str().unwrap().to_string();
-        link.strip_prefix("https://t.me/$")
-            .expect("Telegram-style link")
-            .to_string()
-    }
-}
-
-type Behavior = Box<dyn Fn(&Value) -> (u16, Value) + Send + Sync>;
-
-/// The bot's webhook: records what arrives (update, secret header), answers per `behavior`.
-struct Hook {
-    received: Mutex<Vec<(Value, Option<String>)>>,
-    behavior: Behavior,
-}
-
-impl Hook {
-    async fn start(behavior: Behavior) -> (String, Arc<Hook>) {
-        let hook = Arc::new(Hook {
-            received: Mutex::new(Vec::new()),
-            behavior,
-        });
-        let app = Router::new()
-            .fallback(hook_handler)
-            .with_state(hook.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/telegram/webhook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (url, hook)
-    }
-
-    fn updates(&self) -> Vec<Value> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(u, _)| u.clone())
-            .collect()
-    }
-
-    fn of_kind(&self, kind: &str) -> Vec<Value> {
-        self.updates()
-            .into_iter()
-            .filter(|u| u.get(kind).is_some())
-            .collect()
-    }
-}
-
-async fn hook_handler(
-    State(h): State<Arc<Hook>>,
-    headers: HeaderMap,
-    Json(update): Json<Value>,
-) -> Response {
-    let secret = headers
-        .get("x-telegram-bot-api-secret-token")
-        .map(|v| v.to_str().unwrap().to_string());
-    h.received.lock().unwrap().push((update.clone(), secret));
-    let (status, body) = (h.behavior)(&update);
-    let mut resp = (StatusCode::from_u16(status).unwrap(), Json(body.clone())).into_response();
-    // A 429 body's retry_after becomes a Retry-After header, as a rate-limited server sends.
-    if let (429, Some(n)) = (status, body["retry_after"].as_u64()) {
-        resp.headers_mut()
-            .insert("retry-after", n.to_string().parse().unwrap());
-    }
-    resp
-}
-
-fn config(webhook: Option<&str>) -> Config {
-    Config {
-        bot_token: TOKEN.into(),
-        webhook_url: webhook.map(str::to_string),
-        webhook_secret: Some("s3cret_-X".into()),
-        retry_base: Duration::from_millis(20),
-        retry_cap: Duration::from_millis(80),
-        precheckout_timeout: Duration::from_secs(3),
-        ..Config::default()
-    }
-}
+use tma_pay_emulator::Config;
 
 /// Answers every pre-checkout query in the webhook reply body, the cheapest way.
 fn answer_in_reply(ok: bool) -> Behavior {
@@ -419,13 +255,6 @@ async fn subscription_answered_by_api_call_renews_until_canceled() {
     let wrong_user =
         json!({"user_id": 78, "telegram_payment_charge_id": first, "is_canceled": false});
     assert_eq!(emu.bot("editUserStarSubscription", wrong_user).await.0, 400);
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -835,32 +664,6 @@ async fn tokens_methods_and_launch_data() {
     assert_eq!(user["id"], 31337);
 }
 
-fn form_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap();
-            let v = percent_decode(v);
-            (k.to_string(), v)
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if b[i] == b'+' { b' ' } else { b[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_page_and_web_app_script_are_served() {
     let js = std::env::temp_dir().join(format!("tma-emu-test-{}.js", std::process::id()));
@@ -882,15 +685,7 @@ async fn client_page_and_web_app_script_are_served() {
         .unwrap()
         .starts_with("application/javascript"));
     assert_eq!(r.text().await.unwrap(), "window.Telegram = {WebApp: {}};");
-    let page = emu
-        .http
-        .get(format!("{}/", emu.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = emu.text("/").await;
     for id in [
         "app-frame",
         "pay-sheet",

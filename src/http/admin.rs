@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::api::storage_error;
 use super::views::OrderView;
+use super::{access, admin_access};
 use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -65,6 +66,12 @@ pub async fn refund<P: Platform>(
         .await
         .map_err(storage_error)?;
     let order = store.order(&order.id).await.map_err(storage_error)?;
+    if let Some(o) = &order {
+        let app_url = req.app_url()?;
+        access::remove_refunded(platform, settings, store, o, app_url.as_str())
+            .await
+            .map_err(storage_error)?;
+    }
     Ok(Response::json(
         200,
         &json!({ "order": order.as_ref().map(OrderView::of) }),
@@ -83,7 +90,12 @@ pub async fn setup<P: Platform>(
     let webhook_url = app_url
         .join("/telegram/webhook")
         .expect("an absolute path joins any http(s) URL");
-    let allowed = ["message", "pre_checkout_query"];
+    let allowed = [
+        "message",
+        "pre_checkout_query",
+        "chat_member",
+        "chat_join_request",
+    ];
     bot.set_webhook(
         webhook_url.as_str(),
         settings.webhook_secret()?.expose(),
@@ -97,12 +109,15 @@ pub async fn setup<P: Platform>(
     bot.set_menu_web_app("Shop", app_url.as_str())
         .await
         .map_err(|e| telegram_error("setChatMenuButton", e))?;
+    let (chats, links) = admin_access::setup(platform, settings, &bot).await?;
     Ok(Response::json(
         200,
         &json!({
             "webhook": { "url": webhook_url.as_str(), "allowed_updates": allowed },
             "commands": bot::COMMANDS,
             "menu_button": { "type": "web_app", "text": "Shop", "url": app_url.as_str() },
+            "access": chats,
+            "subscription_links": links,
         }),
     ))
 }
@@ -162,7 +177,26 @@ pub async fn orders<P: Platform>(
     let (format, filter) = export::parse_query(&req.query)
         .map_err(|why| ApiError::bad_request("invalid_query", why))?;
     let store = platform.store(settings.storage)?;
-    let rows = export::rows(store.export(&filter).await.map_err(storage_error)?);
+    let catalog = super::api::catalog(settings).ok();
+    let no_products = crate::shop::Catalog::default();
+    let catalog = catalog.unwrap_or(&no_products);
+    let mut rows = export::rows(store.export(&filter).await.map_err(storage_error)?, catalog);
+    // Members who pay through a chat's subscription link have no order: they
+    // are listed after the orders, unless the filter asks for a status.
+    if filter.status.is_none() {
+        for p in &catalog.products {
+            let Some(a) = p.access.as_ref().filter(|a| a.telegram_subscription) else {
+                continue;
+            };
+            let members = store.members(a.chat_id).await.map_err(storage_error)?;
+            let members: Vec<_> = members
+                .into_iter()
+                .filter(|m| filter.since.is_none_or(|t| m.updated_at >= t))
+                .collect();
+            let link = admin_access::subscription_link(store, p).await;
+            rows.extend(export::member_rows(p, link.as_deref(), &members));
+        }
+    }
     Ok(match format {
         Format::Json => Response::json(200, &json!({ "count": rows.len(), "rows": rows })),
         Format::Csv => Response {

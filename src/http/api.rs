@@ -2,16 +2,20 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use url::Url;
 
+use super::admin_access;
 use super::router::Route;
-use super::views::{OrderView, ProductView};
+use super::views::{AccessView, EntitlementView, OrderView, ProductView};
 use super::{auth, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::shop::access;
 use crate::shop::entitlement::{self, Renewal};
 use crate::shop::{Catalog, Order, OrderStatus, Payload};
 use crate::store::{Store, StoreError};
@@ -164,13 +168,20 @@ pub fn product_link(settings: &Settings, product_id: &str) -> Option<String> {
 
 /// `GET /api/products`: the catalog without the goods, each product with its
 /// share link when the bot's name is known.
-pub fn products(settings: &Settings) -> Result<Response, ApiError> {
+pub async fn products<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+) -> Result<Response, ApiError> {
     let catalog = catalog(settings)?;
-    let products: Vec<ProductView> = catalog
-        .products
-        .iter()
-        .map(|p| ProductView::of(p, product_link(settings, &p.id)))
-        .collect();
+    let mut products = Vec::new();
+    for p in &catalog.products {
+        let mut view = ProductView::of(p, product_link(settings, &p.id));
+        if p.access.as_ref().is_some_and(|a| a.telegram_subscription) {
+            let store = platform.store(settings.storage)?;
+            view.join_link = admin_access::subscription_link(store, p).await;
+        }
+        products.push(view);
+    }
     Ok(Response::json(200, &json!({ "products": products })))
 }
 
@@ -186,12 +197,23 @@ pub async fn create_invoice<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let user = limits::user(platform, settings, req, Route::CreateInvoice).await?;
+    let (user, launch) = limits::caller(platform, settings, req, Route::CreateInvoice).await?;
     let body: NewInvoice = req.json()?;
     let catalog = catalog(settings)?;
     let product = catalog
         .get(&body.product_id)
         .ok_or_else(|| ApiError::new(404, "product_not_found", "no product with that id"))?;
+    if product
+        .access
+        .as_ref()
+        .is_some_and(|a| a.telegram_subscription)
+    {
+        return Err(ApiError::new(
+            409,
+            "join_by_link",
+            "this product is sold through the chat's subscription link: open its join_link",
+        ));
+    }
     let provider_token = if product.is_stars() {
         String::new()
     } else {
@@ -206,13 +228,17 @@ pub async fn create_invoice<P: Platform>(
     let bot = super::bot(platform, settings)?;
     let store = platform.store(settings.storage)?;
 
-    let order = Order::new(
-        // 128 random bits as 22 characters of unpadded base64url.
-        URL_SAFE_NO_PAD.encode(platform.random()),
-        user.id,
-        product,
-        platform.now(),
-    );
+    let order = Order {
+        // The join request query the buyer came from: approved once paid.
+        join_request_query_id: launch.get("chat_join_request_query_id").map(str::to_owned),
+        ..Order::new(
+            // 128 random bits as 22 characters of unpadded base64url.
+            URL_SAFE_NO_PAD.encode(platform.random()),
+            user.id,
+            product,
+            platform.now(),
+        )
+    };
     // Within the cap, or refused: then nothing is stored and Telegram is not called.
     let cap = settings.max_pending_orders;
     if !store
@@ -290,18 +316,69 @@ pub async fn orders<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (_, orders) = own_orders(platform, settings, req, Route::Orders, 100).await?;
+    let (user_id, orders) = own_orders(platform, settings, req, Route::Orders, 100).await?;
     let catalog = catalog(settings).ok();
+    let access = match catalog {
+        Some(c) => access_granted(platform, settings, c, user_id, &orders).await?,
+        None => HashMap::new(),
+    };
     let shown: Vec<OrderView> = orders
         .iter()
         .map(|o| {
             let goods = catalog
                 .filter(|_| o.status == OrderStatus::Paid)
                 .and_then(|c| c.get(&o.product_id)?.delivery.as_ref());
-            OrderView::of(o).with_delivery(goods)
+            OrderView::of(o)
+                .with_delivery(goods)
+                .with_access(access.get(&o.id))
         })
         .collect();
     Ok(Response::json(200, &json!({ "orders": shown })))
+}
+
+/// The chat each of `orders` (one user's) lets its buyer into now, by order
+/// id: with the buyer's personal link once it was made. Read only when the
+/// catalog sells access.
+async fn access_granted<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    catalog: &Catalog,
+    user_id: i64,
+    orders: &[Order],
+) -> Result<HashMap<String, AccessView>, ApiError> {
+    let now = platform.now();
+    let granting: Vec<(&Order, i64)> = orders
+        .iter()
+        .filter(|o| access::grants_now(o, now))
+        .filter_map(|o| Some((o, access::chat_of(catalog, o)?)))
+        .collect();
+    if granting.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let store = platform.store(settings.storage)?;
+    let links = store
+        .access_links_for_user(user_id)
+        .await
+        .map_err(storage_error)?;
+    let mut titles: HashMap<i64, Option<String>> = HashMap::new();
+    let mut out = HashMap::new();
+    for (order, chat) in granting {
+        if let std::collections::hash_map::Entry::Vacant(e) = titles.entry(chat) {
+            e.insert(admin_access::chat_title(store, chat).await);
+        }
+        let link = links
+            .iter()
+            .find(|l| l.order_id == order.id && l.revoked_at.is_none());
+        out.insert(
+            order.id.clone(),
+            AccessView {
+                chat_id: chat,
+                title: titles[&chat].clone(),
+                invite_link: link.map(|l| l.invite_link.clone()),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// How many of a user's orders entitlements are computed from.
@@ -321,10 +398,45 @@ pub async fn entitlements<P: Platform>(
         ENTITLEMENT_ORDERS,
     )
     .await?;
-    let owned = entitlement::owned(&orders, platform.now());
+    let now = platform.now();
+    let mut owned = entitlement::owned(&orders, now);
+    let mut access = HashMap::new();
+    if let Ok(catalog) = catalog(settings) {
+        access = access_granted(platform, settings, catalog, user_id, &orders).await?;
+        // Memberships bought through a chat's subscription link, keyed by product.
+        for p in &catalog.products {
+            let Some(a) = p.access.as_ref().filter(|a| a.telegram_subscription) else {
+                continue;
+            };
+            let store = platform.store(settings.storage)?;
+            let member = store
+                .member(a.chat_id, user_id)
+                .await
+                .map_err(storage_error)?;
+            if let Some(e) = member.and_then(|m| entitlement::telegram_subscription(&p.id, &m, now))
+            {
+                let view = AccessView {
+                    chat_id: a.chat_id,
+                    title: admin_access::chat_title(store, a.chat_id).await,
+                    invite_link: admin_access::subscription_link(store, p).await,
+                };
+                access.insert(p.id.clone(), view);
+                owned.push(e);
+            }
+        }
+    }
+    let shown: Vec<EntitlementView> = owned
+        .iter()
+        .map(|e| {
+            EntitlementView::of(
+                e,
+                access.get(e.order_id.as_deref().unwrap_or(&e.product_id)),
+            )
+        })
+        .collect();
     Ok(Response::json(
         200,
-        &json!({ "user_id": user_id, "entitlements": owned }),
+        &json!({ "user_id": user_id, "entitlements": shown }),
     ))
 }
 

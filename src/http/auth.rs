@@ -44,10 +44,21 @@ pub fn user<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<WebAppUser, ApiError> {
-    init_data(platform, settings, req)?
+    Ok(caller(platform, settings, req)?.0)
+}
+
+/// The verified user with the launch data they came with.
+pub fn caller<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<(WebAppUser, InitData), ApiError> {
+    let data = init_data(platform, settings, req)?;
+    let user = data
         .user()
         .map_err(refused)?
-        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))
+        .ok_or_else(|| ApiError::unauthorized("missing_user", "the launch data has no user"))?;
+    Ok((user, data))
 }
 
 /// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.

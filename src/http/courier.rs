@@ -9,9 +9,11 @@
 
 use serde_json::Value;
 
+use super::access as http_access;
 use super::Platform;
 use crate::config::Settings;
-use crate::shop::notice;
+use crate::shop::access;
+use crate::shop::notice::{self, AccessWork};
 use crate::shop::outbox::{self, after_failure, flood_wait, Kind, Outgoing, Queued, Settle};
 use crate::store::Store;
 
@@ -39,8 +41,10 @@ pub async fn queue_and_send<P: Platform>(
     Ok(send(platform, settings, store, leased).await)
 }
 
-/// Sends leased messages and stores each outcome. Messages put off because
-/// Telegram asked the bot to wait count as retrying.
+/// Sends leased messages and stores each outcome. A delivery or access work
+/// that fails is reported to the operators; the messages access work leaves
+/// owed (a buyer's link, a removed member's notice) are queued and sent after.
+/// Messages put off because Telegram asked the bot to wait count as retrying.
 pub async fn send<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -48,41 +52,22 @@ pub async fn send<P: Platform>(
     leased: Vec<Queued>,
 ) -> Tally {
     let mut tally = Tally::default();
-    let mut reports = Vec::new();
+    let mut after = Vec::new();
     // Set when Telegram asks the bot to wait: until then nothing more is sent.
     let mut wait_until = None;
     for q in leased {
-        let outcome = next(platform, settings, &q, &mut wait_until).await;
-        match &outcome {
+        let done = next(platform, settings, store, &q, &mut wait_until).await;
+        match &done.settle {
             Settle::Sent => tally.sent += 1,
             Settle::Retry { .. } | Settle::Deferred { .. } => tally.retrying += 1,
             Settle::Failed { .. } => tally.failed += 1,
         }
-        if q.message.kind == Kind::Delivery {
-            if let (Settle::Retry { error, .. } | Settle::Failed { error }, Some(order_id)) =
-                (&outcome, &q.message.order_id)
-            {
-                let retrying = matches!(outcome, Settle::Retry { .. });
-                let text = notice::delivery_failed(
-                    settings.admin_language,
-                    order_id,
-                    q.message.chat_id,
-                    error,
-                    retrying,
-                );
-                let key = if retrying {
-                    "delivery_retrying"
-                } else {
-                    "delivery_failed"
-                };
-                reports.extend(settings.operators().notices(
-                    &format!("{key}:{order_id}"),
-                    &text,
-                    Some(order_id),
-                ));
-            }
-        }
-        if let Err(e) = store.settle(&q.message.id, &outcome, platform.now()).await {
+        after.extend(report(settings, &q, &done.settle));
+        after.extend(done.then);
+        if let Err(e) = store
+            .settle(&q.message.id, &done.settle, platform.now())
+            .await
+        {
             // The lease runs out and the message is tried again: a sent one may repeat.
             platform.log(&format!(
                 "outbox {}: could not store the outcome: {e}",
@@ -90,84 +75,116 @@ pub async fn send<P: Platform>(
             ));
         }
     }
-    if !reports.is_empty() {
-        // Reports about reports would loop; a failed report is only retried.
-        match store.enqueue(&reports, platform.now()).await {
+    if !after.is_empty() {
+        // Reports and follow-ups are plain messages: they report nothing
+        // themselves and leave nothing owed, so this does not loop.
+        match store.enqueue(&after, platform.now()).await {
             Ok(leased) => {
                 for q in leased {
-                    let outcome = next(platform, settings, &q, &mut wait_until).await;
-                    if let Err(e) = store.settle(&q.message.id, &outcome, platform.now()).await {
+                    let done = next(platform, settings, store, &q, &mut wait_until).await;
+                    if let Err(e) = store
+                        .settle(&q.message.id, &done.settle, platform.now())
+                        .await
+                    {
                         platform.log(&format!("outbox {}: {e}", q.message.id));
                     }
                 }
             }
-            Err(e) => platform.log(&format!("could not queue delivery reports: {e}")),
+            Err(e) => platform.log(&format!("could not queue reports and follow-ups: {e}")),
         }
     }
     tally
 }
 
+/// The operator notices a failed delivery or access work calls for, once per
+/// order and outcome.
+fn report(settings: &Settings, q: &Queued, settle: &Settle) -> Vec<Outgoing> {
+    let (Settle::Retry { error, .. } | Settle::Failed { error }, Some(order_id)) =
+        (settle, &q.message.order_id)
+    else {
+        return Vec::new();
+    };
+    let retrying = matches!(settle, Settle::Retry { .. });
+    let lang = settings.admin_language;
+    let outcome = if retrying { "retrying" } else { "failed" };
+    let (key, text) = match (q.message.kind, q.message.method.as_str()) {
+        (Kind::Delivery, _) => (
+            format!("delivery_{outcome}:{order_id}"),
+            notice::delivery_failed(lang, order_id, q.message.chat_id, error, retrying),
+        ),
+        (Kind::Access, method) => {
+            let what = if method == access::REMOVE {
+                AccessWork::Removal
+            } else {
+                AccessWork::Grant
+            };
+            let text =
+                notice::access_failed(lang, what, order_id, q.message.chat_id, error, retrying);
+            (format!("access_{outcome}:{}", q.message.id), text)
+        }
+        (Kind::Notice, _) => return Vec::new(),
+    };
+    settings.operators().notices(&key, &text, Some(order_id))
+}
+
 /// How a leased message settles: put off (not sent) while Telegram has asked
-/// the bot to wait, else attempted; a 429 sets `wait_until` for the rest.
+/// the bot to wait, else attempted, a retry moved by its spread; a 429 sets
+/// `wait_until` for the rest.
 async fn next<P: Platform>(
     platform: &P,
     settings: &Settings,
+    store: &P::Store,
     q: &Queued,
     wait_until: &mut Option<u64>,
-) -> Settle {
+) -> http_access::Done {
+    let spread = outbox::spread(&q.message.id);
     if let Some(until) = *wait_until {
-        return Settle::Deferred {
-            at: until + outbox::spread(&q.message.id),
-        };
+        return http_access::Done::settled(Settle::Deferred { at: until + spread });
     }
-    let (outcome, wait) = attempt(platform, settings, q).await;
-    if let Some(secs) = wait {
+    let mut done = attempt(platform, settings, store, q).await;
+    if let Settle::Retry { at, .. } = &mut done.settle {
+        *at += spread;
+    }
+    if let Some(secs) = done.wait {
         *wait_until = Some(platform.now() + secs);
     }
-    outcome
+    done
 }
 
-/// One send: its outcome (a retry spread by the message's id), and how long
-/// Telegram asked the bot to wait, if it did.
 async fn attempt<P: Platform>(
     platform: &P,
     settings: &Settings,
+    store: &P::Store,
     q: &Queued,
-) -> (Settle, Option<u64>) {
+) -> http_access::Done {
     let now = platform.now();
-    let spread = outbox::spread(&q.message.id);
     let bot = match super::bot(platform, settings) {
         Ok(bot) => bot,
         Err(e) => {
-            let at = now + outbox::backoff(q.attempts) + spread;
-            return (
-                Settle::Retry {
-                    at,
-                    error: e.message,
-                },
-                None,
-            );
+            return http_access::Done::settled(Settle::Retry {
+                at: now + outbox::backoff(q.attempts),
+                error: e.message,
+            })
         }
     };
-    let params: Value = match serde_json::from_str(&q.message.params) {
-        Ok(v) => v,
-        Err(_) => {
-            let error = "stored parameters are not JSON".into();
-            return (Settle::Failed { error }, None);
-        }
-    };
-    match bot.call::<Value>(&q.message.method, &params).await {
-        Ok(_) => (Settle::Sent, None),
-        Err(e) => {
-            platform.log(&format!("outbox {}: {e}", q.message.id));
-            let outcome = match after_failure(&e, q.attempts, now) {
-                Settle::Retry { at, error } => Settle::Retry {
-                    at: at + spread,
-                    error,
-                },
-                other => other,
-            };
-            (outcome, flood_wait(&e))
-        }
+    match q.message.method.as_str() {
+        access::GRANT => return http_access::grant(platform, settings, store, &bot, q).await,
+        access::REMOVE => return http_access::remove(platform, settings, store, &bot, q).await,
+        _ => {}
+    }
+    match serde_json::from_str::<Value>(&q.message.params) {
+        Err(_) => http_access::Done::settled(Settle::Failed {
+            error: "stored parameters are not JSON".into(),
+        }),
+        Ok(params) => match bot.call::<Value>(&q.message.method, &params).await {
+            Ok(_) => http_access::Done::settled(Settle::Sent),
+            Err(e) => {
+                platform.log(&format!("outbox {}: {e}", q.message.id));
+                http_access::Done {
+                    wait: flood_wait(&e),
+                    ..http_access::Done::settled(after_failure(&e, q.attempts, now))
+                }
+            }
+        },
     }
 }

@@ -95,6 +95,7 @@ pub fn of(route: Route) -> Option<Limit> {
         | Route::AdminSetup
         | Route::AdminReconcile
         | Route::AdminOrders
+        | Route::AdminAccess
         | Route::TestPanic => None,
     }
 }
@@ -158,19 +159,30 @@ pub async fn client<P: Platform>(
     }
 }
 
-/// The verified caller of a user-limited `route`, once the request is within
-/// its limit: [`auth::user`], then the count.
+/// The verified caller of a user-limited `route` and the launch data they
+/// came with, once the request is within its limit: [`auth::caller`], then
+/// the count.
+pub async fn caller<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+    route: Route,
+) -> Result<(WebAppUser, InitData), ApiError> {
+    let (user, data) = auth::caller(platform, settings, req)?;
+    if let Some(limit) = of(route) {
+        check(platform, limit, &user_key(user.id)).await?;
+    }
+    Ok((user, data))
+}
+
+/// [`caller`], for a route that needs only the user.
 pub async fn user<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
     route: Route,
 ) -> Result<WebAppUser, ApiError> {
-    let user = auth::user(platform, settings, req)?;
-    if let Some(limit) = of(route) {
-        check(platform, limit, &user_key(user.id)).await?;
-    }
-    Ok(user)
+    Ok(caller(platform, settings, req, route).await?.0)
 }
 
 /// The verified launch data for a user-limited `route` (`/api/verify`, which

@@ -2,7 +2,9 @@
 //! handler module per area. The edge turns the runtime's request into a
 //! [`Request`], calls [`handle`], and turns the [`Response`] back.
 
+pub mod access;
 pub mod admin;
+pub mod admin_access;
 pub mod api;
 pub mod auth;
 pub mod courier;
@@ -79,7 +81,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::Verify => api::verify(platform, &settings, req).await,
         Route::VerifyThirdParty => api::verify_third_party(platform, &settings, req).await,
         Route::LoginWidget => api::login_widget(platform, &settings, req),
-        Route::Products => api::products(&settings),
+        Route::Products => api::products(platform, &settings).await,
         Route::CreateInvoice => api::create_invoice(platform, &settings, req).await,
         Route::Orders => api::orders(platform, &settings, req).await,
         Route::Entitlements => api::entitlements(platform, &settings, req).await,
@@ -97,6 +99,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminSetup => admin::setup(platform, &settings, req).await,
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
+        Route::AdminAccess => admin_access::list(platform, &settings, req).await,
         Route::TestPanic => testing::panic(platform, &settings, req).await,
     }
 }

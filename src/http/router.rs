@@ -22,6 +22,7 @@ pub enum Route {
     AdminSetup,
     AdminReconcile,
     AdminOrders,
+    AdminAccess,
     /// Test-only; see [`super::testing`].
     TestPanic,
 }
@@ -52,6 +53,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/setup", "POST", Route::AdminSetup),
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
     ("/api/admin/orders", "GET", Route::AdminOrders),
+    ("/api/admin/access", "GET", Route::AdminAccess),
     ("/api/test/panic", "POST", Route::TestPanic),
 ];
 

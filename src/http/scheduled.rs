@@ -2,19 +2,29 @@
 //! locally). Each step stands alone, so one failing never stops the others:
 //! 1. pending orders older than `PENDING_ORDER_TTL` become `expired`;
 //! 2. processed `update_id`s older than Telegram's 24 h retention are forgotten;
-//! 3. messages owed (deliveries, notices) whose retry is due are sent;
-//! 4. our Stars payments are reconciled with `getStarTransactions`, and any
+//! 3. chat access that ended (refunded, or a subscription lapsed past
+//!    `ACCESS_GRACE`) is removed, once per order and cause;
+//! 4. messages owed (deliveries, notices, access work) whose retry is due are sent;
+//! 5. our Stars payments are reconciled with `getStarTransactions`, and any
 //!    difference is reported to the operator (each distinct set once).
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::access::removal_for;
 use super::{admin, courier, Platform};
+use crate::config::Settings;
+use crate::shop::access;
 use crate::shop::notice;
 use crate::store::Store;
+use crate::store::StoreError;
 
 /// Telegram keeps an undelivered update for 24 h: an older id cannot return.
 const UPDATE_RETENTION: u64 = 86_400;
+/// Links checked per run for ended access. Wide, because a removal that
+/// failed for good (the bot lost its rights) keeps its link open and is met
+/// again on every run until the operator sees to it.
+const ACCESS_BATCH: usize = 500;
 /// Messages retried per run; the rest wait for the next run.
 const RETRY_BATCH: usize = 50;
 
@@ -22,6 +32,8 @@ const RETRY_BATCH: usize = 50;
 pub struct Report {
     pub expired: usize,
     pub pruned: usize,
+    /// Removals of members whose access ended, queued this run.
+    pub removals: usize,
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
@@ -62,6 +74,10 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
         Ok(n) => report.pruned = n,
         Err(e) => report.errors.push(format!("prune: {e}")),
     }
+    match ended_access(platform, &settings, store, now).await {
+        Ok(n) => report.removals = n,
+        Err(e) => report.errors.push(format!("access: {e}")),
+    }
     match store.lease_due(now, RETRY_BATCH).await {
         Ok(due) => {
             let t = courier::send(platform, &settings, store, due).await;
@@ -87,4 +103,32 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
         Err(e) => report.errors.push(format!("reconcile: {}", e.message)),
     }
     report
+}
+
+/// Queues (and sends) the removal of every member whose access ended; each is
+/// queued once per order and cause, so a run that finds it again adds nothing.
+async fn ended_access<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    store: &P::Store,
+    now: u64,
+) -> Result<usize, StoreError> {
+    let Ok(catalog) = settings.catalog() else {
+        return Ok(0);
+    };
+    let grace = settings.access_grace;
+    let candidates = store
+        .ended_access(now.saturating_sub(grace), ACCESS_BATCH)
+        .await?;
+    let removals: Vec<_> = candidates
+        .iter()
+        .filter_map(|(order, link)| {
+            let why = access::ended(order, now, grace)?;
+            removal_for(catalog, order, why, &link.app_url)
+        })
+        .collect();
+    let leased = store.enqueue(&removals, now).await?;
+    let queued = leased.len();
+    courier::send(platform, settings, store, leased).await;
+    Ok(queued)
 }

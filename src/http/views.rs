@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::shop::catalog::Delivery;
+use crate::shop::entitlement::{self, Entitlement};
 use crate::shop::{Order, Product};
 
 /// An order as the API shows it.
@@ -29,6 +30,9 @@ pub struct OrderView<'a> {
     /// The goods, on the buyer's own paid orders.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<&'a Delivery>,
+    /// The chat the order lets its buyer into, while it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'a AccessView>,
 }
 
 impl<'a> OrderView<'a> {
@@ -47,11 +51,56 @@ impl<'a> OrderView<'a> {
             subscription_charge_id: o.subscription_charge_id.as_deref(),
             renewal_canceled: o.renewal_canceled,
             delivery: None,
+            access: None,
         }
     }
 
     pub fn with_delivery(self, delivery: Option<&'a Delivery>) -> OrderView<'a> {
         OrderView { delivery, ..self }
+    }
+
+    pub fn with_access(self, access: Option<&'a AccessView>) -> OrderView<'a> {
+        OrderView { access, ..self }
+    }
+}
+
+/// Access to a chat as the buyer's views show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessView {
+    pub chat_id: i64,
+    /// The chat's title, once setup has read it.
+    pub title: Option<String>,
+    /// The buyer's personal link (or the chat's subscription link), once made.
+    pub invite_link: Option<String>,
+}
+
+/// What the caller owns, with the chat it lets them into.
+#[derive(Debug, Serialize)]
+pub struct EntitlementView<'a> {
+    pub product_id: &'a str,
+    pub kind: entitlement::Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<&'a str>,
+    pub since: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renews: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'a AccessView>,
+}
+
+impl<'a> EntitlementView<'a> {
+    pub fn of(e: &'a Entitlement, access: Option<&'a AccessView>) -> EntitlementView<'a> {
+        EntitlementView {
+            product_id: &e.product_id,
+            kind: e.kind,
+            order_id: e.order_id.as_deref(),
+            since: e.since,
+            active_until: e.active_until,
+            renews: e.renews,
+            access,
+        }
     }
 }
 
@@ -70,6 +119,10 @@ pub struct ProductView<'a> {
     /// Its `t.me` link, when the bot's name is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// For a product sold through the chat's own subscription link: that
+    /// link. Telegram takes the payment; there is no invoice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_link: Option<String>,
 }
 
 impl<'a> ProductView<'a> {
@@ -83,6 +136,7 @@ impl<'a> ProductView<'a> {
             subscription_period: p.subscription_period,
             photo_url: p.photo_url.as_deref(),
             link,
+            join_link: None,
         }
     }
 }

@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use super::api::{catalog, storage_error};
-use super::{auth, courier, Platform, Request, Response};
+use super::{access, auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::checkout::{decide_pre_checkout, Declined};
@@ -28,11 +28,11 @@ struct Reply<T> {
     params: T,
 }
 
-fn reply<T: Serialize>(method: &'static str, params: T) -> Response {
+pub(super) fn reply<T: Serialize>(method: &'static str, params: T) -> Response {
     Response::json(200, &Reply { method, params })
 }
 
-fn done() -> Response {
+pub(super) fn done() -> Response {
     Response::json(200, &serde_json::Map::new())
 }
 
@@ -55,12 +55,36 @@ pub async fn receive<P: Platform>(
     if let Some(q) = &update.pre_checkout_query {
         return Ok(pre_checkout(platform, store, q).await);
     }
+    if let Some(jr) = &update.chat_join_request {
+        let app_url = req.app_url()?;
+        return access::join_request(
+            platform,
+            settings,
+            store,
+            app_url.as_str(),
+            update.update_id,
+            jr,
+        )
+        .await;
+    }
+    if let Some(m) = &update.chat_member {
+        return access::member_update::<P>(settings, store, m).await;
+    }
     let Some(msg) = &update.message else {
         return Ok(done());
     };
     if let Some(paid) = &msg.successful_payment {
         let reported = payment::reported(msg, paid, &req.body, platform.now());
-        return successful_payment(platform, settings, store, reported, update.update_id).await;
+        let app_url = req.app_url()?;
+        return successful_payment(
+            platform,
+            settings,
+            store,
+            reported,
+            update.update_id,
+            app_url.as_str(),
+        )
+        .await;
     }
     if let Some(r) = &msg.refunded_payment {
         store
@@ -77,6 +101,12 @@ pub async fn receive<P: Platform>(
         courier::queue_and_send(platform, settings, store, &notices)
             .await
             .map_err(storage_error)?;
+        if let Some(order) = store.order(order_id).await.map_err(storage_error)? {
+            let app_url = req.app_url()?;
+            access::remove_refunded(platform, settings, store, &order, app_url.as_str())
+                .await
+                .map_err(storage_error)?;
+        }
         return Ok(done());
     }
     if let Some((command, arg)) = msg.text.as_deref().and_then(bot::command_of) {
@@ -148,6 +178,7 @@ async fn successful_payment<P: Platform>(
     store: &P::Store,
     reported: Reported<'_>,
     update_id: i64,
+    app_url: &str,
 ) -> Result<Response, ApiError> {
     let payment = &reported.payment;
     // A bad catalog must not turn a stored payment into a retry.
@@ -156,7 +187,7 @@ async fn successful_payment<P: Platform>(
     // What the payment owes if the order is the one the payload names: queued
     // by the payment's own write, so one round trip records both.
     let expected = reported.product_id.and_then(|id| {
-        let owes = payment::owed_if_as_named(&operators, catalog, payment, id)?;
+        let owes = payment::owed_if_as_named(&operators, catalog, payment, id, app_url)?;
         Some((id, owes))
     });
     let owed = expected.as_ref().map(|(product_id, owes)| Owed {
@@ -178,12 +209,24 @@ async fn successful_payment<P: Platform>(
         }
     }
     let (owes, leased) = match (expected, recorded.owed) {
-        (Some((_, owes)), Some(leased)) => (owes, leased),
+        // The join request query stored with the order was not known when
+        // the batch queued what the payment owes: its answer is queued now.
+        (Some((_, owes)), Some(mut leased)) => {
+            let query = order.and_then(crate::shop::access::approve_query);
+            if let Some(answer) = query {
+                let more = store
+                    .enqueue(&[answer], platform.now())
+                    .await
+                    .map_err(storage_error)?;
+                leased.extend(more);
+            }
+            (owes, leased)
+        }
         // Not the order the payload named (or an older payload): queue what
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.
         _ => {
-            let owes = payment::owed(&operators, catalog, order, payment);
+            let owes = payment::owed(&operators, catalog, order, payment, app_url);
             let leased = store
                 .enqueue(&owes.messages, platform.now())
                 .await

@@ -32,6 +32,23 @@ pub struct Product {
     /// has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// Membership of a private channel or supergroup, for as long as the
+    /// order is paid (a one-time product) or the subscription is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+}
+
+/// The chat a product lets its buyer into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// A channel or supergroup (`-100…`).
+    pub chat_id: i64,
+    /// Sold through Telegram's own subscription invite link instead: Telegram
+    /// bills the member every 30 days, the Stars go to the chat's balance, and
+    /// Telegram removes a member who stops paying.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub telegram_subscription: bool,
 }
 
 /// Goods sent by private message once the payment is stored: a text, a link
@@ -65,11 +82,12 @@ impl Product {
             subscription_period: period,
             photo_url: None,
             delivery: None,
+            access: None,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Catalog {
     pub products: Vec<Product>,
 }
@@ -99,6 +117,25 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.id == id)
+    }
+
+    /// The products that let their buyer into `chat_id`.
+    pub fn granting(&self, chat_id: i64) -> impl Iterator<Item = &Product> {
+        self.products
+            .iter()
+            .filter(move |p| p.access.as_ref().is_some_and(|a| a.chat_id == chat_id))
+    }
+
+    /// Every chat some product sells access to, each once.
+    pub fn access_chats(&self) -> Vec<i64> {
+        let mut chats: Vec<i64> = self
+            .products
+            .iter()
+            .filter_map(|p| Some(p.access.as_ref()?.chat_id))
+            .collect();
+        chats.sort_unstable();
+        chats.dedup();
+        chats
     }
 }
 
@@ -154,6 +191,24 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
     }
     if let Some(d) = &p.delivery {
         validate_delivery(d)?;
+    }
+    if let Some(a) = &p.access {
+        validate_access(p, a)?;
+    }
+    Ok(())
+}
+
+/// Channel and supergroup ids are `-100` followed by at least ten digits.
+const LOWEST_PLAIN_CHAT_ID: i64 = -1_000_000_000_000;
+
+fn validate_access(p: &Product, a: &Access) -> Result<(), String> {
+    if a.chat_id > LOWEST_PLAIN_CHAT_ID {
+        return Err("access chat_id must be a channel or supergroup id (-100…)".into());
+    }
+    if a.telegram_subscription && (p.subscription_period.is_none() || !p.is_stars()) {
+        return Err(
+            "access.telegram_subscription needs a subscription in XTR (subscription_period)".into(),
+        );
     }
     Ok(())
 }
@@ -265,6 +320,21 @@ mod tests {
             let err = Catalog::parse(&json, P).unwrap_err();
             assert!(err.contains(want), "{json} -> {err}");
         }
+        for (access, want) in [
+            (r#"{"chat_id":-42}"#, "channel or supergroup"),
+            (
+                r#"{"chat_id":-1001234567890,"telegram_subscription":true}"#,
+                "subscription in XTR",
+            ),
+            (
+                r#"{"chat_id":-1001234567890,"extra":1}"#,
+                "not a JSON array",
+            ),
+            (r#"{}"#, "not a JSON array"),
+        ] {
+            let err = Catalog::parse(&product(&format!(r#","access":{access}"#)), P).unwrap_err();
+            assert!(err.contains(want), "{access} -> {err}");
+        }
         for (delivery, want) in [
             ("{}", "needs a text"),
             (r#"{"url":"http://x"}"#, "https URL"),
@@ -294,6 +364,33 @@ mod tests {
                 .text
                 .as_deref(),
             Some("code 42")
+        );
+    }
+
+    #[test]
+    fn several_products_may_grant_one_chat() {
+        let json = r#"[
+            {"id":"once","title":"T","description":"D","currency":"XTR","amount":5,"access":{"chat_id":-1001}},
+            {"id":"monthly","title":"T","description":"D","currency":"XTR","amount":5,
+             "subscription_period":2592000,"access":{"chat_id":-1001,"telegram_subscription":true}},
+            {"id":"other","title":"T","description":"D","currency":"XTR","amount":5,"access":{"chat_id":-1002}}
+        ]"#
+        .replace("-1001", "-1001000000001")
+        .replace("-1002", "-1001000000002");
+        let c = Catalog::parse(&json, P).unwrap();
+        let ids: Vec<&str> = c
+            .granting(-1_001_000_000_001)
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, ["once", "monthly"]);
+        assert_eq!(c.access_chats(), [-1_001_000_000_002, -1_001_000_000_001]);
+        assert!(
+            c.get("monthly")
+                .unwrap()
+                .access
+                .as_ref()
+                .unwrap()
+                .telegram_subscription
         );
     }
 

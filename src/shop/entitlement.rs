@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::access::Member;
 use super::order::{Order, OrderStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,6 +17,9 @@ use super::order::{Order, OrderStatus};
 pub enum Kind {
     OneTime,
     Subscription,
+    /// Membership bought through a chat's own subscription link: Telegram
+    /// bills it, so there is no order.
+    TelegramSubscription,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,7 +27,8 @@ pub struct Entitlement {
     pub product_id: String,
     pub kind: Kind,
     /// The order that grants it (for subscriptions, the id to cancel or resume).
-    pub order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     /// When it was first paid.
     pub since: u64,
     /// Subscriptions only: access ends then unless renewed.
@@ -47,7 +52,7 @@ pub fn owned(orders: &[Order], now: u64) -> Vec<Entitlement> {
             Some(until) if until > now as i64 => Entitlement {
                 product_id: o.product_id.clone(),
                 kind: Kind::Subscription,
-                order_id: o.id.clone(),
+                order_id: Some(o.id.clone()),
                 since: o.paid_at.unwrap_or(o.created_at),
                 active_until: Some(until),
                 renews: Some(!o.renewal_canceled),
@@ -56,7 +61,7 @@ pub fn owned(orders: &[Order], now: u64) -> Vec<Entitlement> {
             None => Entitlement {
                 product_id: o.product_id.clone(),
                 kind: Kind::OneTime,
-                order_id: o.id.clone(),
+                order_id: Some(o.id.clone()),
                 since: o.paid_at.unwrap_or(o.created_at),
                 active_until: None,
                 renews: None,
@@ -71,6 +76,20 @@ pub fn owned(orders: &[Order], now: u64) -> Vec<Entitlement> {
     }
     out.sort_by(|a, b| a.product_id.cmp(&b.product_id));
     out
+}
+
+/// Membership of `product`'s chat bought through Telegram's subscription
+/// link, as the member's last `chat_member` update has it, while it lasts.
+pub fn telegram_subscription(product_id: &str, member: &Member, now: u64) -> Option<Entitlement> {
+    let until = member.until_date.filter(|u| *u > now as i64)?;
+    member.is_in().then(|| Entitlement {
+        product_id: product_id.to_owned(),
+        kind: Kind::TelegramSubscription,
+        order_id: None,
+        since: member.updated_at,
+        active_until: Some(until),
+        renews: None,
+    })
 }
 
 fn better(new: &Entitlement, old: &Entitlement) -> bool {
@@ -196,7 +215,26 @@ mod tests {
         let a = pay(&order("a", "pack"), "c1", T0 + 5, true);
         let b = pay(&order("b", "pack"), "c2", T0 + 1, true);
         let e = owned(&[a, b], T0 + 10);
-        assert_eq!((e.len(), e[0].order_id.as_str()), (1, "b"));
+        assert_eq!((e.len(), e[0].order_id.as_deref()), (1, Some("b")));
+    }
+
+    #[test]
+    fn a_telegram_subscription_member_owns_it_until_the_date() {
+        let member = |status: &str, until| Member {
+            chat_id: -1_001_000_000_001,
+            user_id: 7,
+            status: status.into(),
+            until_date: until,
+            updated_at: T0,
+        };
+        let e = telegram_subscription("tg", &member("member", Some(T0 as i64 + 100)), T0).unwrap();
+        assert_eq!(
+            (e.kind, e.order_id, e.active_until),
+            (Kind::TelegramSubscription, None, Some(T0 as i64 + 100))
+        );
+        assert!(telegram_subscription("tg", &member("member", Some(T0 as i64 - 1)), T0).is_none());
+        assert!(telegram_subscription("tg", &member("left", Some(T0 as i64 + 100)), T0).is_none());
+        assert!(telegram_subscription("tg", &member("member", None), T0).is_none());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use super::access::{self, AccessLink, Member};
+use super::catalog::{Catalog, Product};
 use super::order::{Order, OrderStatus, Payment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +102,9 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 pub fn select(
     orders: impl IntoIterator<Item = Order>,
     payments: &[Payment],
+    links: &[AccessLink],
     filter: &Filter,
-) -> Vec<(Order, Vec<Payment>)> {
+) -> Vec<Exported> {
     let mut picked: Vec<Order> = orders
         .into_iter()
         .filter(|o| filter.status.is_none_or(|s| o.status == s))
@@ -111,15 +114,25 @@ pub fn select(
     picked.truncate(filter.limit);
     picked
         .into_iter()
-        .map(|o| {
-            let mine = payments
+        .map(|order| Exported {
+            payments: payments
                 .iter()
-                .filter(|p| p.order_id == o.id)
+                .filter(|p| p.order_id == order.id)
                 .cloned()
-                .collect();
-            (o, mine)
+                .collect(),
+            link: links.iter().find(|l| l.order_id == order.id).cloned(),
+            order,
         })
         .collect()
+}
+
+/// An order as the export reads it: with its payments, and the personal
+/// invite link it got when it grants access to a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    pub order: Order,
+    pub payments: Vec<Payment>,
+    pub link: Option<AccessLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +152,12 @@ pub struct Row {
     pub charged_at: Option<u64>,
     pub is_recurring: Option<bool>,
     pub refunded_at: Option<u64>,
+    /// The chat the product lets its buyer into.
+    pub access_chat_id: Option<i64>,
+    /// The buyer's personal invite link, or the chat's subscription link.
+    pub invite_link: Option<String>,
+    /// When the link was revoked (the member removed).
+    pub access_revoked_at: Option<u64>,
 }
 
 const HEADER: &[&str] = &[
@@ -157,13 +176,22 @@ const HEADER: &[&str] = &[
     "charged_at",
     "is_recurring",
     "refunded_at",
+    "access_chat_id",
+    "invite_link",
+    "access_revoked_at",
 ];
 
 /// The rows for orders with their payments, in the orders' order; charges
-/// oldest first within an order.
-pub fn rows(orders: Vec<(Order, Vec<Payment>)>) -> Vec<Row> {
+/// oldest first within an order. `catalog` names the chat an order's product
+/// grants access to.
+pub fn rows(orders: Vec<Exported>, catalog: &Catalog) -> Vec<Row> {
     let mut out = Vec::new();
-    for (o, mut payments) in orders {
+    for Exported {
+        order: o,
+        mut payments,
+        link,
+    } in orders
+    {
         payments.sort_by(|a, b| {
             (a.paid_at, &a.telegram_payment_charge_id)
                 .cmp(&(b.paid_at, &b.telegram_payment_charge_id))
@@ -184,6 +212,9 @@ pub fn rows(orders: Vec<(Order, Vec<Payment>)>) -> Vec<Row> {
             charged_at: None,
             is_recurring: None,
             refunded_at: None,
+            access_chat_id: access::chat_of(catalog, &o),
+            invite_link: link.as_ref().map(|l| l.invite_link.clone()),
+            access_revoked_at: link.and_then(|l| l.revoked_at),
         };
         if payments.is_empty() {
             out.push(base);
@@ -202,6 +233,37 @@ pub fn rows(orders: Vec<(Order, Vec<Payment>)>) -> Vec<Row> {
         }
     }
     out
+}
+
+/// Members who joined a chat through its Telegram subscription link, as rows
+/// of their own: no order (Telegram bills them), the product, and the date
+/// they are paid until. Status `telegram_subscription`.
+pub fn member_rows(product: &Product, link: Option<&str>, members: &[Member]) -> Vec<Row> {
+    let chat_id = product.access.as_ref().map(|a| a.chat_id);
+    members
+        .iter()
+        .filter(|m| m.is_in() && m.until_date.is_some())
+        .map(|m| Row {
+            order_id: String::new(),
+            user_id: m.user_id,
+            product_id: product.id.clone(),
+            status: "telegram_subscription",
+            currency: product.currency.clone(),
+            amount: product.amount,
+            created_at: m.updated_at,
+            paid_at: None,
+            subscription_expiration_date: m.until_date,
+            charge_id: None,
+            provider_charge_id: None,
+            charge_amount: None,
+            charged_at: None,
+            is_recurring: None,
+            refunded_at: None,
+            access_chat_id: chat_id,
+            invite_link: link.map(str::to_owned),
+            access_revoked_at: None,
+        })
+        .collect()
 }
 
 /// A CSV field, quoted when it holds a comma, quote, CR or LF. A leading
@@ -243,6 +305,9 @@ pub fn csv(rows: &[Row]) -> String {
             opt(r.charged_at.map(|v| v.to_string())),
             opt(r.is_recurring.map(|v| v.to_string())),
             opt(r.refunded_at.map(|v| v.to_string())),
+            opt(r.access_chat_id.map(|v| v.to_string())),
+            opt(r.invite_link.clone()),
+            opt(r.access_revoked_at.map(|v| v.to_string())),
         ];
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
@@ -334,10 +399,19 @@ mod tests {
 
     #[test]
     fn one_row_per_charge_and_csv_quotes_what_it_must() {
-        let rows = rows(vec![
-            (order("o1"), vec![payment("c2", 300), payment("c1", 200)]),
-            (order("o2"), vec![]),
-        ]);
+        let exported = |order, payments| Exported {
+            order,
+            payments,
+            link: None,
+        };
+        let catalog = Catalog { products: vec![] };
+        let rows = rows(
+            vec![
+                exported(order("o1"), vec![payment("c2", 300), payment("c1", 200)]),
+                exported(order("o2"), vec![]),
+            ],
+            &catalog,
+        );
         assert_eq!(rows.len(), 3);
         assert_eq!(
             rows[0].charge_id.as_deref(),
@@ -359,7 +433,74 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[3].ends_with(",,,,,,"), "{}", lines[3]);
+        assert!(lines[3].ends_with(",,,,,,,,,"), "{}", lines[3]);
+    }
+
+    #[test]
+    fn access_shows_its_chat_link_and_members_of_subscription_links() {
+        let chat = -1_001_000_000_001;
+        let p = Product {
+            access: Some(crate::shop::catalog::Access {
+                chat_id: chat,
+                telegram_subscription: false,
+            }),
+            ..Product::stars("ins", 5, None)
+        };
+        let catalog = Catalog {
+            products: vec![p.clone()],
+        };
+        let o = Order::new("o1".into(), 7, &p, 100);
+        let link = AccessLink {
+            order_id: "o1".into(),
+            chat_id: chat,
+            user_id: 7,
+            invite_link: "https://t.me/+x".into(),
+            app_url: "https://shop.example/".into(),
+            created_at: 100,
+            revoked_at: Some(200),
+        };
+        let r = &rows(
+            vec![Exported {
+                order: o,
+                payments: vec![],
+                link: Some(link),
+            }],
+            &catalog,
+        )[0];
+        assert_eq!(
+            (
+                r.access_chat_id,
+                r.invite_link.as_deref(),
+                r.access_revoked_at
+            ),
+            (Some(chat), Some("https://t.me/+x"), Some(200))
+        );
+        assert!(csv(std::slice::from_ref(r)).contains(",-1001000000001,https://t.me/+x,200\r\n"));
+        let member = |status: &str, until| Member {
+            chat_id: chat,
+            user_id: 8,
+            status: status.into(),
+            until_date: until,
+            updated_at: 50,
+        };
+        let m = member_rows(
+            &p,
+            Some("https://t.me/+sub"),
+            &[
+                member("member", Some(900)),
+                member("left", Some(900)),
+                member("member", None),
+            ],
+        );
+        assert_eq!(m.len(), 1, "members in the chat who paid through the link");
+        assert_eq!(
+            (
+                m[0].status,
+                m[0].subscription_expiration_date,
+                m[0].order_id.as_str()
+            ),
+            ("telegram_subscription", Some(900), "")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The business, pure: what is for sale, orders and their states, what a buyer
 //! owns, the messages the bot owes, and what to do with each Telegram update.
 
+pub mod access;
 pub mod bot;
 pub mod catalog;
 pub mod checkout;

@@ -83,6 +83,51 @@ pub fn delivery_failed(
     }
 }
 
+/// Letting a buyer in (`grant`) or removing a member (`removal`) failed.
+pub fn access_failed(
+    lang: Lang,
+    what: AccessWork,
+    order_id: &str,
+    user_id: i64,
+    error: &str,
+    retrying: bool,
+) -> String {
+    let action = match (lang, what) {
+        (Lang::En, AccessWork::Grant) => "Letting the buyer of order {order} ({user}) in",
+        (Lang::En, AccessWork::Removal) => "Removing {user} (order {order}) from the chat",
+        (Lang::Zh, AccessWork::Grant) => "为订单 {order} 的买家 {user} 开通入群",
+        (Lang::Zh, AccessWork::Removal) => "将 {user}（订单 {order}）移出群组",
+    }
+    .replace("{order}", order_id)
+    .replace("{user}", &user_id.to_string());
+    match (lang, retrying) {
+        (Lang::En, true) => format!("⚠️ {action} failed ({error}); retrying"),
+        (Lang::En, false) => format!(
+            "❌ {action} failed for good ({error}); check the bot's rights and do it by hand"
+        ),
+        (Lang::Zh, true) => format!("⚠️ {action}失败（{error}），将重试"),
+        (Lang::Zh, false) => {
+            format!("❌ {action}最终失败（{error}），请检查机器人的权限并手动处理")
+        }
+    }
+}
+
+/// Which access work a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessWork {
+    Grant,
+    Removal,
+}
+
+/// Setup found access chats where the bot cannot do its work.
+pub fn access_rights_missing(lang: Lang, chats: &[String]) -> String {
+    let head = match lang {
+        Lang::En => "🔐 The bot cannot manage these access chats; make it an administrator with the rights named:",
+        Lang::Zh => "🔐 机器人无法管理以下付费群组，请将其设为管理员并授予所列权限：",
+    };
+    format!("{head}\n{}", chats.join("\n"))
+}
+
 /// Reconciliation found `lines` (one per difference, at most a few shown).
 pub fn out_of_sync(lang: Lang, lines: &[String]) -> String {
     const SHOWN: usize = 10;
@@ -116,6 +161,16 @@ mod tests {
         assert!(paid(Lang::En, "P", "1", 7, "o", true).contains("renewed"));
         assert!(refunded(Lang::Zh, "o1", "c1").contains("退款"));
         assert!(delivery_failed(Lang::En, "o1", 7, "blocked", false).contains("by hand"));
+        let removal = access_failed(Lang::En, AccessWork::Removal, "o1", 7, "no rights", false);
+        assert!(
+            removal.contains("Removing 7 (order o1)") && removal.contains("rights"),
+            "{removal}"
+        );
+        assert!(access_failed(Lang::Zh, AccessWork::Grant, "o1", 7, "x", true).contains("将重试"));
+        assert!(
+            access_rights_missing(Lang::En, &["-100 (Insiders): can_invite_users".into()])
+                .contains("Insiders")
+        );
         let many: Vec<String> = (0..12).map(|i| format!("d{i}")).collect();
         let text = out_of_sync(Lang::En, &many);
         assert!(text.contains("12 difference") && text.contains("d9") && !text.contains("d10"));

@@ -60,6 +60,9 @@ pub struct Order {
     pub subscription_charge_id: Option<String>,
     /// The buyer (or the bot) turned renewal off; access lasts to the end date.
     pub renewal_canceled: bool,
+    /// The join request query the buyer opened the page from (Bot API 10.1):
+    /// answered `approve` once the order is paid.
+    pub join_request_query_id: Option<String>,
 }
 
 impl Order {
@@ -78,6 +81,7 @@ impl Order {
             subscription_expiration_date: None,
             subscription_charge_id: None,
             renewal_canceled: false,
+            join_request_query_id: None,
         }
     }
 

@@ -28,8 +28,13 @@ pub const MAX_ATTEMPTS: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// The goods, to a buyer.
     Delivery,
+    /// A message to an operator or a prospective buyer.
     Notice,
+    /// Access to a chat: a personal invite link, an answered join request
+    /// query, or a removal (see `shop::access`).
+    Access,
 }
 
 impl Kind {
@@ -37,6 +42,7 @@ impl Kind {
         match self {
             Kind::Delivery => "delivery",
             Kind::Notice => "notice",
+            Kind::Access => "access",
         }
     }
 
@@ -44,6 +50,7 @@ impl Kind {
         match s {
             "delivery" => Some(Kind::Delivery),
             "notice" => Some(Kind::Notice),
+            "access" => Some(Kind::Access),
             _ => None,
         }
     }
@@ -68,6 +75,16 @@ pub struct Queued {
     pub message: Outgoing,
     /// Attempts so far, counting the one in progress.
     pub attempts: u32,
+}
+
+/// A queued message with where it stands, for the operator's views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracked {
+    pub message: Outgoing,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 /// What a send attempt came to.

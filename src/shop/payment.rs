@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::access;
 use super::catalog::Catalog;
 use super::checkout::{format_price, receipt};
 use super::notice::{self, Operators};
@@ -64,18 +65,26 @@ pub struct Owes {
     pub goods: bool,
 }
 
-/// What `payment` owes for `order` as it stands after the payment.
+/// What `payment` owes for `order` as it stands after the payment. `app_url`
+/// is the page, for the buttons of later messages.
 pub fn owed(
     operators: &Operators,
     catalog: &Catalog,
     order: Option<&Order>,
     payment: &Payment,
+    app_url: &str,
 ) -> Owes {
     let renewal = payment.is_renewal();
     let receipt = receipt(order, catalog, &payment.currency, payment.amount, renewal);
-    let goods = order
-        .filter(|o| o.status == OrderStatus::Paid && !renewal)
-        .and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt));
+    let paid = order.filter(|o| o.status == OrderStatus::Paid && !renewal);
+    let goods = paid.and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt));
+    // Access: a personal link, and the join request query the buyer came from.
+    let access = paid.into_iter().flat_map(|o| {
+        let grant = catalog
+            .get(&o.product_id)
+            .and_then(|p| access::grant(o, p, app_url));
+        grant.into_iter().chain(access::approve_query(o))
+    });
     let title = order
         .and_then(|o| catalog.get(&o.product_id))
         .map_or("?", |p| p.title.as_str());
@@ -92,23 +101,26 @@ pub fn owed(
     Owes {
         receipt,
         goods: goods.is_some(),
-        messages: goods.into_iter().chain(notices).collect(),
+        messages: goods.into_iter().chain(access).chain(notices).collect(),
     }
 }
 
 /// What `payment` owes if its order is the one its invoice named, for
 /// `product_id`, paid: known before the order is read, so that the payment's
-/// own write can queue it. `None` when the catalog has no such product.
+/// own write can queue it. `None` when the catalog has no such product. A
+/// join request query stored with the order is not known yet: the caller
+/// queues its answer once the order is read (`access::approve_query`).
 pub fn owed_if_as_named(
     operators: &Operators,
     catalog: &Catalog,
     payment: &Payment,
     product_id: &str,
+    app_url: &str,
 ) -> Option<Owes> {
     let product = catalog.get(product_id)?;
     let mut order = Order::new(payment.order_id.clone(), payment.user_id, product, 0);
     order.status = OrderStatus::Paid;
-    Some(owed(operators, catalog, Some(&order), payment))
+    Some(owed(operators, catalog, Some(&order), payment, app_url))
 }
 
 /// How a stored payment does not fit its order; for reconciliation by hand.
@@ -164,6 +176,7 @@ mod tests {
             chat: Chat {
                 id: 99,
                 kind: "private".into(),
+                title: None,
             },
             date,
             text: None,
@@ -206,6 +219,8 @@ mod tests {
         assert_eq!(r.product_id, None);
     }
 
+    const APP: &str = "https://shop.example/";
+
     fn catalog() -> Catalog {
         Catalog {
             products: vec![Product {
@@ -231,7 +246,7 @@ mod tests {
             chats: &[900, 901],
             lang: Lang::En,
         };
-        let owes = owed_if_as_named(&ops, &catalog(), &payment(), "pack").unwrap();
+        let owes = owed_if_as_named(&ops, &catalog(), &payment(), "pack", APP).unwrap();
         assert!(owes.goods);
         let ids: Vec<&str> = owes.messages.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(
@@ -243,7 +258,7 @@ mod tests {
             ]
         );
         assert!(owes.messages[0].params.contains("code 42"));
-        assert!(owed_if_as_named(&ops, &catalog(), &payment(), "gone").is_none());
+        assert!(owed_if_as_named(&ops, &catalog(), &payment(), "gone", APP).is_none());
     }
 
     #[test]
@@ -253,14 +268,14 @@ mod tests {
             lang: Lang::En,
         };
         let order = Order::new("ord1".into(), 7, &catalog().products[0], 0);
-        let owes = owed(&ops, &catalog(), Some(&order), &payment());
+        let owes = owed(&ops, &catalog(), Some(&order), &payment(), APP);
         assert!(!owes.goods && owes.messages.is_empty());
         let mut renewal = payment();
         renewal.subscription_expiration_date = Some(9);
         (renewal.is_recurring, renewal.is_first_recurring) = (true, false);
         let mut paid_order = order.clone();
         paid_order.status = OrderStatus::Paid;
-        let owes = owed(&ops, &catalog(), Some(&paid_order), &renewal);
+        let owes = owed(&ops, &catalog(), Some(&paid_order), &renewal, APP);
         assert!(!owes.goods);
         assert!(owes.receipt.contains("renewed"), "{}", owes.receipt);
     }

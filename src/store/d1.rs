@@ -2,11 +2,12 @@
 //! worker, SQLite in native tests). Each state change is one batch: one round
 //! trip, one transaction.
 
-use super::rows::{OrderRow, OutboxRow, PaymentRow};
+use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
 use super::sql::{Database, Outcome as _, Statement, Value};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
-use crate::shop::export::Filter;
-use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
+use crate::shop::access::{AccessLink, Member};
+use crate::shop::export::{Exported, Filter};
+use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
 use crate::shop::{Order, Payment};
 use crate::sql;
 
@@ -33,10 +34,32 @@ impl<D: Database> D1Store<D> {
 
 const ORDER_COLUMNS: &str =
     "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
-     telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled";
+     telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled, \
+     join_request_query_id";
 
 const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
+
+const LINK_COLUMNS: &str =
+    "order_id, chat_id, user_id, invite_link, app_url, created_at, revoked_at";
+
+const MEMBER_COLUMNS: &str = "chat_id, user_id, status, until_date, updated_at";
+
+fn links(outcome: &impl super::sql::Outcome) -> Result<Vec<AccessLink>, StoreError> {
+    Ok(outcome
+        .rows::<AccessLinkRow>()?
+        .into_iter()
+        .map(AccessLink::from)
+        .collect())
+}
+
+fn members(outcome: &impl super::sql::Outcome) -> Result<Vec<Member>, StoreError> {
+    Ok(outcome
+        .rows::<MemberRow>()?
+        .into_iter()
+        .map(Member::from)
+        .collect())
+}
 
 fn orders(outcome: &impl super::sql::Outcome) -> Result<Vec<Order>, StoreError> {
     outcome
@@ -105,19 +128,30 @@ fn done_if(changed: bool) -> Outcome {
     }
 }
 
+/// A new order's row, inserted only when `condition` (SQL over the order's
+/// values ?1–?8 and `values` from ?9 on) holds.
+fn insert_order_when(o: &Order, condition: &str, values: Vec<Value>) -> Statement {
+    let mut statement = sql!(
+        format!(
+            "INSERT INTO orders ({ORDER_COLUMNS}) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8 WHERE {condition}"
+        ),
+        &o.id,
+        o.user_id,
+        &o.product_id,
+        o.status.as_str(),
+        &o.currency,
+        o.amount,
+        o.created_at,
+        o.join_request_query_id.as_ref(),
+    );
+    statement.params.extend(values);
+    statement
+}
+
 impl<D: Database> Store for D1Store<D> {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
-        self.one(sql!(
-            format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0)"),
-            &o.id,
-            o.user_id,
-            &o.product_id,
-            o.status.as_str(),
-            &o.currency,
-            o.amount,
-            o.created_at,
-        ))
-        .await?;
+        self.one(insert_order_when(o, "1", Vec::new())).await?;
         Ok(())
     }
 
@@ -128,20 +162,13 @@ impl<D: Database> Store for D1Store<D> {
     ) -> Result<bool, StoreError> {
         // One statement, so the count and the insert cannot interleave with
         // another request's (`orders_by_user` finds the user's rows).
+        let under_cap =
+            "(SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?9";
         let r = self
-            .one(sql!(
-                format!(
-                    "INSERT INTO orders ({ORDER_COLUMNS}) \
-                     SELECT ?1, ?2, ?3, 'pending', ?4, ?5, ?6, NULL, NULL, NULL, NULL, 0 \
-                     WHERE (SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?7"
-                ),
-                &o.id,
-                o.user_id,
-                &o.product_id,
-                &o.currency,
-                o.amount,
-                o.created_at,
-                max_pending,
+            .one(insert_order_when(
+                o,
+                under_cap,
+                vec![Value::from(max_pending)],
             ))
             .await?;
         Ok(r.changes() == 1)
@@ -329,8 +356,8 @@ impl<D: Database> Store for D1Store<D> {
         Ok(())
     }
 
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
-        // One batch: the orders, then the payments of exactly those orders.
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
+        // One batch: the orders, then the payments and links of exactly those orders.
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
                         ORDER BY created_at DESC, id DESC LIMIT ?3";
@@ -339,26 +366,38 @@ impl<D: Database> Store for D1Store<D> {
             Value::from(filter.since.unwrap_or(0)),
             Value::from(filter.limit),
         ];
-        let orders_stmt = Statement {
-            sql: format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"
-            ),
+        let statement = |sql: String| Statement {
+            sql,
             params: params.clone(),
         };
-        let payments_stmt = Statement {
-            sql: format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"),
-            params,
-        };
-        let r = self.db.batch(vec![orders_stmt, payments_stmt]).await?;
+        let r = self
+            .db
+            .batch(vec![
+                statement(format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({selected}) ORDER BY created_at DESC, id DESC"
+                )),
+                statement(format!(
+                    "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id IN ({selected})"
+                )),
+                statement(format!(
+                    "SELECT {LINK_COLUMNS} FROM access_links WHERE order_id IN ({selected})"
+                )),
+            ])
+            .await?;
         let mut by_order: std::collections::HashMap<String, Vec<Payment>> = Default::default();
         for p in payments(&r[1])? {
             by_order.entry(p.order_id.clone()).or_default().push(p);
         }
+        let mut links: std::collections::HashMap<String, AccessLink> = links(&r[2])?
+            .into_iter()
+            .map(|l| (l.order_id.clone(), l))
+            .collect();
         Ok(orders(&r[0])?
             .into_iter()
-            .map(|o| {
-                let p = by_order.remove(&o.id).unwrap_or_default();
-                (o, p)
+            .map(|order| Exported {
+                payments: by_order.remove(&order.id).unwrap_or_default(),
+                link: links.remove(&order.id),
+                order,
             })
             .collect())
     }
@@ -417,6 +456,162 @@ impl<D: Database> Store for D1Store<D> {
             ),
         };
         self.one(statement).await?;
+        Ok(())
+    }
+
+    async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
+        let r = self
+            .one(sql!(
+                "SELECT id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, last_error \
+                 FROM outbox WHERE substr(id, 1, length(?1)) = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                prefix,
+                limit
+            ))
+            .await?;
+        r.rows::<OutboxRow>()?
+            .into_iter()
+            .map(OutboxRow::into_tracked)
+            .collect()
+    }
+
+    async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM access_links WHERE order_id = ?1");
+        Ok(links(&self.one(sql!(sql, order_id)).await?)?.pop())
+    }
+
+    async fn save_access_link(&self, l: &AccessLink) -> Result<AccessLink, StoreError> {
+        let insert = sql!(
+            format!("INSERT INTO access_links ({LINK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (order_id) DO NOTHING"),
+            &l.order_id,
+            l.chat_id,
+            l.user_id,
+            &l.invite_link,
+            &l.app_url,
+            l.created_at,
+            l.revoked_at,
+        );
+        let read = sql!(
+            format!("SELECT {LINK_COLUMNS} FROM access_links WHERE order_id = ?1"),
+            &l.order_id
+        );
+        let r = self.db.batch(vec![insert, read]).await?;
+        links(&r[1])?
+            .pop()
+            .ok_or_else(|| StoreError("the link just kept is not there".into()))
+    }
+
+    async fn access_links_for_user(&self, user_id: i64) -> Result<Vec<AccessLink>, StoreError> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM access_links WHERE user_id = ?1 ORDER BY created_at DESC, order_id DESC"
+        );
+        links(&self.one(sql!(sql, user_id)).await?)
+    }
+
+    async fn revoke_access_link(&self, order_id: &str, now: u64) -> Result<(), StoreError> {
+        self.one(sql!(
+            "UPDATE access_links SET revoked_at = ?2 WHERE order_id = ?1 AND revoked_at IS NULL",
+            order_id,
+            now
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn ended_access(
+        &self,
+        ended_before: u64,
+        limit: usize,
+    ) -> Result<Vec<(Order, AccessLink)>, StoreError> {
+        let candidates =
+            "SELECT l.order_id FROM access_links l JOIN orders o ON o.id = l.order_id \
+                          WHERE l.revoked_at IS NULL \
+                            AND (o.status != 'paid' OR o.subscription_expiration_date < ?1) \
+                          ORDER BY l.created_at LIMIT ?2";
+        let statement = |sql: String| sql!(sql, ended_before, limit);
+        let r = self
+            .db
+            .batch(vec![
+                statement(format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({candidates})"
+                )),
+                statement(format!(
+                    "SELECT {LINK_COLUMNS} FROM access_links WHERE order_id IN ({candidates})"
+                )),
+            ])
+            .await?;
+        let mut links: std::collections::HashMap<String, AccessLink> = links(&r[1])?
+            .into_iter()
+            .map(|l| (l.order_id.clone(), l))
+            .collect();
+        Ok(orders(&r[0])?
+            .into_iter()
+            .filter_map(|o| {
+                let link = links.remove(&o.id)?;
+                Some((o, link))
+            })
+            .collect())
+    }
+
+    async fn record_member(&self, m: &Member) -> Result<(), StoreError> {
+        self.one(sql!(
+            "INSERT INTO chat_members (chat_id, user_id, status, until_date, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (chat_id, user_id) DO UPDATE SET status = excluded.status, until_date = excluded.until_date, \
+             updated_at = excluded.updated_at WHERE excluded.updated_at >= chat_members.updated_at",
+            m.chat_id,
+            m.user_id,
+            &m.status,
+            m.until_date,
+            m.updated_at
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn member(&self, chat_id: i64, user_id: i64) -> Result<Option<Member>, StoreError> {
+        let r = self
+            .one(sql!(
+                format!(
+                    "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 AND user_id = ?2"
+                ),
+                chat_id,
+                user_id
+            ))
+            .await?;
+        Ok(members(&r)?.pop())
+    }
+
+    async fn members(&self, chat_id: i64) -> Result<Vec<Member>, StoreError> {
+        let r = self
+            .one(sql!(
+                format!(
+                    "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 ORDER BY user_id"
+                ),
+                chat_id
+            ))
+            .await?;
+        members(&r)
+    }
+
+    async fn fact(&self, key: &str) -> Result<Option<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Fact {
+            value: String,
+        }
+        let r = self
+            .one(sql!("SELECT value FROM facts WHERE key = ?1", key))
+            .await?;
+        Ok(r.rows::<Fact>()?.pop().map(|f| f.value))
+    }
+
+    async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError> {
+        self.one(sql!(
+            "INSERT INTO facts (key, value, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            key,
+            value,
+            now
+        ))
+        .await?;
         Ok(())
     }
 }

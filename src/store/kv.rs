@@ -12,7 +12,10 @@
 //! `payment:<charge_id>` (the payment; metadata holds it without the raw update),
 //! `update:<update_id>` (processed updates, expiring after Telegram's 24 h, so
 //! pruning is KV's job), `outbox:<id>` (a message owed; metadata holds its
-//! status and next attempt so the due ones are found in one listing).
+//! status and next attempt so the due ones are found in one listing),
+//! `link:<order_id>` and `userlink:<user_id>:<order_id>` (an access link; the
+//! index's metadata holds it), `member:<chat_id>:<user_id>` (an access chat's
+//! member), `fact:<key>` (what setup learned).
 //!
 //! Listing-based operations (expiry, export, the outbox scan) read every key
 //! under a prefix: fine for a small shop, a reason to use D1 for a large one.
@@ -20,10 +23,11 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::rows::{OrderRow, OutboxRow, PaymentRow};
+use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
-use crate::shop::export::{self, Filter};
-use crate::shop::outbox::{Outgoing, Queued, Settle, LEASE};
+use crate::shop::access::{AccessLink, Member};
+use crate::shop::export::{self, Exported, Filter};
+use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
 use crate::shop::{Order, OrderStatus, Payment};
 
 /// A key from a listing, with its metadata.
@@ -241,6 +245,21 @@ impl<N: Namespace> KvStore<N> {
         }
     }
 
+    async fn put_link(&self, link: &AccessLink) -> Result<(), StoreError> {
+        let row = AccessLinkRow::from(link);
+        let (value, meta) = (json(&row)?, to_value(&row)?);
+        self.kv
+            .put(
+                &format!("link:{}", link.order_id),
+                &value,
+                Some(meta.clone()),
+                None,
+            )
+            .await?;
+        let index = format!("userlink:{}:{}", link.user_id, link.order_id);
+        self.kv.put(&index, "", Some(meta), None).await
+    }
+
     async fn entry(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
         let Some(text) = self.kv.get(&format!("outbox:{id}")).await? else {
             return Ok(None);
@@ -295,11 +314,7 @@ impl<N: Namespace> Store for KvStore<N> {
         if pending >= max_pending {
             return Ok(false);
         }
-        let order = Order {
-            status: OrderStatus::Pending,
-            ..order.clone()
-        };
-        self.put_order(&order).await?;
+        self.put_order(order).await?;
         Ok(true)
     }
 
@@ -440,7 +455,7 @@ impl<N: Namespace> Store for KvStore<N> {
         Ok(())
     }
 
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         let orders = listed_orders(self.list_metadata("user:").await?);
         let payments: Vec<Payment> = self
             .list_metadata::<PaymentRow>("payment:")
@@ -448,7 +463,13 @@ impl<N: Namespace> Store for KvStore<N> {
             .into_iter()
             .map(|(_, p)| Payment::from(p))
             .collect();
-        Ok(export::select(orders, &payments, filter))
+        let links: Vec<AccessLink> = self
+            .list_metadata::<AccessLinkRow>("link:")
+            .await?
+            .into_iter()
+            .map(|(_, l)| AccessLink::from(l))
+            .collect();
+        Ok(export::select(orders, &payments, &links, filter))
     }
 
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
@@ -510,5 +531,123 @@ impl<N: Namespace> Store for KvStore<N> {
             }
         }
         self.put_entry(&e).await
+    }
+
+    async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
+        let mut out = Vec::new();
+        for (key, _) in self
+            .list_metadata::<EntryMeta>(&format!("outbox:{prefix}"))
+            .await?
+        {
+            if out.len() == limit {
+                break;
+            }
+            if let Some(e) = self.entry(key.trim_start_matches("outbox:")).await? {
+                out.push(e.into_tracked()?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError> {
+        Ok(self
+            .get::<AccessLinkRow>(&format!("link:{order_id}"))
+            .await?
+            .map(AccessLink::from))
+    }
+
+    async fn save_access_link(&self, link: &AccessLink) -> Result<AccessLink, StoreError> {
+        if let Some(kept) = self.access_link(&link.order_id).await? {
+            return Ok(kept);
+        }
+        self.put_link(link).await?;
+        Ok(link.clone())
+    }
+
+    async fn access_links_for_user(&self, user_id: i64) -> Result<Vec<AccessLink>, StoreError> {
+        let mut out: Vec<AccessLink> = self
+            .list_metadata::<AccessLinkRow>(&format!("userlink:{user_id}:"))
+            .await?
+            .into_iter()
+            .map(|(_, row)| AccessLink::from(row))
+            .collect();
+        out.sort_by(|a, b| (b.created_at, &b.order_id).cmp(&(a.created_at, &a.order_id)));
+        Ok(out)
+    }
+
+    async fn revoke_access_link(&self, order_id: &str, now: u64) -> Result<(), StoreError> {
+        if let Some(mut link) = self.access_link(order_id).await? {
+            if link.revoked_at.is_none() {
+                link.revoked_at = Some(now);
+                self.put_link(&link).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every link not revoked, with its order: KV cannot select by the
+    /// order's state, so the caller's rule (`shop::access::ended`) picks.
+    async fn ended_access(
+        &self,
+        _ended_before: u64,
+        limit: usize,
+    ) -> Result<Vec<(Order, AccessLink)>, StoreError> {
+        let mut out = Vec::new();
+        for (_, row) in self.list_metadata::<AccessLinkRow>("link:").await? {
+            if out.len() == limit {
+                break;
+            }
+            let link = AccessLink::from(row);
+            if link.revoked_at.is_some() {
+                continue;
+            }
+            if let Some(order) = self.order(&link.order_id).await? {
+                out.push((order, link));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn record_member(&self, m: &Member) -> Result<(), StoreError> {
+        if let Some(stored) = self.member(m.chat_id, m.user_id).await? {
+            if stored.updated_at > m.updated_at {
+                return Ok(());
+            }
+        }
+        let row = MemberRow::from(m);
+        self.kv
+            .put(
+                &format!("member:{}:{}", m.chat_id, m.user_id),
+                &json(&row)?,
+                Some(to_value(&row)?),
+                None,
+            )
+            .await
+    }
+
+    async fn member(&self, chat_id: i64, user_id: i64) -> Result<Option<Member>, StoreError> {
+        Ok(self
+            .get::<MemberRow>(&format!("member:{chat_id}:{user_id}"))
+            .await?
+            .map(Member::from))
+    }
+
+    async fn members(&self, chat_id: i64) -> Result<Vec<Member>, StoreError> {
+        let mut out: Vec<Member> = self
+            .list_metadata::<MemberRow>(&format!("member:{chat_id}:"))
+            .await?
+            .into_iter()
+            .map(|(_, row)| Member::from(row))
+            .collect();
+        out.sort_by_key(|m| m.user_id);
+        Ok(out)
+    }
+
+    async fn fact(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.kv.get(&format!("fact:{key}")).await
+    }
+
+    async fn set_fact(&self, key: &str, value: &str, _now: u64) -> Result<(), StoreError> {
+        self.kv.put(&format!("fact:{key}"), value, None, None).await
     }
 }

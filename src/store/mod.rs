@@ -19,8 +19,9 @@ mod tests;
 
 use std::fmt;
 
-use crate::shop::export::Filter;
-use crate::shop::outbox::{Outgoing, Queued, Settle};
+use crate::shop::access::{AccessLink, Member};
+use crate::shop::export::{Exported, Filter};
+use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked};
 use crate::shop::{Order, Payment};
 
 /// A storage failure. The text is for the log only (it never reaches a client).
@@ -104,8 +105,8 @@ pub trait Store {
     async fn prune_updates(&self, processed_before: u64) -> Result<usize, StoreError>;
     /// Stores whether a subscription's renewal is turned off.
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError>;
-    /// Orders matching `filter`, newest first, each with its payments.
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError>;
+    /// Orders matching `filter`, newest first, each with its payments and link.
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError>;
     /// Queues messages; an id already queued is left as it is. Returns the
     /// messages queued now, leased to the caller for its first attempt.
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError>;
@@ -113,6 +114,33 @@ pub trait Store {
     async fn lease_due(&self, now: u64, limit: usize) -> Result<Vec<Queued>, StoreError>;
     /// Records how an attempt went.
     async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError>;
+    /// Queued messages whose id starts with `prefix`, with their state, newest first.
+    async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError>;
+
+    /// An order's personal invite link, if one was made.
+    async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError>;
+    /// Keeps `link` unless its order has one; answers the one kept.
+    async fn save_access_link(&self, link: &AccessLink) -> Result<AccessLink, StoreError>;
+    /// A user's access links, newest first.
+    async fn access_links_for_user(&self, user_id: i64) -> Result<Vec<AccessLink>, StoreError>;
+    /// Marks an order's link revoked (its member removed).
+    async fn revoke_access_link(&self, order_id: &str, now: u64) -> Result<(), StoreError>;
+    /// Links not revoked whose order is no longer paid, or is a subscription
+    /// that ended before `ended_before`, with their orders: the candidates
+    /// for removal (`shop::access::ended` says which are due, and why).
+    async fn ended_access(
+        &self,
+        ended_before: u64,
+        limit: usize,
+    ) -> Result<Vec<(Order, AccessLink)>, StoreError>;
+    /// Records a member's status, unless a later update is stored already.
+    async fn record_member(&self, member: &Member) -> Result<(), StoreError>;
+    async fn member(&self, chat_id: i64, user_id: i64) -> Result<Option<Member>, StoreError>;
+    /// Every member known of a chat (any status).
+    async fn members(&self, chat_id: i64) -> Result<Vec<Member>, StoreError>;
+    /// What setup learned (a chat's title, a subscription link), by key.
+    async fn fact(&self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError>;
 }
 
 /// One of two stores, chosen at run time by the `STORAGE` setting.
@@ -177,7 +205,7 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     async fn set_renewal_canceled(&self, order_id: &str, canceled: bool) -> Result<(), StoreError> {
         either!(self, s => s.set_renewal_canceled(order_id, canceled).await)
     }
-    async fn export(&self, filter: &Filter) -> Result<Vec<(Order, Vec<Payment>)>, StoreError> {
+    async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         either!(self, s => s.export(filter).await)
     }
     async fn enqueue(&self, messages: &[Outgoing], now: u64) -> Result<Vec<Queued>, StoreError> {
@@ -188,5 +216,42 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError> {
         either!(self, s => s.settle(id, result, now).await)
+    }
+    async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
+        either!(self, s => s.queued(prefix, limit).await)
+    }
+    async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError> {
+        either!(self, s => s.access_link(order_id).await)
+    }
+    async fn save_access_link(&self, link: &AccessLink) -> Result<AccessLink, StoreError> {
+        either!(self, s => s.save_access_link(link).await)
+    }
+    async fn access_links_for_user(&self, user_id: i64) -> Result<Vec<AccessLink>, StoreError> {
+        either!(self, s => s.access_links_for_user(user_id).await)
+    }
+    async fn revoke_access_link(&self, order_id: &str, now: u64) -> Result<(), StoreError> {
+        either!(self, s => s.revoke_access_link(order_id, now).await)
+    }
+    async fn ended_access(
+        &self,
+        ended_before: u64,
+        limit: usize,
+    ) -> Result<Vec<(Order, AccessLink)>, StoreError> {
+        either!(self, s => s.ended_access(ended_before, limit).await)
+    }
+    async fn record_member(&self, member: &Member) -> Result<(), StoreError> {
+        either!(self, s => s.record_member(member).await)
+    }
+    async fn member(&self, chat_id: i64, user_id: i64) -> Result<Option<Member>, StoreError> {
+        either!(self, s => s.member(chat_id, user_id).await)
+    }
+    async fn members(&self, chat_id: i64) -> Result<Vec<Member>, StoreError> {
+        either!(self, s => s.members(chat_id).await)
+    }
+    async fn fact(&self, key: &str) -> Result<Option<String>, StoreError> {
+        either!(self, s => s.fact(key).await)
+    }
+    async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError> {
+        either!(self, s => s.set_fact(key, value, now).await)
     }
 }

@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use crate::shop::outbox::{Kind, Outgoing, Queued};
+use crate::shop::access::{AccessLink, Member};
+use crate::shop::outbox::{Kind, Outgoing, Queued, Tracked};
 use crate::shop::{Order, OrderStatus, Payment};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -33,6 +34,8 @@ pub struct OrderRow {
     pub subscription_charge_id: Option<String>,
     #[serde(default, with = "flag")]
     pub renewal_canceled: bool,
+    #[serde(default)]
+    pub join_request_query_id: Option<String>,
 }
 
 impl From<&Order> for OrderRow {
@@ -50,6 +53,7 @@ impl From<&Order> for OrderRow {
             subscription_expiration_date: o.subscription_expiration_date,
             subscription_charge_id: o.subscription_charge_id.clone(),
             renewal_canceled: o.renewal_canceled,
+            join_request_query_id: o.join_request_query_id.clone(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl TryFrom<OrderRow> for Order {
             subscription_expiration_date: r.subscription_expiration_date,
             subscription_charge_id: r.subscription_charge_id,
             renewal_canceled: r.renewal_canceled,
+            join_request_query_id: r.join_request_query_id,
         })
     }
 }
@@ -171,6 +176,17 @@ impl OutboxRow {
         }
     }
 
+    pub fn into_tracked(self) -> Result<Tracked, StoreError> {
+        let (status, last_error) = (self.status.clone(), self.last_error.clone());
+        let queued = self.into_queued()?;
+        Ok(Tracked {
+            message: queued.message,
+            status,
+            attempts: queued.attempts,
+            last_error,
+        })
+    }
+
     pub fn into_queued(self) -> Result<Queued, StoreError> {
         Ok(Queued {
             message: Outgoing {
@@ -183,6 +199,82 @@ impl OutboxRow {
             },
             attempts: self.attempts,
         })
+    }
+}
+
+/// An access link as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLinkRow {
+    pub order_id: String,
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub invite_link: String,
+    pub app_url: String,
+    pub created_at: u64,
+    #[serde(default)]
+    pub revoked_at: Option<u64>,
+}
+
+impl From<&AccessLink> for AccessLinkRow {
+    fn from(l: &AccessLink) -> AccessLinkRow {
+        AccessLinkRow {
+            order_id: l.order_id.clone(),
+            chat_id: l.chat_id,
+            user_id: l.user_id,
+            invite_link: l.invite_link.clone(),
+            app_url: l.app_url.clone(),
+            created_at: l.created_at,
+            revoked_at: l.revoked_at,
+        }
+    }
+}
+
+impl From<AccessLinkRow> for AccessLink {
+    fn from(r: AccessLinkRow) -> AccessLink {
+        AccessLink {
+            order_id: r.order_id,
+            chat_id: r.chat_id,
+            user_id: r.user_id,
+            invite_link: r.invite_link,
+            app_url: r.app_url,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// A chat member as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub status: String,
+    #[serde(default)]
+    pub until_date: Option<i64>,
+    pub updated_at: u64,
+}
+
+impl From<&Member> for MemberRow {
+    fn from(m: &Member) -> MemberRow {
+        MemberRow {
+            chat_id: m.chat_id,
+            user_id: m.user_id,
+            status: m.status.clone(),
+            until_date: m.until_date,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Member {
+        Member {
+            chat_id: r.chat_id,
+            user_id: r.user_id,
+            status: r.status,
+            until_date: r.until_date,
+            updated_at: r.updated_at,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use super::kv::KvStore;
 use super::memory::MemoryKv;
 use super::sqlite::Sqlite;
 use super::{Outcome, Owed, Store};
+use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::Filter;
 use crate::shop::outbox::{self, Outgoing, Settle, LEASE};
 use crate::shop::{Order, OrderStatus, Payment, Product};
@@ -504,13 +505,14 @@ async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, 
         .await
         .unwrap()
         .into_iter()
-        .map(|(o, ps)| {
-            let mut charges: Vec<_> = ps
+        .map(|e| {
+            let mut charges: Vec<_> = e
+                .payments
                 .into_iter()
                 .map(|p| p.telegram_payment_charge_id)
                 .collect();
             charges.sort();
-            (o.id, charges)
+            (e.order.id, charges)
         })
         .collect()
 }
@@ -552,4 +554,205 @@ fn a_failed_d1_batch_stores_nothing() {
     assert_eq!(s.database().count("payments"), 0);
     let o = block_on(s.order("o1")).unwrap().unwrap();
     assert_eq!(o.status, OrderStatus::Pending);
+}
+
+fn link(order: &str, user: i64, url: &str, at: u64) -> AccessLink {
+    AccessLink {
+        order_id: order.into(),
+        chat_id: -1_001_234_567_890,
+        user_id: user,
+        invite_link: url.into(),
+        app_url: "https://shop.example/".into(),
+        created_at: at,
+        revoked_at: None,
+    }
+}
+
+async fn access_links_are_kept_once_and_revoked<S: Store>(s: &S) -> (String, Vec<String>, bool) {
+    let first = s
+        .save_access_link(&link("o1", 7, "https://t.me/+one", T0))
+        .await
+        .unwrap();
+    // A retry that made a second link keeps the first.
+    let again = s
+        .save_access_link(&link("o1", 7, "https://t.me/+two", T0 + 1))
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    s.save_access_link(&link("o2", 7, "https://t.me/+three", T0 + 5))
+        .await
+        .unwrap();
+    s.save_access_link(&link("o3", 8, "https://t.me/+four", T0))
+        .await
+        .unwrap();
+    s.revoke_access_link("o1", T0 + 9).await.unwrap();
+    s.revoke_access_link("o1", T0 + 99).await.unwrap();
+    let mine: Vec<String> = s
+        .access_links_for_user(7)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.order_id)
+        .collect();
+    let revoked = s.access_link("o1").await.unwrap().unwrap().revoked_at == Some(T0 + 9);
+    (again.invite_link, mine, revoked)
+}
+
+#[test]
+fn access_links_are_kept_once_and_revoked_test() {
+    let (kept, mine, revoked) = on_both!(access_links_are_kept_once_and_revoked);
+    assert_eq!(kept, "https://t.me/+one");
+    assert_eq!(mine, ["o2", "o1"], "newest first, only the user's");
+    assert!(revoked, "revoked once, at the first time");
+}
+
+async fn ended_access_is_found<S: Store>(
+    s: &S,
+) -> Vec<(String, Option<crate::shop::access::Ended>)> {
+    let sub = |id: &str| order(id, 7, "sub", T0);
+    // Paid one-time, paid subscription (lapsed, and still running), refunded.
+    for (o, p) in [
+        (
+            order("once", 7, "pack", T0),
+            payment("once", "c_once", T0, None, false),
+        ),
+        (
+            sub("lapsed"),
+            payment("lapsed", "c_lapsed", T0, Some(T0 as i64 + 10), true),
+        ),
+        (
+            sub("running"),
+            payment("running", "c_running", T0, Some(T0 as i64 + 10_000), true),
+        ),
+        (
+            order("refunded", 7, "pack", T0),
+            payment("refunded", "c_refunded", T0, None, false),
+        ),
+    ] {
+        s.insert_order(&o).await.unwrap();
+        s.record_payment(&p, 1, T0, None).await.unwrap();
+        s.save_access_link(&link(&o.id, 7, "https://t.me/+x", T0))
+            .await
+            .unwrap();
+    }
+    s.record_refund("c_refunded", T0 + 1).await.unwrap();
+    // A removed member's link is revoked: never a candidate again.
+    s.insert_order(&sub("gone")).await.unwrap();
+    s.record_payment(
+        &payment("gone", "c_gone", T0, Some(T0 as i64 + 10), true),
+        1,
+        T0,
+        None,
+    )
+    .await
+    .unwrap();
+    s.save_access_link(&link("gone", 7, "https://t.me/+x", T0))
+        .await
+        .unwrap();
+    s.revoke_access_link("gone", T0 + 20).await.unwrap();
+    let now = T0 + 1_000;
+    let grace = 100;
+    let mut due: Vec<_> = s
+        .ended_access(now - grace, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|(o, _)| {
+            let why = crate::shop::access::ended(&o, now, grace)?;
+            Some((o.id, Some(why)))
+        })
+        .collect();
+    due.sort_by(|a, b| a.0.cmp(&b.0));
+    due
+}
+
+#[test]
+fn ended_access_is_found_test() {
+    use crate::shop::access::Ended;
+    assert_eq!(
+        on_both!(ended_access_is_found),
+        [
+            ("lapsed".to_string(), Some(Ended::Lapsed)),
+            ("refunded".to_string(), Some(Ended::Refunded)),
+        ]
+    );
+}
+
+fn member(user: i64, status: &str, at: u64) -> Member {
+    Member {
+        chat_id: -1_001_234_567_890,
+        user_id: user,
+        status: status.into(),
+        until_date: None,
+        updated_at: at,
+    }
+}
+
+async fn members_follow_the_latest_update<S: Store>(s: &S) -> Vec<(i64, String)> {
+    let chat = -1_001_234_567_890;
+    s.record_member(&member(7, "member", T0 + 10))
+        .await
+        .unwrap();
+    // An older update delivered late changes nothing.
+    s.record_member(&member(7, "left", T0 + 5)).await.unwrap();
+    s.record_member(&member(8, "member", T0)).await.unwrap();
+    s.record_member(&member(8, "kicked", T0 + 1)).await.unwrap();
+    assert_eq!(s.member(chat, 9).await.unwrap(), None);
+    assert!(s.member(chat, 7).await.unwrap().unwrap().is_in());
+    s.members(chat)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.user_id, m.status))
+        .collect()
+}
+
+#[test]
+fn members_follow_the_latest_update_test() {
+    assert_eq!(
+        on_both!(members_follow_the_latest_update),
+        [(7, "member".to_string()), (8, "kicked".to_string())]
+    );
+}
+
+async fn facts_and_queued_work_are_kept<S: Store>(
+    s: &S,
+) -> (Option<String>, Vec<(String, String)>) {
+    s.set_fact("chat:-100", "{\"title\":\"A\"}", T0)
+        .await
+        .unwrap();
+    s.set_fact("chat:-100", "{\"title\":\"B\"}", T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(s.fact("missing").await.unwrap(), None);
+    let removal = outbox::notice("x", 7, "bye", Some("o1"));
+    let removal = Outgoing {
+        id: "removal:o1:refunded".into(),
+        ..removal
+    };
+    s.enqueue(&[removal, message("other")], T0).await.unwrap();
+    let failed = Settle::Failed {
+        error: "not enough rights".into(),
+    };
+    s.settle("removal:o1:refunded", &failed, T0 + 1)
+        .await
+        .unwrap();
+    let removals = s
+        .queued("removal:", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.message.id, t.status))
+        .collect();
+    (s.fact("chat:-100").await.unwrap(), removals)
+}
+
+#[test]
+fn facts_and_queued_work_are_kept_test() {
+    let (fact, removals) = on_both!(facts_and_queued_work_are_kept);
+    assert_eq!(fact.as_deref(), Some("{\"title\":\"B\"}"));
+    assert_eq!(
+        removals,
+        [("removal:o1:refunded".to_string(), "failed".to_string())]
+    );
 }

@@ -255,9 +255,29 @@ pub mod fake {
     pub struct FakeTransport {
         pub calls: RefCell<Vec<(String, Value)>>,
         pub answers: RefCell<VecDeque<Answer>>,
+        /// Answers for one method, before the general script: a method whose
+        /// answer a test sets this way is answered so however calls interleave.
+        pub by_method: RefCell<std::collections::HashMap<String, VecDeque<Answer>>>,
     }
 
     impl FakeTransport {
+        /// The next call of `method` gets this answer.
+        pub fn on(&self, method: &str, status: u16, body: Value) {
+            self.by_method
+                .borrow_mut()
+                .entry(method.to_owned())
+                .or_default()
+                .push_back(Ok((status, body.to_string().into_bytes())));
+        }
+        /// The parameters of every call of `method`, in order.
+        pub fn called(&self, method: &str) -> Vec<Value> {
+            self.calls
+                .borrow()
+                .iter()
+                .filter(|(u, _)| u.rsplit('/').next() == Some(method))
+                .map(|(_, v)| v.clone())
+                .collect()
+        }
         pub fn answer(&self, status: u16, body: Value) {
             self.answers
                 .borrow_mut()
@@ -285,6 +305,15 @@ pub mod fake {
             self.calls
                 .borrow_mut()
                 .push((url.to_owned(), crate::json::from_bytes(&body).unwrap()));
+            let method = url.rsplit('/').next().unwrap_or_default();
+            let scripted = self
+                .by_method
+                .borrow_mut()
+                .get_mut(method)
+                .and_then(VecDeque::pop_front);
+            if let Some(answer) = scripted {
+                return answer;
+            }
             self.answers
                 .borrow_mut()
                 .pop_front()

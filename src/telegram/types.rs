@@ -11,6 +11,10 @@ pub struct Update {
     pub message: Option<Message>,
     #[serde(default)]
     pub pre_checkout_query: Option<PreCheckoutQuery>,
+    #[serde(default)]
+    pub chat_join_request: Option<ChatJoinRequest>,
+    #[serde(default)]
+    pub chat_member: Option<ChatMemberUpdated>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -33,6 +37,8 @@ pub struct Chat {
     pub id: i64,
     #[serde(default, rename = "type")]
     pub kind: String,
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +55,60 @@ pub struct Message {
     pub successful_payment: Option<SuccessfulPayment>,
     #[serde(default)]
     pub refunded_payment: Option<RefundedPayment>,
+}
+
+/// A request to join a chat (Bot API 10.1: with `query_id` when the bot is
+/// assigned to process join requests, and must answer within 10 s).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatJoinRequest {
+    pub chat: Chat,
+    pub from: User,
+    /// A private chat with the requester, for messages until the request is handled.
+    pub user_chat_id: i64,
+    #[serde(default)]
+    pub date: i64,
+    #[serde(default)]
+    pub query_id: Option<String>,
+}
+
+/// A change of a chat member's status.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatMemberUpdated {
+    pub chat: Chat,
+    #[serde(default)]
+    pub date: i64,
+    pub new_chat_member: ChatMember,
+}
+
+/// A chat member: its status (`creator`, `administrator`, `member`,
+/// `restricted`, `left`, `kicked`) and the user; `until_date` for a ban or a
+/// membership bought through a subscription link.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatMember {
+    pub status: String,
+    pub user: User,
+    #[serde(default)]
+    pub until_date: Option<i64>,
+    #[serde(default)]
+    pub can_invite_users: Option<bool>,
+    #[serde(default)]
+    pub can_restrict_members: Option<bool>,
+}
+
+/// `getChat`'s answer, what the shop reads of it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatInfo {
+    pub id: i64,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// An invite link, what the shop reads of it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatInviteLink {
+    pub invite_link: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

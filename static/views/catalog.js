@@ -50,7 +50,7 @@ export function createCatalog({ api, onBuy, onSelectionChange }) {
       el('div', { class: 'product-foot' },
         el('span', { class: 'price', text: productPrice(p) }),
         el('button', {
-          class: 'buy', type: 'button', text: t(p.subscription_period ? 'subscribe' : 'buy'),
+          class: 'buy', type: 'button', text: t(p.join_link ? 'join' : p.subscription_period ? 'subscribe' : 'buy'),
           onclick: (ev) => { ev.stopPropagation(); onBuy(p); },
         })));
   }

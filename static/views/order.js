@@ -1,5 +1,6 @@
 // @ts-check
 // The order view (#order-view): the order's fields, its goods once paid (.order-delivery),
+// the chat it lets its buyer into (.order-access with button.join),
 // and for an active subscription a button to turn renewal off or on
 // (button.renewal[data-action="cancel|resume"]).
 
@@ -7,7 +8,7 @@ import { errorText } from '../errors.js';
 import { byId, el } from '../dom.js';
 import { formatDate, formatPrice } from '../format.js';
 import { t } from '../i18n.js';
-import { haptic } from '../telegram.js';
+import { haptic, openTelegramLink } from '../telegram.js';
 import { backLink, showView } from './navigation.js';
 import { isActiveSubscription, statusBadge, subscriptionLine } from './orders.js';
 import { clearError, showError, showNotice } from './status.js';
@@ -15,6 +16,7 @@ import { clearError, showError, showNotice } from './status.js';
 /** @typedef {import('../api.js').Api} Api */
 /** @typedef {import('../api.js').Order} Order */
 /** @typedef {import('../api.js').Delivery} Delivery */
+/** @typedef {import('../api.js').Access} Access */
 /** @typedef {import('./catalog.js').Catalog} Catalog */
 /** @typedef {import('./orders.js').Orders} Orders */
 /** @typedef {import('../i18n.js').StringKey} StringKey */
@@ -31,6 +33,20 @@ function deliveryBlock(d) {
     d.text && el('p', { class: 'delivery-text', text: d.text }),
     /^https:\/\//.test(url) && el('a', { class: 'delivery-link', href: url, target: '_blank', rel: 'noopener', text: t('openGoods') }),
     d.document && el('p', { class: 'hint', text: t('fileInChat') }));
+}
+
+/**
+ * The chat a paid order lets its buyer into (.order-access), with their personal link.
+ * @param {Access | undefined} a
+ */
+function accessBlock(a) {
+  if (!a) return null;
+  const link = a.invite_link ?? '';
+  return el('section', { class: 'order-access' },
+    el('h3', { text: a.title ? t('accessTo', { title: a.title }) : t('accessToChat') }),
+    /^https:\/\/t\.me\//.test(link)
+      ? el('button', { class: 'join', type: 'button', text: t('joinChat'), onclick: () => { haptic.tap(); openTelegramLink(link); } })
+      : el('p', { class: 'hint', text: t('joinLinkComing') }));
 }
 
 /**
@@ -95,6 +111,7 @@ export function createOrderView({ api, catalog, orders }) {
         el('h2', { class: 'detail-title', text: t('orderDetails') }),
         el('dl', { class: 'fields' }, ...fields.flatMap(([k, v]) => (v ? [el('dt', { text: t(k) }), el('dd', {}, v)] : []))),
         o.status === 'paid' && deliveryBlock(o.delivery),
+        accessBlock(o.access),
         isSubscription && o.renewal_canceled && el('p', { class: 'hint', text: t('renewalOff') }),
         isSubscription && renewalButton(o)),
     ].filter((n) => n !== null));

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::bot_user;
 use crate::params::{ApiError, ApiResult, Params};
 use crate::state::{now_unix, Ctx};
 
@@ -99,10 +98,9 @@ fn post_as_bot(
     mut content: Value,
     markup: Option<Value>,
 ) -> ApiResult {
-    // Message.from carries only the plain User fields, not getMe's capabilities.
-    let me = bot_user(ctx);
-    let bot = json!({"id": me["id"], "is_bot": true, "first_name": me["first_name"], "username": me["username"]});
     ctx.mutate(|s| {
+        // Message.from carries only the plain User fields, not getMe's capabilities.
+        let bot = s.bot_user.clone();
         let user = s
             .users
             .get(&chat_id)

@@ -8,33 +8,49 @@
 //! - `stars`: `refundStarPayment`, `getStarTransactions`, `editUserStarSubscription`;
 //! - `webhook`: `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates`;
 //! - `commands`: `setMyCommands`, `getMyCommands`, `deleteMyCommands`, `setChatMenuButton`,
-//!   `getChatMenuButton`.
+//!   `getChatMenuButton`;
+//! - `invite_links`: `createChatInviteLink`, `editChatInviteLink`, `revokeChatInviteLink`,
+//!   `exportChatInviteLink`, `createChatSubscriptionInviteLink`,
+//!   `editChatSubscriptionInviteLink`;
+//! - `join_requests`: `approveChatJoinRequest`, `declineChatJoinRequest`,
+//!   `answerChatJoinRequestQuery`, `sendChatJoinRequestWebApp`;
+//! - `members`: `getChat`, `getChatMember`, `getChatAdministrators`, `getChatMemberCount`,
+//!   `banChatMember`, `unbanChatMember`.
+//!
+//! The chats these change, and the updates that follow, are kept by `crate::chats`.
 //!
 //! Validators are pure functions of the parameters (unit-tested in `tests.rs`); the methods
 //! apply them to the state. Refusals the brief names use Telegram's exact descriptions; the rest
 //! say what was wrong in Telegram's `Bad Request: …` shape.
 
 mod commands;
+mod invite_links;
 mod invoices;
+mod join_requests;
+mod members;
 mod messages;
 mod stars;
 mod webhook;
 
 #[cfg(test)]
+mod access_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::params::{ok_body, ApiError, ApiResult, Params};
 use crate::state::{now_ms, CallRecord, Ctx};
 
 pub use commands::{validate_commands, validate_menu_button};
+pub use invite_links::{validate_link_settings, validate_subscription_link, LinkSettings};
 pub use invoices::{
     validate_invoice, validate_pre_checkout_answer, MAX_SUBSCRIPTION_STARS, QUERY_TOO_OLD,
     SUBSCRIPTION_PERIOD, TEST_SUBSCRIPTION_PERIODS,
 };
+pub use join_requests::{validate_join_web_app, validate_query_answer};
 pub use messages::validate_message;
 pub use webhook::{validate_webhook, GET_UPDATES_CONFLICT};
 
@@ -64,17 +80,7 @@ impl Via {
 
 /// The bot's own `User` object (`getMe`).
 pub fn bot_user(ctx: &Ctx) -> Value {
-    json!({
-        "id": ctx.config.bot_id(),
-        "is_bot": true,
-        "first_name": "tma-pay test bot",
-        "username": "tma_pay_test_bot",
-        "can_join_groups": true,
-        "can_read_all_group_messages": false,
-        "supports_inline_queries": false,
-        "can_connect_to_business": false,
-        "has_main_web_app": true
-    })
+    crate::state::bot_me(&ctx.config)
 }
 
 /// Methods a webhook reply may not carry (Telegram ignores them there).
@@ -143,6 +149,26 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
         "setchatmenubutton" => commands::set_chat_menu_button(ctx, p),
         "getchatmenubutton" => commands::get_chat_menu_button(ctx, p),
         "getupdates" => webhook::get_updates(ctx, p).await,
+        "createchatinvitelink" => invite_links::create_chat_invite_link(ctx, p),
+        "editchatinvitelink" => invite_links::edit_chat_invite_link(ctx, p),
+        "revokechatinvitelink" => invite_links::revoke_chat_invite_link(ctx, p),
+        "exportchatinvitelink" => invite_links::export_chat_invite_link(ctx, p),
+        "createchatsubscriptioninvitelink" => {
+            invite_links::create_chat_subscription_invite_link(ctx, p, env)
+        }
+        "editchatsubscriptioninvitelink" => {
+            invite_links::edit_chat_subscription_invite_link(ctx, p)
+        }
+        "approvechatjoinrequest" => join_requests::approve_chat_join_request(ctx, p),
+        "declinechatjoinrequest" => join_requests::decline_chat_join_request(ctx, p),
+        "answerchatjoinrequestquery" => join_requests::answer_chat_join_request_query(ctx, p),
+        "sendchatjoinrequestwebapp" => join_requests::send_chat_join_request_web_app(ctx, p),
+        "getchat" => members::get_chat(ctx, p),
+        "getchatmember" => members::get_chat_member(ctx, p),
+        "getchatadministrators" => members::get_chat_administrators(ctx, p),
+        "getchatmembercount" => members::get_chat_member_count(ctx, p),
+        "banchatmember" => members::ban_chat_member(ctx, p),
+        "unbanchatmember" => members::unban_chat_member(ctx, p),
         _ => Err(ApiError::method_not_found()),
     }
 }

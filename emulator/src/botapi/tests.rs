@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::state::Invoice;
+use serde_json::json;
 
 fn p(v: Value) -> Params {
     Params::from_json(v)

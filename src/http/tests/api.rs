@@ -135,7 +135,7 @@ fn products_are_listed_from_the_catalog() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["sticker_pack", "pro_monthly"]);
+    assert_eq!(ids, ["sticker_pack", "pro_monthly", "insiders"]);
     assert_eq!(v["products"][1]["subscription_period"], 2_592_000);
     assert!(v["products"][0].get("subscription_period").is_none());
 }

@@ -77,6 +77,7 @@ fn the_table_gives_each_route_its_limit_and_leaves_the_webhook_and_admin_alone()
         (Route::AdminSetup, None),
         (Route::AdminReconcile, None),
         (Route::AdminOrders, None),
+        (Route::AdminAccess, None),
         (Route::Health, None),
         (Route::TestPanic, None),
     ] {
@@ -518,4 +519,44 @@ fn a_429_on_the_goods_holds_back_the_operator_notices_of_that_payment() {
         rows.len(),
         "{report:?}: each once, the goods again"
     );
+}
+
+#[test]
+fn a_429_on_access_work_holds_back_the_rest_of_the_batch() {
+    let mut p = platform();
+    p.settings.insert(
+        "CATALOG",
+        r#"[{"id":"insiders","title":"Insiders","description":"The channel","currency":"XTR",
+             "amount":100,"access":{"chat_id":-1001234567890}}]"#
+            .into(),
+    );
+    p.settings.insert("ADMIN_CHAT_IDS", "900,901".into());
+    let order = buy(&p, 5, "insiders");
+    p.bot.on(
+        "createChatInviteLink",
+        429,
+        json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 15",
+               "parameters": {"retry_after": 15}}),
+    );
+    let before = p.bot.methods().len();
+    let (s, _) = webhook(&p, paid(2, 5, &format!("{order}:insiders"), "stx_1", 100));
+    assert_eq!(s, 200);
+    assert_eq!(
+        p.bot.methods()[before..],
+        ["createChatInviteLink"],
+        "the access work got 429: nothing else was sent"
+    );
+    // The sale notices and the reports of the delay wait, each at its own
+    // second, with the lease's attempt given back; the access work retries.
+    let rows = p
+        .db()
+        .query("SELECT id, status, attempts, next_attempt_at FROM outbox ORDER BY id");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for row in &rows {
+        let id = row["id"].as_str().unwrap();
+        assert_eq!(row["status"], "pending", "{id}");
+        assert_eq!(row["next_attempt_at"], NOW + 15 + spread(id), "{id}");
+        let attempts = if id.starts_with("access:") { 1 } else { 0 };
+        assert_eq!(row["attempts"], attempts, "{id}");
+    }
 }

@@ -3,6 +3,7 @@
 //! the tests are by area: `api` (identity, catalog, invoices, the page),
 //! `webhook`, `admin`, and `sales` (what a sale leads to over time).
 
+mod access;
 mod admin;
 mod api;
 mod limits;
@@ -127,12 +128,19 @@ pub(super) fn platform() -> TestPlatform {
 }
 
 pub(super) fn init_data(user_id: i64) -> String {
+    init_data_with(user_id, &[])
+}
+
+/// Launch data signed with the test bot's key, with `extra` fields too.
+pub(super) fn init_data_with(user_id: i64, extra: &[(&str, &str)]) -> String {
     let user = format!(r#"{{"id":{user_id},"first_name":"Ann","language_code":"en"}}"#);
-    let pairs = [
+    let mut pairs = vec![
         ("auth_date", NOW.to_string()),
         ("query_id", "Q1".to_string()),
         ("user", user),
     ];
+    pairs.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    pairs.sort();
     let dcs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let keys = BotKeys::derive(&BotToken::parse(TOKEN).unwrap());
     let mut mac = Hmac::<Sha256>::new_from_slice(&keys.init_data).unwrap();
@@ -148,11 +156,13 @@ pub(super) fn init_data(user_id: i64) -> String {
     raw.join("&")
 }
 
-pub(super) fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+/// A request as the edge hands it over: `target` is the path and query.
+pub(super) fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     Request {
         method: method.into(),
         path: path.into(),
-        query: String::new(),
+        query: query.into(),
         origin: "https://shop.example".into(),
         headers: headers
             .iter()

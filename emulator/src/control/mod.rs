@@ -1,5 +1,10 @@
 //! The control API (`/control/…`): what tests and the client page use to play the user and to
 //! look inside. JSON in, JSON out; errors are `{"error": "..."}` with a 4xx status.
+//!
+//! Here: users, launches, messages, payments, the call and update logs, faults, reset and
+//! wait. `chats`: channels and supergroups, invite links, the chats' clock.
+
+mod chats;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -61,12 +65,7 @@ pub fn router() -> Router<Arc<Ctx>> {
         .route("/faults", get(faults).post(add_fault).delete(clear_faults))
         .route("/reset", post(reset))
         .route("/wait", get(wait))
-}
-
-pub fn signing_key(ctx: &Ctx) -> Option<SigningKey> {
-    ctx.config
-        .signing_seed
-        .map(|seed| SigningKey::from_bytes(&seed))
+        .merge(chats::router())
 }
 
 fn public_key_hex(ctx: &Ctx) -> Option<String> {
@@ -126,29 +125,22 @@ async fn launch_data(State(ctx): Shared, Query(q): Query<LaunchQuery>) -> Json<V
     let user_id = q.user_id.unwrap_or(default_user().id);
     let user = ctx.mutate(|s| s.user(user_id));
     let app_url = q.app_url.unwrap_or_else(|| app_url_for(&ctx, user_id));
-    let start_param = q.start_param.filter(|s| !s.is_empty());
     let params = LaunchParams {
-        query_id: ids::web_app_query_id(),
+        query_id: Some(ids::web_app_query_id()),
         // Stable per user, like a chat's chat_instance.
-        chat_instance: format!(
+        chat_instance: Some(format!(
             "-{}",
             (user_id.unsigned_abs().wrapping_mul(2_654_435_761)) % 9_000_000_000_000_000_000
-        ),
+        )),
+        chat_type: Some("sender".into()),
         auth_date: now_unix(),
-        start_param: start_param.clone(),
+        start_param: q.start_param.filter(|s| !s.is_empty()),
+        ..LaunchParams::default()
     };
-    let key = signing_key(&ctx);
-    let init_data = launch::init_data(
-        &ctx.config.bot_token,
-        ctx.config.bot_id(),
-        &user,
-        &params,
-        key.as_ref(),
-    );
-    let url = launch::launch_url(&app_url, &init_data, start_param.as_deref());
+    let l = launch::open(&ctx, &user, &app_url, "menu", &params, None);
     Json(json!({
-        "init_data": init_data,
-        "url": url,
+        "init_data": l.init_data,
+        "url": l.url,
         "app_url": app_url,
         "user": user,
         "theme_params": launch::theme_params(),

@@ -10,7 +10,8 @@
 //
 // B is the working tree's build. AB_ROUNDS, AB_SECONDS and AB_ROUTES narrow it.
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
+import { fakeBotApi, settingsFor, startWorker, GENEROUS_LIMITS } from '../tests/support/harness.mjs';
+import { BENCH_SETTINGS } from './requests.mjs';
 import { load } from './load.mjs';
 import { median } from './report.mjs';
 import { requestsFor } from './requests.mjs';
@@ -43,7 +44,7 @@ try {
     if (side === 'a') cpSync(process.env.AB_A, `${dir}/a`, { recursive: true });
     else snapshot(`${dir}/b`);
     writeFileSync(`${dir}/${side}/entry.mjs`, "export { default } from './src/edge/entry.mjs';\n");
-    workers[side] = await startWorker(settingsFor(api), { scriptPath: `${dir}/${side}/entry.mjs` });
+    workers[side] = await startWorker(settingsFor(api, BENCH_SETTINGS), { scriptPath: `${dir}/${side}/entry.mjs`, limits: GENEROUS_LIMITS });
   }
   for (const id of only) {
     const next = {};

@@ -9,9 +9,9 @@
 // SCRIPT profiles another worker (e.g. bench/.out/js-alt.bundle.mjs after a `make bench`).
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { fakeBotApi, settingsFor, startWorker } from '../tests/support/harness.mjs';
+import { fakeBotApi, settingsFor, startWorker, GENEROUS_LIMITS } from '../tests/support/harness.mjs';
 import { load } from './load.mjs';
-import { QUIET_ROUTES, requestsFor } from './requests.mjs';
+import { BENCH_SETTINGS, QUIET_ROUTES, requestsFor } from './requests.mjs';
 
 const ROUTE = process.env.ROUTE || 'verify';
 const PORT = 9239;
@@ -24,7 +24,7 @@ if (process.env.AB_A) {
   script = 'bench/.out/profile/src/edge/entry.mjs';
 }
 const api = await fakeBotApi();
-const worker = await startWorker(settingsFor(api), { scriptPath: script, migrate: !QUIET_ROUTES[ROUTE], inspectorPort: PORT });
+const worker = await startWorker(settingsFor(api, BENCH_SETTINGS), { scriptPath: script, migrate: !QUIET_ROUTES[ROUTE], inspectorPort: PORT, limits: GENEROUS_LIMITS });
 try {
   const next = await requestsFor(ROUTE, worker, api);
   await load(worker.url, next, { durationMs: 1000 }); // warm

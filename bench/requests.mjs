@@ -11,6 +11,13 @@ const json = { 'content-type': 'application/json' };
 export const asBuyer = { ...json, authorization: `tma ${initData}` };
 export const hook = { ...json, 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
 
+/**
+ * Settings for a benchmarked worker: one buyer makes thousands of pending orders, far
+ * past `MAX_PENDING_ORDERS`. (Start it with the harness's `GENEROUS_LIMITS` too: the
+ * rate limits are called on every request, as deployed, but never refuse one.)
+ */
+export const BENCH_SETTINGS = { MAX_PENDING_ORDERS: '1000000000' };
+
 // The routes that do no I/O, for comparing builds and profiling them.
 export const QUIET_ROUTES = {
   healthz: { method: 'GET', path: '/healthz' },

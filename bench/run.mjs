@@ -14,12 +14,12 @@ import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import {
-  deliver, fakeBotApi, settingsFor, startWorker,
+  deliver, fakeBotApi, settingsFor, startWorker, GENEROUS_LIMITS,
 } from '../tests/support/harness.mjs';
 import { load, merge } from './load.mjs';
 import { median, render, splice } from './report.mjs';
 import {
-  asBuyer, newInvoice, pendingOrders, preCheckout, successfulPayment,
+  asBuyer, BENCH_SETTINGS, newInvoice, pendingOrders, preCheckout, successfulPayment,
 } from './requests.mjs';
 import { crates, items } from './twiggy.mjs';
 
@@ -175,13 +175,13 @@ async function main() {
   if (!native) log(`no ${OUT}/native.json: run \`make bench-native\` for the native figures`);
 
   const api = await fakeBotApi();
-  const settings = settingsFor(api);
+  const settings = settingsFor(api, BENCH_SETTINGS);
   const workers = {};
   try {
-    for (const c of D1_CONTENDERS) workers[c] = await startWorker(settings, { scriptPath: paths[c] });
+    for (const c of D1_CONTENDERS) workers[c] = await startWorker(settings, { scriptPath: paths[c], limits: GENEROUS_LIMITS });
     // Pending orders for the webhook routes (each contender its own, in its own
     // D1); creating them also checks that the route works.
-    workers['tma-pay-counted'] = await startWorker(settings, { scriptPath: paths['tma-pay-counted'] });
+    workers['tma-pay-counted'] = await startWorker(settings, { scriptPath: paths['tma-pay-counted'], limits: GENEROUS_LIMITS });
     const d1 = {};
     for (const c of ['tma-pay', 'js-alt', 'tma-pay-counted']) {
       orders[c] = await pendingOrders(workers[c], api);

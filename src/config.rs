@@ -51,6 +51,8 @@ pub struct Settings {
     pub mini_app_name: Option<String>,
     /// Seconds after which an unpaid order expires (scheduled job).
     pub pending_order_ttl: u64,
+    /// How many pending orders one user may have (`MAX_PENDING_ORDERS`).
+    pub max_pending_orders: usize,
     /// Seconds a lapsed subscription keeps its chat access before the
     /// scheduled job removes the member (`ACCESS_GRACE`).
     pub access_grace: u64,
@@ -104,6 +106,10 @@ fn bot_api_timeout_ms(value: Option<String>) -> Result<u64, ConfigError> {
             .ok_or_else(|| invalid("BOT_API_TIMEOUT_MS", "expected 1 to 8000 milliseconds")),
     }
 }
+
+/// Pending orders one user may have at once, unless `MAX_PENDING_ORDERS` says
+/// otherwise: a new invoice past it is refused (see `http::api`).
+pub const MAX_PENDING_ORDERS: usize = 10;
 
 /// Telegram's own copy of the Mini App script.
 pub const OFFICIAL_WEB_APP_JS: &str = "https://telegram.org/js/telegram-web-app.js";
@@ -251,6 +257,12 @@ impl Settings {
                 .ok_or_else(|| invalid("PENDING_ORDER_TTL", "expected seconds, at least 60"))?,
             None => 86_400,
         };
+        let max_pending_orders = match get("MAX_PENDING_ORDERS") {
+            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                invalid("MAX_PENDING_ORDERS", "expected a whole number, at least 1")
+            })?,
+            None => MAX_PENDING_ORDERS,
+        };
         let access_grace = match get("ACCESS_GRACE") {
             Some(v) => v
                 .parse()
@@ -275,6 +287,7 @@ impl Settings {
             bot_username,
             mini_app_name,
             pending_order_ttl,
+            max_pending_orders,
             access_grace,
             bot_api_timeout_ms,
         })
@@ -349,6 +362,7 @@ mod tests {
         assert_eq!(s.storage, StorageKind::D1);
         assert_eq!(s.access_grace, 86_400);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
+        assert_eq!(s.max_pending_orders, MAX_PENDING_ORDERS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
         assert_eq!(s.bot_keys().unwrap_err().setting, "BOT_TOKEN");
         assert!(s.admin_token().is_none());
@@ -369,10 +383,12 @@ mod tests {
             ("BOT_USERNAME", "@ShopBot"),
             ("MINI_APP_NAME", "shop"),
             ("PENDING_ORDER_TTL", "3600"),
+            ("MAX_PENDING_ORDERS", "3"),
             ("ACCESS_GRACE", "0"),
             ("BOT_API_TIMEOUT_MS", " 250 "),
         ])
         .unwrap();
+        assert_eq!(s.max_pending_orders, 3);
         assert_eq!(s.bot_api_timeout_ms, 250);
         assert_eq!(s.admin_chat_ids, [42, -100123]);
         assert_eq!(s.admin_language, Lang::Zh);
@@ -419,6 +435,8 @@ mod tests {
             ("ADMIN_LANGUAGE", "klingon"),
             ("BOT_USERNAME", "bad/name"),
             ("PENDING_ORDER_TTL", "5"),
+            ("MAX_PENDING_ORDERS", "0"),
+            ("MAX_PENDING_ORDERS", "many"),
             ("ACCESS_GRACE", "a day"),
             ("BOT_API_TIMEOUT_MS", "9000"),
         ] {

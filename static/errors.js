@@ -35,6 +35,9 @@ const ERROR_KEYS = Object.freeze({
   // Telegram, storage and the shop's configuration.
   telegram_error: 'error_telegram_error',
   telegram_rate_limited: 'error_telegram_rate_limited',
+  // 429 and 409: the shop's own limits (README, Limits).
+  rate_limited: 'error_rate_limited',
+  too_many_pending_orders: 'error_too_many_pending_orders',
   storage_unavailable: 'error_storage_unavailable',
   not_configured: 'error_not_configured',
   invalid_catalog: 'error_invalid_catalog',
@@ -67,8 +70,9 @@ export function errorText(error) {
     console.error('unexpected error', error);
     return t('error_unexpected');
   }
-  if (error.code === 'telegram_rate_limited' && error.retryAfter !== null && error.retryAfter > 0) {
-    return t('error_telegram_rate_limited_wait', { seconds: error.retryAfter });
+  if (error.retryAfter !== null && error.retryAfter > 0) {
+    if (error.code === 'telegram_rate_limited') return t('error_telegram_rate_limited_wait', { seconds: error.retryAfter });
+    if (error.code === 'rate_limited') return t('error_rate_limited_wait', { seconds: error.retryAfter });
   }
   const key = errorKey(error.code);
   if (key === null) console.warn('an error code the page has no text for:', error.message);

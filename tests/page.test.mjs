@@ -15,7 +15,7 @@ const { ApiError, createApi, parseRetryAfter } = await import('../static/api.js'
 const CODES = [
   'missing_init_data', 'malformed_init_data', 'invalid_hash', 'expired_init_data', 'invalid_signature',
   'missing_user', 'product_not_found', 'payment_provider_not_configured', 'telegram_error',
-  'telegram_rate_limited', 'storage_unavailable', 'not_configured', 'invalid_catalog',
+  'telegram_rate_limited', 'rate_limited', 'too_many_pending_orders', 'storage_unavailable', 'not_configured', 'invalid_catalog',
   'subscription_not_found', 'not_a_subscription', 'subscription_not_active', 'payload_too_large',
   'unsupported_media_type', 'invalid_json', 'internal', 'not_found', 'method_not_allowed',
   'network', 'timeout',
@@ -86,6 +86,17 @@ describe('error codes → translated texts', () => {
     assert.equal(errorText(new ApiError('telegram_rate_limited', { status: 503 })), t('error_telegram_rate_limited'));
   });
 
+  test("the shop's own limit (429 rate_limited) says how long to wait, in both languages", () => {
+    const limited = new ApiError('rate_limited', { status: 429, retryAfter: 60 });
+    assert.equal(errorText(limited), 'Too many requests. Please try again in 60 s.');
+    setLanguage('zh');
+    assert.equal(errorText(limited), '请求过于频繁，请在 60 秒后重试。');
+    assert.equal(errorText(new ApiError('rate_limited', { status: 429 })), t('error_rate_limited'));
+    setLanguage('en');
+    assert.notEqual(errorText(limited), errorText(new ApiError('telegram_rate_limited', { status: 503, retryAfter: 60 })),
+      'the shop asking to wait is not Telegram being busy');
+  });
+
   test("openInvoice's own errors keep their texts", () => {
     assert.equal(invoiceErrorText(new Error('WebAppMethodUnsupported')), t('invoiceUnsupported'));
     assert.equal(invoiceErrorText(new Error('WebAppInvoiceOpened')), t('invoiceAlreadyOpen'));
@@ -119,6 +130,13 @@ describe('the API client', () => {
     assert.equal(seen[0].path, '/api/products');
     assert.equal(seen[0].init.headers.Authorization, 'tma query_id=1&hash=x');
     assert.equal(logged.length, 1); // the malformed entry, left out
+  });
+
+  test("the worker's 429 reaches the page as rate_limited with its Retry-After", async () => {
+    answer = json(429, { error: { code: 'rate_limited', message: 'too many requests; try again in 60 s' } }, { 'retry-after': '60' });
+    const e = await createApi('x').createInvoice('a').catch((err) => err);
+    assert.deepEqual([e.code, e.status, e.retryAfter], ['rate_limited', 429, 60]);
+    assert.equal(errorText(e), 'Too many requests. Please try again in 60 s.');
   });
 
   test('an error answer is an ApiError with its code, status and Retry-After', async () => {

@@ -1,5 +1,6 @@
 //! [`Platform`] for Workers: settings from vars or secrets, the clock, the
-//! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings.
+//! CSPRNG, fetch with a timeout, the `ASSETS`, `DB` and `KV` bindings, and
+//! the Rate Limiting bindings (`LIMIT_*`).
 
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use super::d1::WorkerD1;
 use super::kv::WorkerKv;
 use crate::config::{self, ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
+use crate::http::limits::Limit;
 use crate::http::Platform;
 use crate::store::d1::D1Store;
 use crate::store::kv::KvStore;
@@ -163,5 +165,27 @@ impl Platform for WorkerPlatform {
 
     async fn sleep(&self, ms: u64) {
         worker::Delay::from(Duration::from_millis(ms)).await
+    }
+
+    /// `env.LIMIT_*.limit({key})` through `worker`'s `RateLimiter`. A missing
+    /// binding refuses the request (503 naming it): a deployment never runs
+    /// without its limits unnoticed. A binding that fails to answer lets the
+    /// request through (and logs it): the limits guard the shop, they must not
+    /// take it down.
+    async fn allow(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
+        let name = limit.binding();
+        let limiter = self
+            .env
+            .rate_limiter(name)
+            .map_err(|_| binding_missing(name))?;
+        match limiter.limit(key.to_owned()).await {
+            Ok(outcome) => Ok(outcome.success),
+            Err(e) => {
+                self.log(&format!(
+                    "{name}: the rate limiter failed, request let through: {e}"
+                ));
+                Ok(true)
+            }
+        }
     }
 }

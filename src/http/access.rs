@@ -11,7 +11,7 @@ use super::{courier, faults, Platform, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::access::{self, AccessLink, Ended, Grant, Member, QueryAnswer, Removal};
-use crate::shop::outbox::{after_failure, backoff, Outgoing, Queued, Settle};
+use crate::shop::outbox::{after_failure, backoff, flood_wait, Outgoing, Queued, Settle};
 use crate::shop::{Catalog, Order, Product};
 use crate::store::{Store, StoreError};
 use crate::telegram::client::{BotApi, BotError};
@@ -165,13 +165,17 @@ pub async fn remove_refunded<P: Platform>(
 pub struct Done {
     pub settle: Settle,
     pub then: Vec<Outgoing>,
+    /// Seconds Telegram asked the bot to wait (a 429), when it did: the
+    /// courier sends nothing more until then.
+    pub wait: Option<u64>,
 }
 
 impl Done {
-    fn settled(settle: Settle) -> Done {
+    pub fn settled(settle: Settle) -> Done {
         Done {
             settle,
             then: Vec::new(),
+            wait: None,
         }
     }
 }
@@ -194,19 +198,22 @@ impl From<StoreError> for Failure {
     }
 }
 
-fn settle_failure<P: Platform>(platform: &P, q: &Queued, f: Failure) -> Settle {
+fn settle_failure<P: Platform>(platform: &P, q: &Queued, f: Failure) -> Done {
     let now = platform.now();
     match f {
         Failure::Bot(e) => {
             platform.log(&format!("outbox {}: {e}", q.message.id));
-            after_failure(&e, q.attempts, now)
+            Done {
+                wait: flood_wait(&e),
+                ..Done::settled(after_failure(&e, q.attempts, now))
+            }
         }
         Failure::Store(e) => {
             platform.log(&format!("outbox {}: {e}", q.message.id));
-            Settle::Retry {
+            Done::settled(Settle::Retry {
                 at: now + backoff(q.attempts),
                 error: "storage is unavailable".into(),
-            }
+            })
         }
     }
 }
@@ -239,10 +246,10 @@ pub async fn grant<P: Platform>(
     match make_link(platform, settings, store, bot, &g).await {
         Ok(None) => Done::settled(Settle::Sent),
         Ok(Some((link, product))) => Done {
-            settle: Settle::Sent,
             then: vec![granted(&g, &product, &link)],
+            ..Done::settled(Settle::Sent)
         },
-        Err(f) => Done::settled(settle_failure(platform, q, f)),
+        Err(f) => settle_failure(platform, q, f),
     }
 }
 
@@ -337,7 +344,6 @@ pub async fn remove<P: Platform>(
             let product = catalog.and_then(|c| c.get(&r.product_id));
             let message = access::removed_message(&r, product);
             Done {
-                settle: Settle::Sent,
                 then: vec![Outgoing {
                     id: format!("removed:{}", q.message.id),
                     kind: crate::shop::outbox::Kind::Notice,
@@ -346,10 +352,11 @@ pub async fn remove<P: Platform>(
                     method: "sendMessage".into(),
                     params: serde_json::to_string(&message).expect("a message serializes"),
                 }],
+                ..Done::settled(Settle::Sent)
             }
         }
         Ok(false) => Done::settled(Settle::Sent),
-        Err(f) => Done::settled(settle_failure(platform, q, f)),
+        Err(f) => settle_failure(platform, q, f),
     }
 }
 

@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use super::admin_access;
+use super::router::Route;
 use super::views::{AccessView, EntitlementView, OrderView, ProductView};
-use super::{auth, Platform, Request, Response};
+use super::{auth, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::access;
@@ -86,12 +87,12 @@ impl<'a> Launch<'a> {
 }
 
 /// `POST /api/verify`: the bot's own check of `Authorization: tma <initData>`.
-pub fn verify<P: Platform>(
+pub async fn verify<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let data = auth::init_data(platform, settings, req)?;
+    let data = limits::launch(platform, settings, req, Route::Verify).await?;
     Ok(Response::json(200, &Launch::of(&data)?))
 }
 
@@ -196,7 +197,7 @@ pub async fn create_invoice<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (user, launch) = auth::caller(platform, settings, req)?;
+    let (user, launch) = limits::caller(platform, settings, req, Route::CreateInvoice).await?;
     let body: NewInvoice = req.json()?;
     let catalog = catalog(settings)?;
     let product = catalog
@@ -238,7 +239,15 @@ pub async fn create_invoice<P: Platform>(
             platform.now(),
         )
     };
-    store.insert_order(&order).await.map_err(storage_error)?;
+    // Within the cap, or refused: then nothing is stored and Telegram is not called.
+    let cap = settings.max_pending_orders;
+    if !store
+        .insert_pending_order(&order, cap)
+        .await
+        .map_err(storage_error)?
+    {
+        return Err(too_many_pending(cap));
+    }
 
     let params = InvoiceLinkParams {
         title: product.title.clone(),
@@ -274,14 +283,24 @@ pub async fn create_invoice<P: Platform>(
     }
 }
 
+/// The 409 for a user who has `cap` pending orders already (`MAX_PENDING_ORDERS`).
+pub fn too_many_pending(cap: usize) -> ApiError {
+    ApiError::new(
+        409,
+        "too_many_pending_orders",
+        format!("you have {cap} unpaid orders: pay one of them, or try again when they expire"),
+    )
+}
+
 /// The verified caller's id and orders, newest first.
 async fn own_orders<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
+    route: Route,
     limit: usize,
 ) -> Result<(i64, Vec<Order>), ApiError> {
-    let user = auth::user(platform, settings, req)?;
+    let user = limits::user(platform, settings, req, route).await?;
     let store = platform.store(settings.storage)?;
     let orders = store
         .orders_for_user(user.id, limit)
@@ -297,7 +316,7 @@ pub async fn orders<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (user_id, orders) = own_orders(platform, settings, req, 100).await?;
+    let (user_id, orders) = own_orders(platform, settings, req, Route::Orders, 100).await?;
     let catalog = catalog(settings).ok();
     let access = match catalog {
         Some(c) => access_granted(platform, settings, c, user_id, &orders).await?,
@@ -371,7 +390,14 @@ pub async fn entitlements<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (user_id, orders) = own_orders(platform, settings, req, ENTITLEMENT_ORDERS).await?;
+    let (user_id, orders) = own_orders(
+        platform,
+        settings,
+        req,
+        Route::Entitlements,
+        ENTITLEMENT_ORDERS,
+    )
+    .await?;
     let now = platform.now();
     let mut owned = entitlement::owned(&orders, now);
     let mut access = HashMap::new();
@@ -423,7 +449,11 @@ pub async fn change_renewal<P: Platform>(
     order_id: &str,
     change: Renewal,
 ) -> Result<Response, ApiError> {
-    let user = auth::user(platform, settings, req)?;
+    let route = match change {
+        Renewal::Cancel => Route::CancelSubscription,
+        Renewal::Resume => Route::ResumeSubscription,
+    };
+    let user = limits::user(platform, settings, req, route).await?;
     let store = platform.store(settings.storage)?;
     let order = store.order(order_id).await.map_err(storage_error)?;
     let now = platform.now();

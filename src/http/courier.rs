@@ -2,6 +2,10 @@
 //! outcome is stored. A delivery that fails is reported to the operator, once
 //! per order. Used by the webhook (right after a payment) and the scheduled job
 //! (retries).
+//!
+//! The bot's quota comes first: once Telegram answers 429, nothing more of the
+//! batch is sent; the rest is put off until its `retry_after` has passed, and
+//! every retry lands at its own second ([`outbox::spread`]).
 
 use serde_json::Value;
 
@@ -10,7 +14,7 @@ use super::Platform;
 use crate::config::Settings;
 use crate::shop::access;
 use crate::shop::notice::{self, AccessWork};
-use crate::shop::outbox::{self, after_failure, Kind, Outgoing, Queued, Settle};
+use crate::shop::outbox::{self, after_failure, flood_wait, Kind, Outgoing, Queued, Settle};
 use crate::store::Store;
 
 /// What a round of sending came to.
@@ -40,6 +44,7 @@ pub async fn queue_and_send<P: Platform>(
 /// Sends leased messages and stores each outcome. A delivery or access work
 /// that fails is reported to the operators; the messages access work leaves
 /// owed (a buyer's link, a removed member's notice) are queued and sent after.
+/// Messages put off because Telegram asked the bot to wait count as retrying.
 pub async fn send<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -48,11 +53,13 @@ pub async fn send<P: Platform>(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut after = Vec::new();
+    // Set when Telegram asks the bot to wait: until then nothing more is sent.
+    let mut wait_until = None;
     for q in leased {
-        let done = attempt(platform, settings, store, &q).await;
+        let done = next(platform, settings, store, &q, &mut wait_until).await;
         match &done.settle {
             Settle::Sent => tally.sent += 1,
-            Settle::Retry { .. } => tally.retrying += 1,
+            Settle::Retry { .. } | Settle::Deferred { .. } => tally.retrying += 1,
             Settle::Failed { .. } => tally.failed += 1,
         }
         after.extend(report(settings, &q, &done.settle));
@@ -74,7 +81,7 @@ pub async fn send<P: Platform>(
         match store.enqueue(&after, platform.now()).await {
             Ok(leased) => {
                 for q in leased {
-                    let done = attempt(platform, settings, store, &q).await;
+                    let done = next(platform, settings, store, &q, &mut wait_until).await;
                     if let Err(e) = store
                         .settle(&q.message.id, &done.settle, platform.now())
                         .await
@@ -120,6 +127,30 @@ fn report(settings: &Settings, q: &Queued, settle: &Settle) -> Vec<Outgoing> {
     settings.operators().notices(&key, &text, Some(order_id))
 }
 
+/// How a leased message settles: put off (not sent) while Telegram has asked
+/// the bot to wait, else attempted, a retry moved by its spread; a 429 sets
+/// `wait_until` for the rest.
+async fn next<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    store: &P::Store,
+    q: &Queued,
+    wait_until: &mut Option<u64>,
+) -> http_access::Done {
+    let spread = outbox::spread(&q.message.id);
+    if let Some(until) = *wait_until {
+        return http_access::Done::settled(Settle::Deferred { at: until + spread });
+    }
+    let mut done = attempt(platform, settings, store, q).await;
+    if let Settle::Retry { at, .. } = &mut done.settle {
+        *at += spread;
+    }
+    if let Some(secs) = done.wait {
+        *wait_until = Some(platform.now() + secs);
+    }
+    done
+}
+
 async fn attempt<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -130,13 +161,10 @@ async fn attempt<P: Platform>(
     let bot = match super::bot(platform, settings) {
         Ok(bot) => bot,
         Err(e) => {
-            return http_access::Done {
-                settle: Settle::Retry {
-                    at: now + outbox::backoff(q.attempts),
-                    error: e.message,
-                },
-                then: Vec::new(),
-            }
+            return http_access::Done::settled(Settle::Retry {
+                at: now + outbox::backoff(q.attempts),
+                error: e.message,
+            })
         }
     };
     match q.message.method.as_str() {
@@ -144,20 +172,19 @@ async fn attempt<P: Platform>(
         access::REMOVE => return http_access::remove(platform, settings, store, &bot, q).await,
         _ => {}
     }
-    let settle = match serde_json::from_str::<Value>(&q.message.params) {
-        Err(_) => Settle::Failed {
+    match serde_json::from_str::<Value>(&q.message.params) {
+        Err(_) => http_access::Done::settled(Settle::Failed {
             error: "stored parameters are not JSON".into(),
-        },
+        }),
         Ok(params) => match bot.call::<Value>(&q.message.method, &params).await {
-            Ok(_) => Settle::Sent,
+            Ok(_) => http_access::Done::settled(Settle::Sent),
             Err(e) => {
                 platform.log(&format!("outbox {}: {e}", q.message.id));
-                after_failure(&e, q.attempts, now)
+                http_access::Done {
+                    wait: flood_wait(&e),
+                    ..http_access::Done::settled(after_failure(&e, q.attempts, now))
+                }
             }
         },
-    };
-    http_access::Done {
-        settle,
-        then: Vec::new(),
     }
 }

@@ -9,10 +9,12 @@ use crate::error::ApiError;
 /// runtime (walking all of them, the dozen a CDN adds included, cost more than
 /// the rest of `/api/verify`'s edge work), so a handler that reads another
 /// must add it here; `header` checks that in every native test.
-pub const REQUEST_HEADERS: [&str; 3] = [
+pub const REQUEST_HEADERS: [&str; 4] = [
     "authorization",
     "content-type",
     "x-telegram-bot-api-secret-token",
+    // The client's address, set by Cloudflare: the key of `limits::Limit::Public`.
+    "cf-connecting-ip",
 ];
 
 #[derive(Debug, Clone, Default)]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod courier;
 pub mod faults;
+pub mod limits;
 pub mod message;
 pub mod page;
 pub mod platform;
@@ -73,10 +74,11 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         return Ok(api::health());
     }
     let settings = platform.settings()?;
+    limits::client(platform, route, req).await?;
     match route {
         Route::Health => unreachable!("answered above"),
         Route::Page => page::index(platform, &settings).await,
-        Route::Verify => api::verify(platform, &settings, req),
+        Route::Verify => api::verify(platform, &settings, req).await,
         Route::VerifyThirdParty => api::verify_third_party(platform, &settings, req).await,
         Route::LoginWidget => api::login_widget(platform, &settings, req),
         Route::Products => api::products(platform, &settings).await,

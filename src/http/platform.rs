@@ -1,11 +1,12 @@
 //! What the runtime provides to the core: settings, a clock, randomness,
-//! outbound HTTP, Ed25519 verification, static assets, storage and a log. The
-//! edge implements it for Workers; tests implement it in memory.
+//! outbound HTTP, Ed25519 verification, static assets, storage, rate limits
+//! and a log. The edge implements it for Workers; tests implement it in memory.
 
 use std::rc::Rc;
 
 use crate::config::{ConfigError, Settings, StorageKind};
 use crate::error::ApiError;
+use crate::http::limits::Limit;
 use crate::store::Store;
 use crate::telegram::client::Transport;
 use crate::telegram::ed25519::Ed25519Verifier;
@@ -36,5 +37,13 @@ pub trait Platform: Transport + Ed25519Verifier {
     async fn sleep(&self, ms: u64) {
         let _ = ms;
         std::future::pending::<()>().await
+    }
+    /// Counts one request against `limit` under `key`: `false` once the key
+    /// is over the limit for the binding's period. `Err` (503
+    /// `not_configured`) when the binding is missing. A platform without
+    /// limits (the fuzzer's) allows everything.
+    async fn allow(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
+        let _ = (limit, key);
+        Ok(true)
     }
 }

@@ -7,6 +7,14 @@
 //! redelivered update can repair a missed queueing without sending twice.
 //! Sending takes a lease (the store moves the next attempt past [`LEASE`]), so
 //! the webhook and the scheduled job never send the same message at once.
+//!
+//! The bot's Bot API quota is shared by every message: when Telegram asks the
+//! bot to wait (429 with `retry_after`), the courier sends nothing more of its
+//! batch and puts the rest off until then ([`Settle::Deferred`]), and every
+//! retry time is [`spread`] over a few seconds by the message's id, so a burst
+//! that failed together does not come back in the same second.
+
+use sha2::{Digest, Sha256};
 
 use super::catalog::{Delivery, Product};
 use super::order::Order;
@@ -92,6 +100,39 @@ pub enum Settle {
     Failed {
         error: String,
     },
+    /// Not attempted (Telegram asked the bot to wait): try at this time, and
+    /// the lease's attempt does not count.
+    Deferred {
+        at: u64,
+    },
+}
+
+/// Seconds over which the retries of one burst are spread.
+pub const SPREAD: u64 = 30;
+
+/// The message's offset within [`SPREAD`], from its id: the same on every
+/// run (so a test can predict it), different between messages.
+pub fn spread(id: &str) -> u64 {
+    let digest = Sha256::digest(id.as_bytes());
+    let first: [u8; 8] = digest[..8].try_into().expect("8 of 32 bytes");
+    u64::from_be_bytes(first) % SPREAD
+}
+
+/// How long Telegram asked the bot to wait, when it did (429, or any answer
+/// with `retry_after`): at least a second.
+pub fn flood_wait(err: &BotError) -> Option<u64> {
+    match err {
+        BotError::Api {
+            error_code: 429,
+            retry_after,
+            ..
+        } => Some(retry_after.unwrap_or(1).max(1)),
+        BotError::Api {
+            retry_after: Some(s),
+            ..
+        } => Some((*s).max(1)),
+        _ => None,
+    }
 }
 
 /// Back-off after `attempts` failed attempts: 1, 2, 4 … minutes, at most 6 h.
@@ -210,6 +251,30 @@ mod tests {
     fn backoff_doubles_up_to_six_hours() {
         assert_eq!([1, 2, 3].map(backoff), [60, 120, 240], "1, 2, 4 minutes");
         assert_eq!(backoff(30), 6 * 3600);
+    }
+
+    #[test]
+    fn spread_is_fixed_per_id_and_covers_the_window() {
+        assert_eq!(spread("delivery:o1"), spread("delivery:o1"));
+        let offsets: std::collections::HashSet<u64> = (0..200)
+            .map(|i| spread(&format!("delivery:o{i}")))
+            .collect();
+        assert!(offsets.iter().all(|s| *s < SPREAD));
+        // 200 ids land on most of the 30 seconds, not on one.
+        assert!(offsets.len() > SPREAD as usize * 2 / 3, "{offsets:?}");
+    }
+
+    #[test]
+    fn telegram_asking_to_wait_is_told_apart() {
+        assert_eq!(flood_wait(&api(429, "Too Many Requests", Some(7))), Some(7));
+        assert_eq!(flood_wait(&api(429, "Too Many Requests", None)), Some(1));
+        assert_eq!(flood_wait(&api(429, "Too Many Requests", Some(0))), Some(1));
+        assert_eq!(flood_wait(&api(400, "Too Many Requests", Some(3))), Some(3));
+        assert_eq!(flood_wait(&api(500, "Internal", None)), None);
+        assert_eq!(
+            flood_wait(&BotError::Transport(TransportError::Timeout)),
+            None
+        );
     }
 
     #[test]

@@ -128,21 +128,50 @@ fn done_if(changed: bool) -> Outcome {
     }
 }
 
+/// A new order's row, inserted only when `condition` (SQL over the order's
+/// values ?1–?8 and `values` from ?9 on) holds.
+fn insert_order_when(o: &Order, condition: &str, values: Vec<Value>) -> Statement {
+    let mut statement = sql!(
+        format!(
+            "INSERT INTO orders ({ORDER_COLUMNS}) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8 WHERE {condition}"
+        ),
+        &o.id,
+        o.user_id,
+        &o.product_id,
+        o.status.as_str(),
+        &o.currency,
+        o.amount,
+        o.created_at,
+        o.join_request_query_id.as_ref(),
+    );
+    statement.params.extend(values);
+    statement
+}
+
 impl<D: Database> Store for D1Store<D> {
     async fn insert_order(&self, o: &Order) -> Result<(), StoreError> {
-        self.one(sql!(
-            format!("INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8)"),
-            &o.id,
-            o.user_id,
-            &o.product_id,
-            o.status.as_str(),
-            &o.currency,
-            o.amount,
-            o.created_at,
-            o.join_request_query_id.as_ref(),
-        ))
-        .await?;
+        self.one(insert_order_when(o, "1", Vec::new())).await?;
         Ok(())
+    }
+
+    async fn insert_pending_order(
+        &self,
+        o: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError> {
+        // One statement, so the count and the insert cannot interleave with
+        // another request's (`orders_by_user` finds the user's rows).
+        let under_cap =
+            "(SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?9";
+        let r = self
+            .one(insert_order_when(
+                o,
+                under_cap,
+                vec![Value::from(max_pending)],
+            ))
+            .await?;
+        Ok(r.changes() == 1)
     }
 
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
@@ -418,6 +447,12 @@ impl<D: Database> Store for D1Store<D> {
                 "UPDATE outbox SET status = 'failed', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
                 id,
                 error
+            ),
+            Settle::Deferred { at } => sql!(
+                "UPDATE outbox SET next_attempt_at = ?2, attempts = MAX(attempts - 1, 0) \
+                 WHERE id = ?1 AND status = 'pending'",
+                id,
+                *at
             ),
         };
         self.one(statement).await?;

@@ -296,6 +296,28 @@ impl<N: Namespace> Store for KvStore<N> {
         self.put_order(order).await
     }
 
+    async fn insert_pending_order(
+        &self,
+        order: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError> {
+        // Counted from the user's index, then written: two requests racing
+        // can both pass (KV has no transactions), so the cap can be passed by
+        // the requests in flight at once, which the rate limit keeps few.
+        let pending = listed_orders(
+            self.list_metadata(&format!("user:{}:", order.user_id))
+                .await?,
+        )
+        .into_iter()
+        .filter(|o| o.status == OrderStatus::Pending)
+        .count();
+        if pending >= max_pending {
+            return Ok(false);
+        }
+        self.put_order(order).await?;
+        Ok(true)
+    }
+
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         self.get::<OrderRow>(&format!("order:{id}"))
             .await?
@@ -499,6 +521,13 @@ impl<N: Namespace> Store for KvStore<N> {
             Settle::Failed { error } => {
                 e.status = "failed".into();
                 e.last_error = Some(error.clone());
+            }
+            Settle::Deferred { at } => {
+                if e.status != "pending" {
+                    return Ok(());
+                }
+                e.next_attempt_at = *at;
+                e.attempts = e.attempts.saturating_sub(1);
             }
         }
         self.put_entry(&e).await

@@ -69,6 +69,14 @@ pub enum Outcome {
 #[allow(async_fn_in_trait)]
 pub trait Store {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
+    /// Inserts a new `pending` order unless its user has `max_pending`
+    /// pending orders already: then nothing is stored and the answer is
+    /// `false`. D1 counts and inserts in one statement.
+    async fn insert_pending_order(
+        &self,
+        order: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError>;
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError>;
     /// The user's orders, newest first.
     async fn orders_for_user(&self, user_id: i64, limit: usize) -> Result<Vec<Order>, StoreError>;
@@ -153,6 +161,13 @@ macro_rules! either {
 impl<A: Store, B: Store> Store for EitherStore<A, B> {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
         either!(self, s => s.insert_order(order).await)
+    }
+    async fn insert_pending_order(
+        &self,
+        order: &Order,
+        max_pending: usize,
+    ) -> Result<bool, StoreError> {
+        either!(self, s => s.insert_pending_order(order, max_pending).await)
     }
     async fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
         either!(self, s => s.order(id).await)

@@ -389,6 +389,105 @@ fn the_outbox_leases_retries_and_settles_test() {
     );
 }
 
+/// A flood wait: the message is not sent, comes back when Telegram said, and
+/// the lease's attempt is given back; a settled message is left as it is.
+async fn a_deferral_gives_its_attempt_back<S: Store>(s: &S) -> Vec<(String, u32)> {
+    let (a, b) = (message("a"), message("b"));
+    s.enqueue(&[a.clone(), b.clone()], T0).await.unwrap();
+    s.settle(&a.id, &Settle::Sent, T0).await.unwrap();
+    for m in [&a, &b] {
+        s.settle(&m.id, &Settle::Deferred { at: T0 + 40 }, T0)
+            .await
+            .unwrap();
+    }
+    assert!(s.lease_due(T0 + 39, 10).await.unwrap().is_empty());
+    let due = s.lease_due(T0 + 40, 10).await.unwrap();
+    due.iter()
+        .map(|q| (q.message.id.clone(), q.attempts))
+        .collect()
+}
+
+#[test]
+fn a_deferral_gives_its_attempt_back_test() {
+    assert_eq!(
+        on_both!(a_deferral_gives_its_attempt_back),
+        [("notice:b:42".to_string(), 1)]
+    );
+}
+
+/// `MAX_PENDING_ORDERS`: a user's pending orders up to the cap, then none;
+/// other users, and orders no longer pending, do not count.
+async fn pending_orders_are_capped_per_user<S: Store>(s: &S) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut add = |id: &str, inserted: bool| out.push((id.to_owned(), inserted));
+    for (i, id) in ["a", "b", "c"].iter().enumerate() {
+        let o = order(id, 7, "pack", T0 + i as u64);
+        add(id, s.insert_pending_order(&o, 2).await.unwrap());
+    }
+    let other = order("x", 8, "pack", T0);
+    add("x", s.insert_pending_order(&other, 2).await.unwrap());
+    assert_eq!(s.order("c").await.unwrap(), None, "refused: nothing stored");
+    // A paid, a failed and an expired order leave room.
+    s.record_payment(&payment("a", "c1", T0 + 5, None, false), 1, T0 + 5, None)
+        .await
+        .unwrap();
+    add(
+        "d",
+        s.insert_pending_order(&order("d", 7, "pack", T0 + 6), 2)
+            .await
+            .unwrap(),
+    );
+    s.mark_failed("d").await.unwrap();
+    add(
+        "e",
+        s.insert_pending_order(&order("e", 7, "pack", T0 + 7), 2)
+            .await
+            .unwrap(),
+    );
+    add(
+        "f",
+        s.insert_pending_order(&order("f", 7, "pack", T0 + 8), 2)
+            .await
+            .unwrap(),
+    );
+    s.expire_pending(T0 + 8).await.unwrap();
+    add(
+        "g",
+        s.insert_pending_order(&order("g", 7, "pack", T0 + 9), 2)
+            .await
+            .unwrap(),
+    );
+    let stored = s.orders_for_user(7, 100).await.unwrap();
+    out.push((
+        stored
+            .iter()
+            .map(|o| format!("{}:{}", o.id, o.status.as_str()))
+            .collect::<Vec<_>>()
+            .join(","),
+        true,
+    ));
+    out
+}
+
+#[test]
+fn pending_orders_are_capped_per_user_test() {
+    let s = |id: &str, ok| (id.to_string(), ok);
+    assert_eq!(
+        on_both!(pending_orders_are_capped_per_user),
+        [
+            s("a", true),
+            s("b", true),
+            s("c", false),
+            s("x", true),
+            s("d", true),
+            s("e", true),
+            s("f", false),
+            s("g", true),
+            s("g:pending,e:expired,d:failed,b:expired,a:paid", true),
+        ]
+    );
+}
+
 async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, Vec<String>)> {
     for (id, at) in [("o1", T0), ("o2", T0 + 10), ("o3", T0 + 20)] {
         s.insert_order(&order(id, 7, "pack", at)).await.unwrap();

@@ -137,11 +137,11 @@ export async function startEmulator(opts = {}) {
  * from the emulator; the bot is set up through the worker's own `/api/admin/setup`
  * (setWebhook, setMyCommands, setChatMenuButton against the emulator).
  * With `signingSeed`, launch data is Ed25519-signed and the worker knows the key;
- * `settings` adds to or overrides the worker's settings; `scriptPath` is passed to `startWorker`;
+ * `settings` adds to or overrides the worker's settings; `scriptPath` and `limits` are passed to `startWorker`;
  * `chats` are the emulator's chats (the default catalog's access channel by default);
  * `users` have started the bot before setup runs.
  */
-export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, chats = [DEFAULT_CHAT], users = [] } = {}) {
+export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, limits, chats = [DEFAULT_CHAT], users = [] } = {}) {
   const port = await freePort();
   const emuUrl = `http://127.0.0.1:${port}`;
   const w = await startWorker({
@@ -150,7 +150,7 @@ export async function startWorkerWithEmulator({ signingSeed, settings = {}, scri
     TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
     ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
     ...settings,
-  }, { scriptPath });
+  }, { scriptPath, limits });
   const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed, chats });
   // Users who have started the bot before setup runs (operators, say).
   for (const u of users) await emu.upsertUser(u);

@@ -51,16 +51,41 @@ function migrations() {
 }
 
 /**
+ * wrangler.toml's rate limits (`[[ratelimits]]`, which wrangler hands Miniflare as
+ * `ratelimits: {NAME: {simple: {limit, period}}}`) with `changes` applied: binding name
+ * → requests per period (the period stays), or `null` to leave the binding out.
+ */
+export function rateLimits(fromToml, changes = {}) {
+  const out = structuredClone(fromToml ?? {});
+  for (const [name, limit] of Object.entries(changes)) {
+    if (limit === null) { delete out[name]; continue; }
+    assert.ok(out[name], `wrangler.toml has no rate limit ${name}`);
+    out[name].simple.limit = limit;
+  }
+  return out;
+}
+
+/**
+ * Limits no test's own traffic reaches (nor the benchmark's thousands of requests a
+ * second from one user), for suites that are not about them (see tests/limits.test.mjs).
+ * The bindings are still called, as in production.
+ */
+export const GENEROUS_LIMITS = { LIMIT_INVOICES: 1e9, LIMIT_CHANGES: 1e9, LIMIT_READS: 1e9, LIMIT_PUBLIC: 1e9 };
+
+/**
  * Starts the built worker. `settings` are vars (any setting may also be a secret).
  * `scriptPath` replaces wrangler.toml's `main` (a test-only wrapper around it, or
- * the benchmark's baselines); `migrate: false` skips the migrations.
+ * the benchmark's baselines); `migrate: false` skips the migrations; `limits`
+ * changes wrangler.toml's rate limits (see `rateLimits`): without it the worker
+ * runs with the production limits.
  */
-export async function startWorker(settings = {}, { scriptPath, migrate = true, inspectorPort } = {}) {
+export async function startWorker(settings = {}, { scriptPath, migrate = true, inspectorPort, limits } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const main = scriptPath ?? readFileSync('wrangler.toml', 'utf8').match(/^main\s*=\s*"([^"]+)"/m)[1];
   const logs = [];
   const mf = new Miniflare({
     ...workerOptions,
+    ratelimits: rateLimits(workerOptions.ratelimits, limits),
     modules: true,
     scriptPath: main,
     modulesRoot: '.',

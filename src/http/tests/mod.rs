@@ -6,6 +6,7 @@
 mod access;
 mod admin;
 mod api;
+mod limits;
 mod sales;
 mod webhook;
 
@@ -17,6 +18,7 @@ use pollster::block_on;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+use super::limits::Limit;
 use super::{handle, Platform, Request, Response};
 use crate::config::StorageKind;
 use crate::error::ApiError;
@@ -39,6 +41,13 @@ pub(super) struct TestPlatform {
     pub logs: std::cell::RefCell<Vec<String>>,
     /// The clock, settable so rules over time can be tested.
     pub now: Cell<u64>,
+    /// Each rate limit's requests per period, as a `[[ratelimits]]` binding
+    /// has them; a limit left out is a missing binding.
+    pub limits: std::cell::RefCell<HashMap<Limit, u32>>,
+    /// Every request counted, in order: the limit and the key.
+    pub counted: std::cell::RefCell<Vec<(Limit, String)>>,
+    /// Requests so far per limit, key and period (a fixed window, as Miniflare keeps it).
+    pub windows: std::cell::RefCell<HashMap<(Limit, String, u64), u32>>,
 }
 
 impl Transport for TestPlatform {
@@ -76,6 +85,20 @@ impl Platform for TestPlatform {
     fn log(&self, line: &str) {
         self.logs.borrow_mut().push(line.to_owned());
     }
+    async fn allow(&self, limit: Limit, key: &str) -> Result<bool, ApiError> {
+        self.counted.borrow_mut().push((limit, key.to_owned()));
+        let Some(max) = self.limits.borrow().get(&limit).copied() else {
+            return Err(ApiError::new(503, "not_configured", limit.binding()));
+        };
+        let window = (limit, key.to_owned(), self.now() / limit.period());
+        let mut windows = self.windows.borrow_mut();
+        let n = windows.entry(window).or_insert(0);
+        if *n >= max {
+            return Ok(false);
+        }
+        *n += 1;
+        Ok(true)
+    }
 }
 
 impl TestPlatform {
@@ -97,6 +120,10 @@ pub(super) fn platform() -> TestPlatform {
         counter: Cell::new(0),
         logs: Default::default(),
         now: Cell::new(NOW),
+        // High enough for every test but those of the limits themselves.
+        limits: std::cell::RefCell::new(Limit::ALL.into_iter().map(|l| (l, 1000)).collect()),
+        counted: Default::default(),
+        windows: Default::default(),
     }
 }
 

@@ -339,6 +339,6 @@ async fn last_launch(State(ctx): Shared, Query(q): Query<LaunchFilter>) -> CtlRe
         .rev()
         .find(|l| l.user_id == user_id && q.source.as_ref().is_none_or(|x| &l.source == x))
         .map(|l| Json(json!(l)))
-        .or_else(|| q.or_null.then(|| Json(Value::Null)))
+        .or_else(|| q.or_null.then_some(Json(Value::Null)))
         .ok_or_else(|| not_found("no launch for this user"))
 }

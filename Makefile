@@ -81,7 +81,7 @@ test-e2e: build emulator browser-tools
 
 ## The upload against its budget (gzip, as `wrangler deploy --dry-run` reports
 ## it): a new dependency or serde type that pushes it over fails the tests.
-SIZE_BUDGET_KIB := 300
+SIZE_BUDGET_KIB := 400
 size: build node-tools
 	@rm -rf build/.dry-run
 	@$(WRANGLER) deploy --dry-run --outdir build/.dry-run > build/.dry-run.log 2>&1 || { cat build/.dry-run.log; exit 1; }
@@ -140,7 +140,7 @@ lint: rust-tools node-tools
 ## cold start and the native checks beside SHA-256. Writes BENCHMARKS.md; takes
 ## a few minutes.
 bench: build bench-floor bench-twiggy bench-native
-	node bench/run.mjs
+	SIZE_BUDGET_KIB=$(SIZE_BUDGET_KIB) node bench/run.mjs
 
 ## The bench's Rust floor: workers-rs answering a constant (bench/floor/build).
 bench-floor: rust-tools node-tools

@@ -39,7 +39,7 @@ const tiny = {
   versions: { node: '20' },
   load: { connections: 2, warmupMs: 1000, durationMs: 1000 },
   contenders: ['tma-pay', 'empty', 'rust-floor', 'js-alt', 'd1-floor'],
-  bundle: { upload: 300 * 1024, uploadGzip: 150 * 1024, wasm: 1, wasmGzip: 1, glue: 1, glueGzip: 1 },
+  bundle: { upload: 300 * 1024, uploadGzip: 150 * 1024, wasm: 1, wasmGzip: 1, glue: 1, glueGzip: 1, budgetKiB: 300 },
   routes: [
     { id: 'verify', name: 'POST /api/verify', expect: [200], results: {
       'tma-pay': { rps: 95, p50: 1, p99: 2, statuses: { 200: 95 } },

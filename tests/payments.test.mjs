@@ -175,7 +175,7 @@ describe('payments with D1: failure paths', () => {
     let r = await w.fetch('/api/invoices', { method: 'POST', headers: tma(buyer), body: '{"product_id":"nope"}' });
     assert.equal(r.status, 404);
     assert.equal(r.json.error.code, 'product_not_found');
-    const card = await startWorker(settingsFor(api, { CATALOG: '[{"id":"eur","title":"Tip","description":"A tip","currency":"EUR","amount":199}]' }));
+    const card = await startWorker(settingsFor(api, { CATALOG: '[{"id":"eur","kind":"service","title":"Tip","description":"A tip","currency":"EUR","amount":199}]' }));
     try {
       r = await card.fetch('/api/invoices', { method: 'POST', headers: tma(buyer), body: '{"product_id":"eur"}' });
       assert.equal(r.status, 503);

@@ -47,7 +47,7 @@ describe('secrets never reach a log or a response', () => {
     const settings = settingsFor(api, { PAYMENT_PROVIDER_TOKEN: PROVIDER_TOKEN, TEST_PANIC_ROUTE: '1',
       CATALOG: JSON.stringify([
         { id: 'sticker_pack', title: 'Sticker pack', description: 'Stickers', currency: 'XTR', amount: 50 },
-        { id: 'card', title: 'Card thing', description: 'By card', currency: 'EUR', amount: 199 },
+        { id: 'card', kind: 'physical', title: 'Card thing', description: 'By card', currency: 'EUR', amount: 199 },
       ]) });
     const w = await startWorker(settings);
     try {

@@ -103,6 +103,9 @@ pub struct FuzzPlatform {
 }
 
 impl Transport for FuzzPlatform {
+    async fn get(&self, _: &str, _: &[(&str, &str)]) -> Result<(u16, Vec<u8>), TransportError> {
+        Err(TransportError::Network)
+    }
     async fn post_json(&self, _: &str, _: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
         Ok((
             200,

@@ -54,21 +54,27 @@ fn binding_missing(name: &str) -> ApiError {
     )
 }
 
-/// A POST of JSON through the runtime's `fetch`, and the answer's status and
+/// A request through the runtime's `fetch`, and the answer's status and
 /// body. Through `web_sys` rather than `worker::Fetch`: `worker::Response`
 /// reads a body chunk by chunk through a stream adapter, which took
 /// `/api/invoices` below the guard in `make bench-ab` (BENCHMARKS.md).
-async fn post(
+async fn send(
+    method: &str,
     url: &str,
-    body: &[u8],
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
     signal: &web_sys::AbortSignal,
 ) -> Result<(u16, Vec<u8>), JsValue> {
-    let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/json")?;
+    let request_headers = web_sys::Headers::new()?;
+    for (name, value) in headers {
+        request_headers.set(name, value)?;
+    }
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&Uint8Array::from(body));
+    init.set_method(method);
+    init.set_headers(&request_headers);
+    if let Some(body) = body {
+        init.set_body(&Uint8Array::from(body));
+    }
     init.set_signal(Some(signal));
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let response: web_sys::Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
@@ -78,22 +84,45 @@ async fn post(
     Ok((response.status(), Uint8Array::new(&buffer).to_vec()))
 }
 
-impl Transport for WorkerPlatform {
-    async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
-        // Outbound calls give up well inside a request's budget. A malformed
-        // setting was already refused (503) by `Settings::parse`.
+impl WorkerPlatform {
+    /// `send` within the outbound timeout: calls give up well inside a
+    /// request's budget (a malformed setting was already refused, 503, by
+    /// `Settings::parse`). The signal covers the response body too.
+    async fn timed(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<(u16, Vec<u8>), TransportError> {
         let ms = self
             .settings()
             .map_or(config::BOT_API_TIMEOUT_MS, |s| s.bot_api_timeout_ms);
-        // The signal covers the response body too.
         let signal = web_sys::AbortSignal::timeout_with_u32(ms as u32);
-        post(url, &body, &signal).await.map_err(|_| {
-            if signal.aborted() {
-                TransportError::Timeout
-            } else {
-                TransportError::Network
-            }
-        })
+        send(method, url, headers, body, &signal)
+            .await
+            .map_err(|_| {
+                if signal.aborted() {
+                    TransportError::Timeout
+                } else {
+                    TransportError::Network
+                }
+            })
+    }
+}
+
+impl Transport for WorkerPlatform {
+    async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
+        let json = [("content-type", "application/json")];
+        self.timed("POST", url, &json, Some(&body)).await
+    }
+
+    async fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>), TransportError> {
+        self.timed("GET", url, headers, None).await
     }
 }
 

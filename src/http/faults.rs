@@ -60,6 +60,9 @@ mod tests {
         async fn post_json(&self, _: &str, _: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
             unreachable!()
         }
+        async fn get(&self, _: &str, _: &[(&str, &str)]) -> Result<(u16, Vec<u8>), TransportError> {
+            unreachable!()
+        }
     }
 
     impl crate::telegram::ed25519::Ed25519Verifier for Timer {

@@ -19,6 +19,10 @@ const DEFAULT_CATALOG: &str = include_str!("../../catalog.default.json");
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub id: String,
+    /// What is sold: Telegram allows only Stars for digital goods and
+    /// services; cards and TON only for physical goods and real-world services.
+    #[serde(default, skip_serializing_if = "Kind::is_digital")]
+    pub kind: Kind,
     pub title: String,
     pub description: String,
     pub currency: String,
@@ -36,6 +40,45 @@ pub struct Product {
     /// order is paid (a one-time product) or the subscription is active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<Access>,
+}
+
+/// What a product is, for Telegram's rule on what may be sold for what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Digital goods and services (the default): Telegram Stars only.
+    #[default]
+    Digital,
+    /// Physical goods: Stars, a card provider's currency, TON or USDT.
+    Physical,
+    /// Real-world services: as physical goods.
+    Service,
+}
+
+impl Kind {
+    pub fn is_digital(&self) -> bool {
+        *self == Kind::Digital
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Digital => "digital",
+            Kind::Physical => "physical",
+            Kind::Service => "service",
+        }
+    }
+}
+
+/// How a product is paid for, from its currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rail {
+    /// Telegram Stars (`XTR`), through an invoice.
+    Stars,
+    /// A card provider's currency (ISO 4217), through an invoice.
+    Card,
+    /// Toncoin (`TON`, in nanotons) or USDT on TON (`USDT`, 6 decimals),
+    /// through TON Connect, confirmed on chain.
+    Ton,
 }
 
 /// The chat a product lets its buyer into.
@@ -70,11 +113,21 @@ impl Product {
         self.currency == "XTR"
     }
 
+    /// How this product is paid for.
+    pub fn rail(&self) -> Rail {
+        match self.currency.as_str() {
+            "XTR" => Rail::Stars,
+            "TON" | "USDT" => Rail::Ton,
+            _ => Rail::Card,
+        }
+    }
+
     /// A Stars product for tests: one-time, or a subscription with `period`.
     #[cfg(test)]
     pub fn stars(id: &str, amount: i64, period: Option<u32>) -> Product {
         Product {
             id: id.into(),
+            kind: Kind::Digital,
             title: "T".into(),
             description: "D".into(),
             currency: "XTR".into(),
@@ -159,8 +212,17 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
     if !(1..=255).contains(&description_len) {
         return Err("description must be 1-255 characters".into());
     }
-    if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err("currency must be XTR or a three-letter ISO 4217 code".into());
+    let iso = p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase());
+    if !(iso || p.currency == "USDT") {
+        return Err("currency must be XTR, TON, USDT or a three-letter ISO 4217 code".into());
+    }
+    if p.kind.is_digital() && !p.is_stars() {
+        return Err(format!(
+            "a digital product is sold in Telegram Stars only (XTR), not {}: Telegram's rule for digital \
+             goods and services (core.telegram.org/bots/payments-stars); set kind to physical or service \
+             for physical goods and real-world services",
+            p.currency
+        ));
     }
     if p.amount <= 0 {
         return Err(
@@ -195,6 +257,9 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
     if let Some(a) = &p.access {
         validate_access(p, a)?;
     }
+    if p.rail() == Rail::Ton && p.delivery.as_ref().is_some_and(|d| d.document.is_some()) {
+        return Err("a TON or USDT product is physical: its delivery cannot be a document".into());
+    }
     Ok(())
 }
 
@@ -202,6 +267,9 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
 const LOWEST_PLAIN_CHAT_ID: i64 = -1_000_000_000_000;
 
 fn validate_access(p: &Product, a: &Access) -> Result<(), String> {
+    if !p.kind.is_digital() {
+        return Err("access to a chat is digital: kind must be digital".into());
+    }
     if a.chat_id > LOWEST_PLAIN_CHAT_ID {
         return Err("access chat_id must be a channel or supergroup id (-100…)".into());
     }
@@ -272,8 +340,15 @@ mod tests {
         assert!(
             Catalog::parse(&product(r#","subscription_period":300"#), TelegramEnv::Test).is_ok()
         );
-        let card = r#"[{"id":"eur","title":"T","description":"D","currency":"EUR","amount":199}]"#;
+        let card = r#"[{"id":"eur","kind":"service","title":"T","description":"D","currency":"EUR","amount":199}]"#;
         assert!(Catalog::parse(card, P).is_ok());
+        for currency in ["TON", "USDT"] {
+            let ton = product(r#","kind":"physical""#).replace("XTR", currency);
+            assert_eq!(
+                Catalog::parse(&ton, P).unwrap().products[0].rail(),
+                Rail::Ton
+            );
+        }
     }
 
     #[test]
@@ -293,6 +368,10 @@ mod tests {
                 "description",
             ),
             (product("").replace("XTR", "usd"), "currency"),
+            (product("").replace("XTR", "EUR"), "Telegram Stars only"),
+            (product("").replace("XTR", "TON"), "Telegram Stars only"),
+            (product("").replace("XTR", "USDT"), "Telegram Stars only"),
+            (product(r#","kind":"gadget""#), "not a JSON array"),
             (
                 product("").replace(r#""amount":5"#, r#""amount":0"#),
                 "amount",
@@ -306,7 +385,7 @@ mod tests {
                 "subscription_period must be",
             ),
             (
-                product(r#","subscription_period":2592000"#).replace("XTR", "USD"),
+                product(r#","kind":"service","subscription_period":2592000"#).replace("XTR", "USD"),
                 "only possible with XTR",
             ),
             (
@@ -315,6 +394,15 @@ mod tests {
                 "at most",
             ),
             (product(r#","photo_url":"http://x""#), "photo_url"),
+            (
+                product(r#","kind":"physical","access":{"chat_id":-1001234567890}"#),
+                "access to a chat is digital",
+            ),
+            (
+                product(r#","kind":"physical","delivery":{"document":"BQAC"}"#)
+                    .replace("XTR", "TON"),
+                "cannot be a document",
+            ),
         ];
         for (json, want) in cases {
             let err = Catalog::parse(&json, P).unwrap_err();

@@ -57,10 +57,15 @@ pub fn decide_pre_checkout(order: Option<&Order>, q: &PreCheckoutQuery) -> Resul
     Ok(())
 }
 
-/// The price as people read it: `⭐ 50` or `12.34 EUR`.
+/// The price as people read it: `⭐ 50`, `12.34 EUR`, `1.5 TON`, `12.50 USDT`.
 pub fn format_price(currency: &str, amount: i64) -> String {
-    if currency == "XTR" {
-        return format!("⭐ {amount}");
+    match currency {
+        "XTR" => return format!("⭐ {amount}"),
+        // Nanotons: up to nine decimals, trailing zeros dropped.
+        "TON" => return format!("{} TON", decimal(amount, 9, 0)),
+        // USDT on TON has six decimals; cents always shown.
+        "USDT" => return format!("{} USDT", decimal(amount, 6, 2)),
+        _ => {}
     }
     // Currencies without minor units; the rest use two decimals here.
     const ZERO_DECIMAL: &[&str] = &[
@@ -70,6 +75,24 @@ pub fn format_price(currency: &str, amount: i64) -> String {
         format!("{amount} {currency}")
     } else {
         format!("{}.{:02} {currency}", amount / 100, (amount % 100).abs())
+    }
+}
+
+/// `amount` with `scale` decimals, keeping at least `min` of them.
+fn decimal(amount: i64, scale: u32, min: usize) -> String {
+    let unit = 10i64.pow(scale);
+    let (whole, frac) = (amount / unit, (amount % unit).abs());
+    let digits = format!("{frac:0width$}", width = scale as usize);
+    let kept = digits.trim_end_matches('0');
+    let kept = if kept.len() < min {
+        &digits[..min]
+    } else {
+        kept
+    };
+    if kept.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{kept}")
     }
 }
 
@@ -166,6 +189,13 @@ mod tests {
         assert_eq!(format_price("EUR", 1234), "12.34 EUR");
         assert_eq!(format_price("USD", 5), "0.05 USD");
         assert_eq!(format_price("JPY", 500), "500 JPY");
+        assert_eq!(format_price("TON", 1_500_000_000), "1.5 TON");
+        assert_eq!(format_price("TON", 2_000_000_000), "2 TON");
+        assert_eq!(format_price("TON", 50_000_000), "0.05 TON");
+        assert_eq!(format_price("TON", 1), "0.000000001 TON");
+        assert_eq!(format_price("USDT", 12_500_000), "12.50 USDT");
+        assert_eq!(format_price("USDT", 1_234_567), "1.234567 USDT");
+        assert_eq!(format_price("USDT", 3_000_000), "3.00 USDT");
     }
 
     #[test]

@@ -21,10 +21,17 @@ pub enum TransportError {
     Network,
 }
 
-/// Sends a JSON POST and returns the status and body.
+/// Outbound HTTP: the Bot API's JSON POSTs, and GETs (toncenter). Each
+/// answers the status and the body.
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError>;
+    /// A GET with these request headers (an API key, say).
+    async fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>), TransportError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,6 +304,24 @@ pub mod fake {
     }
 
     impl Transport for FakeTransport {
+        /// A GET is recorded as a call with its URL and `null` parameters, and
+        /// answered like a call of the method named by its path's last segment.
+        async fn get(
+            &self,
+            url: &str,
+            _headers: &[(&str, &str)],
+        ) -> Result<(u16, Vec<u8>), TransportError> {
+            self.calls.borrow_mut().push((url.to_owned(), Value::Null));
+            let path = url.split('?').next().unwrap_or_default();
+            let method = path.rsplit('/').next().unwrap_or_default();
+            let scripted = self
+                .by_method
+                .borrow_mut()
+                .get_mut(method)
+                .and_then(VecDeque::pop_front);
+            scripted.unwrap_or(Err(TransportError::Network))
+        }
+
         async fn post_json(
             &self,
             url: &str,

@@ -233,7 +233,7 @@ fn card_products_need_the_provider_token() {
     let mut p = platform();
     p.settings.insert(
         "CATALOG",
-        r#"[{"id":"eur","title":"T","description":"D","currency":"EUR","amount":199}]"#.into(),
+        r#"[{"id":"eur","kind":"service","title":"T","description":"D","currency":"EUR","amount":199}]"#.into(),
     );
     let (s, v) = as_user(&p, "POST", "/api/invoices", 5, r#"{"product_id":"eur"}"#);
     assert_eq!(

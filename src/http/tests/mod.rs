@@ -54,6 +54,13 @@ impl Transport for TestPlatform {
     async fn post_json(&self, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), TransportError> {
         self.bot.post_json(url, body).await
     }
+    async fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>), TransportError> {
+        self.bot.get(url, headers).await
+    }
 }
 
 impl Ed25519Verifier for TestPlatform {

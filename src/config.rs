@@ -7,6 +7,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
+pub mod ton;
+
+pub use ton::{TonNetwork, TonSettings};
+
 use crate::error::ApiError;
 use crate::shop::catalog::Catalog;
 use crate::shop::notice::{Lang, Operators};
@@ -58,6 +62,8 @@ pub struct Settings {
     pub access_grace: u64,
     /// How long a Bot API call may take (`BOT_API_TIMEOUT_MS`).
     pub bot_api_timeout_ms: u64,
+    /// TON Connect and TON/USDT payments.
+    pub ton: TonSettings,
 }
 
 /// A shared secret (`WEBHOOK_SECRET`, `ADMIN_TOKEN`) with its SHA-256, taken
@@ -269,6 +275,7 @@ impl Settings {
                 .map_err(|_| invalid("ACCESS_GRACE", "expected a whole number of seconds"))?,
             None => 86_400,
         };
+        let ton = TonSettings::parse(get)?;
         Ok(Settings {
             bot_keys: bot_token.as_ref().map(BotKeys::derive),
             bot_token,
@@ -290,6 +297,7 @@ impl Settings {
             max_pending_orders,
             access_grace,
             bot_api_timeout_ms,
+            ton,
         })
     }
 
@@ -362,6 +370,11 @@ mod tests {
         assert_eq!(s.storage, StorageKind::D1);
         assert_eq!(s.access_grace, 86_400);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
+        assert_eq!(s.ton.network, TonNetwork::Mainnet);
+        assert_eq!(s.ton.proof_max_age, 900);
+        assert!(s.ton.proof_domains.is_empty() && s.ton.wallet.is_none());
+        assert_eq!(s.ton.toncenter.as_str(), "https://toncenter.com/");
+        assert_eq!(s.ton.usdt_master, ton::USDT_MASTER_MAINNET);
         assert_eq!(s.max_pending_orders, MAX_PENDING_ORDERS);
         assert_eq!(s.bot_token().unwrap_err().setting, "BOT_TOKEN");
         assert_eq!(s.bot_keys().unwrap_err().setting, "BOT_TOKEN");
@@ -385,6 +398,10 @@ mod tests {
             ("PENDING_ORDER_TTL", "3600"),
             ("MAX_PENDING_ORDERS", "3"),
             ("ACCESS_GRACE", "0"),
+            ("TON_NETWORK", "testnet"),
+            ("TON_PROOF_MAX_AGE", "0"),
+            ("TON_PROOF_DOMAINS", "Shop.example, 127.0.0.1:8787"),
+            ("TONCENTER_API_KEY", "tc_key"),
             ("BOT_API_TIMEOUT_MS", " 250 "),
         ])
         .unwrap();
@@ -396,6 +413,10 @@ mod tests {
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
         assert_eq!(s.access_grace, 0);
+        assert_eq!(s.ton.network.chain_id(), "-3");
+        assert_eq!(s.ton.proof_max_age, 0);
+        assert_eq!(s.ton.proof_domains, ["shop.example", "127.0.0.1:8787"]);
+        assert_eq!(format!("{:?}", s.ton.toncenter_key), "Some(Secret(..))");
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
         assert_eq!(
             s.bot_keys().unwrap(),
@@ -438,6 +459,10 @@ mod tests {
             ("MAX_PENDING_ORDERS", "0"),
             ("MAX_PENDING_ORDERS", "many"),
             ("ACCESS_GRACE", "a day"),
+            ("TON_NETWORK", "devnet"),
+            ("TON_PROOF_MAX_AGE", "soon"),
+            ("TONCENTER_API_BASE", "ftp://toncenter.com"),
+            ("TON_CONNECT_WALLET_JS", "javascript:alert(1)"),
             ("BOT_API_TIMEOUT_MS", "9000"),
         ] {
             let e = parse(&[(name, value)]).unwrap_err();

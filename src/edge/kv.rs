@@ -33,6 +33,10 @@ impl Namespace for WorkerKv {
         put.execute().await.map_err(failed)
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await.map_err(failed)
+    }
+
     async fn list(
         &self,
         prefix: &str,

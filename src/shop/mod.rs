@@ -12,6 +12,7 @@ pub mod order;
 pub mod outbox;
 pub mod payment;
 pub mod reconcile;
+pub mod ton;
 
 pub use catalog::{Catalog, Product};
 pub use order::{Order, OrderStatus, Payload, Payment, Refund, RefundRefused};

@@ -2,12 +2,13 @@
 //! worker, SQLite in native tests). Each state change is one batch: one round
 //! trip, one transaction.
 
-use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
+use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow, WalletRow};
 use super::sql::{Database, Outcome as _, Statement, Value};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::{Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, Payment};
 use crate::sql;
 
@@ -42,6 +43,8 @@ const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_char
 
 const LINK_COLUMNS: &str =
     "order_id, chat_id, user_id, invite_link, app_url, created_at, revoked_at";
+
+const WALLET_COLUMNS: &str = "user_id, address, friendly, network, public_key, version, linked_at";
 
 const MEMBER_COLUMNS: &str = "chat_id, user_id, status, until_date, updated_at";
 
@@ -206,7 +209,7 @@ impl<D: Database> Store for D1Store<D> {
         let insert = sql!(
             "INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
              amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, raw_update) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
             charge,
             &p.provider_payment_charge_id,
             &p.order_id,
@@ -613,5 +616,103 @@ impl<D: Database> Store for D1Store<D> {
         ))
         .await?;
         Ok(())
+    }
+
+    async fn issue_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.one(sql!(
+            "INSERT INTO ton_proof_payloads (payload, user_id, created_at) VALUES (?1, ?2, ?3)",
+            payload,
+            user_id,
+            now
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn consume_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Issued {
+            created_at: u64,
+        }
+        // One statement: of two proofs racing with one payload, one finds it unused.
+        let r = self
+            .one(sql!(
+                "UPDATE ton_proof_payloads SET used_at = ?3 \
+                 WHERE payload = ?1 AND user_id = ?2 AND used_at IS NULL RETURNING created_at",
+                payload,
+                user_id,
+                now
+            ))
+            .await?;
+        Ok(r.rows::<Issued>()?.pop().map(|i| i.created_at))
+    }
+
+    async fn prune_ton_payloads(&self, issued_before: u64) -> Result<usize, StoreError> {
+        let r = self
+            .one(sql!(
+                "DELETE FROM ton_proof_payloads WHERE created_at < ?1",
+                issued_before
+            ))
+            .await?;
+        Ok(r.changes())
+    }
+
+    async fn save_wallet(&self, w: &TonWallet) -> Result<(), StoreError> {
+        self.one(sql!(
+            format!(
+                "INSERT INTO ton_wallets ({WALLET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (user_id) DO UPDATE SET address = excluded.address, friendly = excluded.friendly, \
+                 network = excluded.network, public_key = excluded.public_key, version = excluded.version, \
+                 linked_at = excluded.linked_at"
+            ),
+            w.user_id,
+            &w.address,
+            &w.friendly,
+            &w.network,
+            &w.public_key,
+            &w.version,
+            w.linked_at
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn wallet(&self, user_id: i64) -> Result<Option<TonWallet>, StoreError> {
+        let r = self
+            .one(sql!(
+                format!("SELECT {WALLET_COLUMNS} FROM ton_wallets WHERE user_id = ?1"),
+                user_id
+            ))
+            .await?;
+        Ok(r.rows::<WalletRow>()?.pop().map(TonWallet::from))
+    }
+
+    async fn remove_wallet(&self, user_id: i64) -> Result<bool, StoreError> {
+        let r = self
+            .one(sql!("DELETE FROM ton_wallets WHERE user_id = ?1", user_id))
+            .await?;
+        Ok(r.changes() > 0)
+    }
+
+    async fn pending_ton_orders(
+        &self,
+        created_after: u64,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'pending' AND currency IN ('TON', 'USDT') \
+             AND created_at > ?1 ORDER BY created_at LIMIT ?2"
+        );
+        orders(&self.one(sql!(sql, created_after, limit)).await?)
     }
 }

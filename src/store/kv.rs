@@ -15,7 +15,8 @@
 //! status and next attempt so the due ones are found in one listing),
 //! `link:<order_id>` and `userlink:<user_id>:<order_id>` (an access link; the
 //! index's metadata holds it), `member:<chat_id>:<user_id>` (an access chat's
-//! member), `fact:<key>` (what setup learned).
+//! member), `fact:<key>` (what setup learned), `tonpayload:<payload>` (a
+//! proof payload, expiring after a day), `tonwallet:<user_id>` (a proved wallet).
 //!
 //! Listing-based operations (expiry, export, the outbox scan) read every key
 //! under a prefix: fine for a small shop, a reason to use D1 for a large one.
@@ -23,11 +24,12 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow};
+use super::rows::{AccessLinkRow, MemberRow, OrderRow, OutboxRow, PaymentRow, WalletRow};
 use super::{Outcome, Owed, Recorded, Store, StoreError};
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::{self, Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked, LEASE};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, OrderStatus, Payment};
 
 /// A key from a listing, with its metadata.
@@ -57,6 +59,7 @@ pub trait Namespace {
         metadata: Option<serde_json::Value>,
         ttl: Option<u64>,
     ) -> Result<(), StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Up to `limit` keys starting with `prefix`, from `cursor` on.
     async fn list(
         &self,
@@ -112,6 +115,18 @@ impl From<LegacyEntry> for OutboxRow {
         }
     }
 }
+
+/// A `ton_proof` payload as kept.
+#[derive(Serialize, Deserialize)]
+struct Issued {
+    user_id: i64,
+    created_at: u64,
+    #[serde(default)]
+    used_at: Option<u64>,
+}
+
+/// Proof payloads are kept a day: far longer than any `TON_PROOF_MAX_AGE`.
+const PAYLOAD_TTL: u64 = 86_400;
 
 /// Telegram keeps updates 24 h; we remember them a little longer.
 const UPDATE_TTL: u64 = 2 * 86_400;
@@ -649,5 +664,88 @@ impl<N: Namespace> Store for KvStore<N> {
 
     async fn set_fact(&self, key: &str, value: &str, _now: u64) -> Result<(), StoreError> {
         self.kv.put(&format!("fact:{key}"), value, None, None).await
+    }
+
+    async fn issue_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let issued = Issued {
+            user_id,
+            created_at: now,
+            used_at: None,
+        };
+        let key = format!("tonpayload:{payload}");
+        self.kv
+            .put(&key, &json(&issued)?, None, Some(PAYLOAD_TTL))
+            .await
+    }
+
+    /// KV has no transactions: two proofs racing through different locations
+    /// with one payload could both find it unused (D1 consumes it atomically).
+    async fn consume_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let key = format!("tonpayload:{payload}");
+        let Some(mut issued) = self.get::<Issued>(&key).await? else {
+            return Ok(None);
+        };
+        if issued.user_id != user_id || issued.used_at.is_some() {
+            return Ok(None);
+        }
+        issued.used_at = Some(now);
+        self.kv
+            .put(&key, &json(&issued)?, None, Some(PAYLOAD_TTL))
+            .await?;
+        Ok(Some(issued.created_at))
+    }
+
+    async fn prune_ton_payloads(&self, _issued_before: u64) -> Result<usize, StoreError> {
+        Ok(0) // `tonpayload:` keys expire by themselves (PAYLOAD_TTL).
+    }
+
+    async fn save_wallet(&self, w: &TonWallet) -> Result<(), StoreError> {
+        let key = format!("tonwallet:{}", w.user_id);
+        self.kv
+            .put(&key, &json(&WalletRow::from(w))?, None, None)
+            .await
+    }
+
+    async fn wallet(&self, user_id: i64) -> Result<Option<TonWallet>, StoreError> {
+        Ok(self
+            .get::<WalletRow>(&format!("tonwallet:{user_id}"))
+            .await?
+            .map(TonWallet::from))
+    }
+
+    async fn remove_wallet(&self, user_id: i64) -> Result<bool, StoreError> {
+        let had = self.wallet(user_id).await?.is_some();
+        if had {
+            self.kv.delete(&format!("tonwallet:{user_id}")).await?;
+        }
+        Ok(had)
+    }
+
+    async fn pending_ton_orders(
+        &self,
+        created_after: u64,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut out: Vec<Order> = listed_orders(self.list_metadata("user:").await?)
+            .into_iter()
+            .filter(|o| {
+                o.status == OrderStatus::Pending
+                    && matches!(o.currency.as_str(), "TON" | "USDT")
+                    && o.created_at > created_after
+            })
+            .collect();
+        out.sort_by_key(|o| o.created_at);
+        out.truncate(limit);
+        Ok(out)
     }
 }

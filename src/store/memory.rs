@@ -43,6 +43,11 @@ impl Namespace for MemoryKv {
         Ok(())
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
     async fn list(
         &self,
         prefix: &str,

@@ -22,6 +22,7 @@ use std::fmt;
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::{Exported, Filter};
 use crate::shop::outbox::{Outgoing, Queued, Settle, Tracked};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, Payment};
 
 /// A storage failure. The text is for the log only (it never reaches a client).
@@ -141,6 +142,36 @@ pub trait Store {
     /// What setup learned (a chat's title, a subscription link), by key.
     async fn fact(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError>;
+
+    /// Keeps a `ton_proof` payload issued to `user_id`.
+    async fn issue_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<(), StoreError>;
+    /// Uses up `payload` if it was issued to `user_id` and not used yet, in one
+    /// step (a second use finds it used): when it was issued, or `None`.
+    async fn consume_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Forgets payloads issued before `issued_before`; how many.
+    async fn prune_ton_payloads(&self, issued_before: u64) -> Result<usize, StoreError>;
+    /// Links a proved wallet to its user (replacing one linked before).
+    async fn save_wallet(&self, wallet: &TonWallet) -> Result<(), StoreError>;
+    async fn wallet(&self, user_id: i64) -> Result<Option<TonWallet>, StoreError>;
+    /// Unlinks the user's wallet; whether there was one.
+    async fn remove_wallet(&self, user_id: i64) -> Result<bool, StoreError>;
+    /// Pending orders in TON or USDT made after `created_after`, oldest first:
+    /// those the scheduled job looks for on chain.
+    async fn pending_ton_orders(
+        &self,
+        created_after: u64,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
 }
 
 /// One of two stores, chosen at run time by the `STORAGE` setting.
@@ -253,5 +284,40 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn set_fact(&self, key: &str, value: &str, now: u64) -> Result<(), StoreError> {
         either!(self, s => s.set_fact(key, value, now).await)
+    }
+    async fn issue_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        either!(self, s => s.issue_ton_payload(payload, user_id, now).await)
+    }
+    async fn consume_ton_payload(
+        &self,
+        payload: &str,
+        user_id: i64,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        either!(self, s => s.consume_ton_payload(payload, user_id, now).await)
+    }
+    async fn prune_ton_payloads(&self, issued_before: u64) -> Result<usize, StoreError> {
+        either!(self, s => s.prune_ton_payloads(issued_before).await)
+    }
+    async fn save_wallet(&self, wallet: &TonWallet) -> Result<(), StoreError> {
+        either!(self, s => s.save_wallet(wallet).await)
+    }
+    async fn wallet(&self, user_id: i64) -> Result<Option<TonWallet>, StoreError> {
+        either!(self, s => s.wallet(user_id).await)
+    }
+    async fn remove_wallet(&self, user_id: i64) -> Result<bool, StoreError> {
+        either!(self, s => s.remove_wallet(user_id).await)
+    }
+    async fn pending_ton_orders(
+        &self,
+        created_after: u64,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        either!(self, s => s.pending_ton_orders(created_after, limit).await)
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::outbox::{Kind, Outgoing, Queued, Tracked};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, OrderStatus, Payment};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -274,6 +275,46 @@ impl From<MemberRow> for Member {
             status: r.status,
             until_date: r.until_date,
             updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A proved TON wallet as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletRow {
+    pub user_id: i64,
+    pub address: String,
+    pub friendly: String,
+    pub network: String,
+    pub public_key: String,
+    pub version: String,
+    pub linked_at: u64,
+}
+
+impl From<&TonWallet> for WalletRow {
+    fn from(w: &TonWallet) -> WalletRow {
+        WalletRow {
+            user_id: w.user_id,
+            address: w.address.clone(),
+            friendly: w.friendly.clone(),
+            network: w.network.clone(),
+            public_key: w.public_key.clone(),
+            version: w.version.clone(),
+            linked_at: w.linked_at,
+        }
+    }
+}
+
+impl From<WalletRow> for TonWallet {
+    fn from(r: WalletRow) -> TonWallet {
+        TonWallet {
+            user_id: r.user_id,
+            address: r.address,
+            friendly: r.friendly,
+            network: r.network,
+            public_key: r.public_key,
+            version: r.version,
+            linked_at: r.linked_at,
         }
     }
 }

@@ -12,6 +12,7 @@ use super::{Outcome, Owed, Store};
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::Filter;
 use crate::shop::outbox::{self, Outgoing, Settle, LEASE};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, OrderStatus, Payment, Product};
 
 const T0: u64 = 1_750_000_000;
@@ -755,4 +756,128 @@ fn facts_and_queued_work_are_kept_test() {
         removals,
         [("removal:o1:refunded".to_string(), "failed".to_string())]
     );
+}
+
+async fn a_ton_payload_is_used_once_and_only_by_its_user<S: Store>(
+    s: &S,
+) -> (Vec<Option<u64>>, Option<u64>) {
+    s.issue_ton_payload("p1", 7, T0).await.unwrap();
+    s.issue_ton_payload("p2", 7, T0 + 100).await.unwrap();
+    let uses = vec![
+        s.consume_ton_payload("p1", 8, T0 + 1).await.unwrap(),
+        s.consume_ton_payload("p1", 7, T0 + 2).await.unwrap(),
+        s.consume_ton_payload("p1", 7, T0 + 3).await.unwrap(),
+        s.consume_ton_payload("never", 7, T0 + 3).await.unwrap(),
+    ];
+    let p2 = s.consume_ton_payload("p2", 7, T0 + 101).await.unwrap();
+    (uses, p2)
+}
+
+#[test]
+fn a_ton_payload_is_used_once_and_only_by_its_user_test() {
+    let (uses, p2) = on_both!(a_ton_payload_is_used_once_and_only_by_its_user);
+    assert_eq!(uses, [None, Some(T0), None, None]);
+    assert_eq!(p2, Some(T0 + 100));
+}
+
+#[test]
+fn d1_prunes_old_ton_payloads() {
+    // KV payloads expire by themselves instead.
+    let s = d1();
+    block_on(s.issue_ton_payload("old", 7, T0)).unwrap();
+    block_on(s.issue_ton_payload("new", 7, T0 + 100)).unwrap();
+    assert_eq!(block_on(s.prune_ton_payloads(T0 + 50)).unwrap(), 1);
+    assert_eq!(
+        block_on(s.consume_ton_payload("old", 7, T0 + 101)).unwrap(),
+        None
+    );
+    assert_eq!(
+        block_on(s.consume_ton_payload("new", 7, T0 + 101)).unwrap(),
+        Some(T0 + 100)
+    );
+}
+
+fn wallet(user: i64, address: &str) -> TonWallet {
+    TonWallet {
+        user_id: user,
+        address: address.into(),
+        friendly: format!("EQ{address}"),
+        network: "-239".into(),
+        public_key: "ab".repeat(32),
+        version: "v4R2".into(),
+        linked_at: T0,
+    }
+}
+
+async fn a_wallet_is_linked_replaced_and_unlinked<S: Store>(
+    s: &S,
+) -> (Option<TonWallet>, Option<TonWallet>, bool, bool) {
+    s.save_wallet(&wallet(7, "0:aa")).await.unwrap();
+    s.save_wallet(&wallet(7, "0:bb")).await.unwrap();
+    s.save_wallet(&wallet(8, "0:cc")).await.unwrap();
+    let replaced = s.wallet(7).await.unwrap();
+    let removed = s.remove_wallet(7).await.unwrap();
+    let again = s.remove_wallet(7).await.unwrap();
+    (replaced, s.wallet(7).await.unwrap(), removed, again)
+}
+
+#[test]
+fn a_wallet_is_linked_replaced_and_unlinked_test() {
+    let (replaced, after, removed, again) = on_both!(a_wallet_is_linked_replaced_and_unlinked);
+    assert_eq!(replaced, Some(wallet(7, "0:bb")));
+    assert_eq!(after, None);
+    assert!(removed && !again);
+}
+
+async fn pending_ton_orders_are_found_oldest_first<S: Store>(s: &S) -> Vec<String> {
+    let in_currency = |id: &str, currency: &str, at: u64| {
+        let mut o = order(id, 7, "pack", at);
+        o.currency = currency.into();
+        o
+    };
+    for o in [
+        in_currency("usdt", "USDT", T0 + 3),
+        in_currency("ton", "TON", T0 + 2),
+        in_currency("stars", "XTR", T0 + 1),
+        in_currency("old", "TON", T0 - 10),
+        in_currency("paid", "TON", T0 + 4),
+    ] {
+        s.insert_order(&o).await.unwrap();
+    }
+    let mut paid = payment("paid", "tx_hash", T0 + 5, None, false);
+    paid.currency = "TON".into();
+    s.record_payment(&paid, 1, T0 + 5, None).await.unwrap();
+    s.pending_ton_orders(T0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect()
+}
+
+#[test]
+fn pending_ton_orders_are_found_oldest_first_test() {
+    assert_eq!(
+        on_both!(pending_ton_orders_are_found_oldest_first),
+        ["ton", "usdt"]
+    );
+}
+
+#[test]
+fn a_ton_order_is_paid_by_one_transaction_only() {
+    let s = d1();
+    let mut o = order("o1", 7, "pack", T0);
+    o.currency = "TON".into();
+    block_on(s.insert_order(&o)).unwrap();
+    let pay = |hash: &str, update: i64| {
+        let mut p = payment("o1", hash, T0 + 1, None, false);
+        p.currency = "TON".into();
+        block_on(s.record_payment(&p, update, T0 + 1, None))
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(pay("hash_a", 1), Outcome::Applied);
+    // A second transaction with the same comment is not a second payment.
+    assert_ne!(pay("hash_b", 2), Outcome::Applied);
+    assert_eq!(block_on(s.payments(10)).unwrap().len(), 1);
 }

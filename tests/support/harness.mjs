@@ -130,7 +130,7 @@ export async function startWorker(settings = {}, { scriptPath, migrate = true, i
 
 /** The secret settings' values worth looking for (short test values would match by chance). */
 export function secretsOf(settings) {
-  const values = ['BOT_TOKEN', 'WEBHOOK_SECRET', 'ADMIN_TOKEN', 'PAYMENT_PROVIDER_TOKEN']
+  const values = ['BOT_TOKEN', 'WEBHOOK_SECRET', 'ADMIN_TOKEN', 'PAYMENT_PROVIDER_TOKEN', 'TONCENTER_API_KEY']
     .map((k) => settings[k]).filter((v) => typeof v === 'string');
   // The part of a bot token after the colon is the secret; the bot id before it is public.
   const parts = values.flatMap((v) => [v, v.split(':').slice(1).join(':')]);

@@ -196,7 +196,7 @@ async fn successful_payment<P: Platform>(
         messages: &owes.messages,
     });
     let recorded = store
-        .record_payment(payment, update_id, platform.now(), owed)
+        .record_payment(payment, Some(update_id), platform.now(), owed)
         .await
         .map_err(storage_error)?;
     let order = recorded.order.as_ref();

@@ -201,7 +201,7 @@ impl<D: Database> Store for D1Store<D> {
     async fn record_payment(
         &self,
         p: &Payment,
-        update_id: i64,
+        update_id: Option<i64>,
         now: u64,
         owed: Option<Owed<'_>>,
     ) -> Result<Recorded, StoreError> {
@@ -251,7 +251,8 @@ impl<D: Database> Store for D1Store<D> {
             charge
         );
         let seen = sql!(
-            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            "INSERT INTO processed_updates (update_id, processed_at) SELECT ?1, ?2 \
+             WHERE ?1 IS NOT NULL ON CONFLICT DO NOTHING",
             update_id,
             now
         );

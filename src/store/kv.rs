@@ -366,7 +366,7 @@ impl<N: Namespace> Store for KvStore<N> {
     async fn record_payment(
         &self,
         p: &Payment,
-        update_id: i64,
+        update_id: Option<i64>,
         now: u64,
         owed: Option<Owed<'_>>,
     ) -> Result<Recorded, StoreError> {
@@ -385,7 +385,9 @@ impl<N: Namespace> Store for KvStore<N> {
                 None => None,
             };
             self.put_payment(p).await?;
-            self.claim_update(update_id, now).await?;
+            if let Some(id) = update_id {
+                self.claim_update(id, now).await?;
+            }
             (Outcome::Applied, order)
         };
         // KV has no transactions: queued after the payment, and again on a

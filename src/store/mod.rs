@@ -84,13 +84,14 @@ pub trait Store {
     /// `pending` → `failed` (the invoice could not be created).
     async fn mark_failed(&self, order_id: &str) -> Result<(), StoreError>;
     /// Stores the payment and applies it to its order ([`Order::with_payment`]),
-    /// all or nothing, and remembers `update_id` as processed. A charge id seen
+    /// all or nothing, and remembers `update_id` (the Telegram update that
+    /// reported it, if one did) as processed. A charge id seen
     /// before changes nothing and answers [`Outcome::AlreadyDone`]. `owed` is
     /// queued either way when it holds, so a redelivery repairs a lost queueing.
     async fn record_payment(
         &self,
         payment: &Payment,
-        update_id: i64,
+        update_id: Option<i64>,
         now: u64,
         owed: Option<Owed<'_>>,
     ) -> Result<Recorded, StoreError>;
@@ -212,7 +213,7 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     async fn record_payment(
         &self,
         payment: &Payment,
-        update_id: i64,
+        update_id: Option<i64>,
         now: u64,
         owed: Option<Owed<'_>>,
     ) -> Result<Recorded, StoreError> {

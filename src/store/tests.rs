@@ -88,8 +88,8 @@ fn orders_are_stored_and_listed_newest_first_test() {
 async fn a_payment_applies_once<S: Store>(s: &S) -> (Vec<Outcome>, Option<Order>, bool, bool) {
     s.insert_order(&order("o1", 7, "pack", T0)).await.unwrap();
     let p = payment("o1", "c1", T0 + 5, None, false);
-    let first = s.record_payment(&p, 10, T0 + 5, None).await.unwrap();
-    let again = s.record_payment(&p, 11, T0 + 9, None).await.unwrap();
+    let first = s.record_payment(&p, Some(10), T0 + 5, None).await.unwrap();
+    let again = s.record_payment(&p, Some(11), T0 + 9, None).await.unwrap();
     assert_eq!(first.order, again.order, "a redelivery changes nothing");
     assert!(
         !s.claim_update(10, T0).await.unwrap(),
@@ -131,7 +131,9 @@ async fn apply_all<S: Store>(
             Some(c) => {
                 first_charge.get_or_insert(*c);
                 let p = payment("o", c, *at, *until, *first);
-                s.record_payment(&p, i as i64, *at, None).await.unwrap();
+                s.record_payment(&p, Some(i as i64), *at, None)
+                    .await
+                    .unwrap();
             }
             None => {
                 let c = first_charge.expect("a refund after a payment");
@@ -210,7 +212,10 @@ async fn owing<S: Store>(
         messages: &goods,
     };
     let p = payment(order, charge, T0 + 1, None, false);
-    let r = s.record_payment(&p, 1, T0 + 1, Some(owed)).await.unwrap();
+    let r = s
+        .record_payment(&p, Some(1), T0 + 1, Some(owed))
+        .await
+        .unwrap();
     r.owed.map(|q| q.len())
 }
 
@@ -243,7 +248,7 @@ fn goods_are_queued_only_for_the_order_the_invoice_named_test() {
 async fn a_refund_is_recorded_once<S: Store>(s: &S) -> (Vec<Outcome>, OrderStatus, Option<u64>) {
     s.insert_order(&order("o1", 7, "pack", T0)).await.unwrap();
     let p = payment("o1", "c1", T0 + 1, None, false);
-    s.record_payment(&p, 1, T0 + 1, None).await.unwrap();
+    s.record_payment(&p, Some(1), T0 + 1, None).await.unwrap();
     let outcomes = vec![
         s.record_refund("c1", T0 + 5).await.unwrap(),
         s.record_refund("c1", T0 + 9).await.unwrap(),
@@ -251,7 +256,9 @@ async fn a_refund_is_recorded_once<S: Store>(s: &S) -> (Vec<Outcome>, OrderStatu
     ];
     // A payment Telegram reports again after the refund leaves it refunded.
     let late = payment("o1", "c9", T0 + 10, None, false);
-    s.record_payment(&late, 2, T0 + 10, None).await.unwrap();
+    s.record_payment(&late, Some(2), T0 + 10, None)
+        .await
+        .unwrap();
     let o = s.order("o1").await.unwrap().unwrap();
     let refunded_at = s
         .payments(10)
@@ -429,9 +436,14 @@ async fn pending_orders_are_capped_per_user<S: Store>(s: &S) -> Vec<(String, boo
     add("x", s.insert_pending_order(&other, 2).await.unwrap());
     assert_eq!(s.order("c").await.unwrap(), None, "refused: nothing stored");
     // A paid, a failed and an expired order leave room.
-    s.record_payment(&payment("a", "c1", T0 + 5, None, false), 1, T0 + 5, None)
-        .await
-        .unwrap();
+    s.record_payment(
+        &payment("a", "c1", T0 + 5, None, false),
+        Some(1),
+        T0 + 5,
+        None,
+    )
+    .await
+    .unwrap();
     add(
         "d",
         s.insert_pending_order(&order("d", 7, "pack", T0 + 6), 2)
@@ -495,7 +507,7 @@ async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, 
     }
     for (o, c) in [("o1", "c1"), ("o3", "c3"), ("o3", "c4")] {
         let p = payment(o, c, T0 + 30, None, false);
-        s.record_payment(&p, 1, T0 + 30, None).await.unwrap();
+        s.record_payment(&p, Some(1), T0 + 30, None).await.unwrap();
     }
     let filter = Filter {
         status: Some(OrderStatus::Paid),
@@ -538,7 +550,7 @@ fn a_payment_and_its_goods_take_one_d1_round_trip() {
         messages: &goods,
     };
     let p = payment("o1", "c1", T0 + 1, None, false);
-    let r = block_on(s.record_payment(&p, 1, T0 + 1, Some(owed))).unwrap();
+    let r = block_on(s.record_payment(&p, Some(1), T0 + 1, Some(owed))).unwrap();
     assert_eq!(r.owed.map(|q| q.len()), Some(1));
     assert_eq!(s.database().round_trips.get() - before, 1);
     assert_eq!(s.database().count("outbox"), 1);
@@ -550,7 +562,7 @@ fn a_failed_d1_batch_stores_nothing() {
     block_on(s.insert_order(&order("o1", 7, "pack", T0))).unwrap();
     s.database().broken.set(true);
     let p = payment("o1", "c1", T0 + 1, None, false);
-    assert!(block_on(s.record_payment(&p, 1, T0 + 1, None)).is_err());
+    assert!(block_on(s.record_payment(&p, Some(1), T0 + 1, None)).is_err());
     s.database().broken.set(false);
     assert_eq!(s.database().count("payments"), 0);
     let o = block_on(s.order("o1")).unwrap().unwrap();
@@ -631,7 +643,7 @@ async fn ended_access_is_found<S: Store>(
         ),
     ] {
         s.insert_order(&o).await.unwrap();
-        s.record_payment(&p, 1, T0, None).await.unwrap();
+        s.record_payment(&p, Some(1), T0, None).await.unwrap();
         s.save_access_link(&link(&o.id, 7, "https://t.me/+x", T0))
             .await
             .unwrap();
@@ -641,7 +653,7 @@ async fn ended_access_is_found<S: Store>(
     s.insert_order(&sub("gone")).await.unwrap();
     s.record_payment(
         &payment("gone", "c_gone", T0, Some(T0 as i64 + 10), true),
-        1,
+        Some(1),
         T0,
         None,
     )
@@ -846,7 +858,9 @@ async fn pending_ton_orders_are_found_oldest_first<S: Store>(s: &S) -> Vec<Strin
     }
     let mut paid = payment("paid", "tx_hash", T0 + 5, None, false);
     paid.currency = "TON".into();
-    s.record_payment(&paid, 1, T0 + 5, None).await.unwrap();
+    s.record_payment(&paid, Some(1), T0 + 5, None)
+        .await
+        .unwrap();
     s.pending_ton_orders(T0, 10)
         .await
         .unwrap()
@@ -872,7 +886,7 @@ fn a_ton_order_is_paid_by_one_transaction_only() {
     let pay = |hash: &str, update: i64| {
         let mut p = payment("o1", hash, T0 + 1, None, false);
         p.currency = "TON".into();
-        block_on(s.record_payment(&p, update, T0 + 1, None))
+        block_on(s.record_payment(&p, Some(update), T0 + 1, None))
             .unwrap()
             .outcome
     };

@@ -131,14 +131,16 @@ pub enum Mismatch {
     DiffersFromOrder,
 }
 
-/// Whether `payment` fits `order` (its buyer, currency and amount).
+/// Whether `payment` fits `order` (its buyer, currency and amount). A
+/// transfer on chain may carry more than the price; an invoice cannot.
 pub fn mismatch(payment: &Payment, order: Option<&Order>) -> Option<Mismatch> {
+    let on_chain = matches!(payment.currency.as_str(), "TON" | "USDT");
     match order {
         None => Some(Mismatch::UnknownOrder),
         Some(o)
             if o.user_id != payment.user_id
                 || o.currency != payment.currency
-                || o.amount != payment.amount =>
+                || (o.amount != payment.amount && !(on_chain && payment.amount > o.amount)) =>
         {
             Some(Mismatch::DiffersFromOrder)
         }
@@ -287,6 +289,18 @@ mod tests {
         assert_eq!(mismatch(&p, Some(&order)), None);
         assert_eq!(mismatch(&p, None), Some(Mismatch::UnknownOrder));
         order.amount = 49;
+        assert_eq!(mismatch(&p, Some(&order)), Some(Mismatch::DiffersFromOrder));
+    }
+
+    #[test]
+    fn a_transfer_on_chain_may_pay_more_but_not_less() {
+        let mut p = payment();
+        p.currency = "TON".into();
+        let mut order = Order::new("ord1".into(), 7, &catalog().products[0], 0);
+        order.currency = "TON".into();
+        order.amount = 49;
+        assert_eq!(mismatch(&p, Some(&order)), None);
+        order.amount = 51;
         assert_eq!(mismatch(&p, Some(&order)), Some(Mismatch::DiffersFromOrder));
     }
 }

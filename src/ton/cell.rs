@@ -9,6 +9,7 @@
 //! cells, which give a cell a level above 0, are refused when a bag of cells is
 //! read.
 
+use std::fmt;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -31,7 +32,9 @@ pub enum CellKind {
     Library,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Two cells are equal when their hashes are: comparing the trees themselves
+/// would take exponential time on a bag that shares cells.
+#[derive(Clone)]
 pub struct Cell {
     kind: CellKind,
     /// `ceil(bit_len / 8)` bytes, the bits after `bit_len` zero.
@@ -173,6 +176,29 @@ impl Cell {
             h.update(r.hash);
         }
         h.finalize().into()
+    }
+}
+
+impl PartialEq for Cell {
+    fn eq(&self, other: &Cell) -> bool {
+        self.hash == other.hash
+    }
+}
+
+impl Eq for Cell {}
+
+/// The cell's own fields, its references by hash (a cell shared by many
+/// parents would otherwise print many times).
+impl fmt::Debug for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let refs: Vec<String> = self.refs.iter().map(|r| hex::encode(r.hash)).collect();
+        f.debug_struct("Cell")
+            .field("kind", &self.kind)
+            .field("bits", &hex::encode(&self.bits))
+            .field("bit_len", &self.bit_len)
+            .field("refs", &refs)
+            .field("hash", &hex::encode(self.hash))
+            .finish()
     }
 }
 

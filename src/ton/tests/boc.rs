@@ -272,6 +272,32 @@ fn a_chain_deeper_than_1024_is_refused() {
 }
 
 #[test]
+fn a_bag_sharing_cells_at_every_level_is_handled_in_linear_time() {
+    // 300 cells, each referring 4 times to the next: 4^299 paths from the
+    // root. Parsing, writing, comparing and printing must not follow them.
+    let n = 300;
+    let mut data = Vec::new();
+    for next in 1..n {
+        data.extend([0x04, 0x00]);
+        data.extend((next as u16).to_be_bytes().repeat(4));
+    }
+    data.extend([0x00, 0x00]);
+    let mut boc = vec![0xb5, 0xee, 0x9c, 0x72, 0x02, 0x02];
+    for v in [n, 1, 0, data.len(), 0] {
+        boc.extend((v as u16).to_be_bytes());
+    }
+    boc.extend(data);
+    let root = parse(&boc).unwrap();
+    assert_eq!(root.depth(), 299);
+    let mut written = serialize(&root);
+    written.truncate(written.len() - 4);
+    written[4] &= !0x40; // our CRC flag
+    assert_eq!(written, boc);
+    assert_eq!(parse(&serialize(&root)).unwrap(), root);
+    assert!(format!("{root:?}").len() < 2000);
+}
+
+#[test]
 fn larger_than_16_kib_is_refused_unread() {
     let mut boc = unb64("te6cckEBAQEAAgAAAEysuc0=");
     boc.resize(MAX_LEN + 1, 0);

@@ -1,5 +1,5 @@
-//! Bags of cells: how cells travel as bytes (TL-B `serialized_boc` in the TON
-//! node's `crypto/tl/boc.tlb`; the TON whitepaper, "Bag of cells"):
+//! Bags of cells: how cells travel as bytes (ton-blockchain/docs
+//! `foundations/serialization/boc.mdx`):
 //!
 //! ```text
 //! serialized_boc#b5ee9c72 has_idx:(## 1) has_crc32c:(## 1) has_cache_bits:(## 1)
@@ -19,9 +19,11 @@
 //! only refers to cells after it. The CRC32C, when present, covers every byte
 //! before it and is stored little-endian.
 //!
-//! We read bags with exactly one root and no absent cells; the index, when
-//! present, is skipped (the cells are read in order, which is all it would
-//! tell us). We write bags without an index, with a CRC32C.
+//! We read bags with exactly one root and no absent cells. The index, when
+//! present, is skipped: the cells are read in order, which is all it would
+//! tell us, and ton-core writes each cell's start offset where the docs
+//! define its end offset, so checking it would refuse one or the other. We
+//! write bags without an index, with a CRC32C.
 
 use std::collections::HashMap;
 use std::sync::Arc;

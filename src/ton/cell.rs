@@ -1,5 +1,6 @@
-//! Cells (TON whitepaper 3.1, "Cells"): up to 1023 bits and up to 4 references
-//! to other cells. A [`Cell`] can only be made by [`CellBuilder::build`],
+//! Cells (ton-blockchain/docs `foundations/serialization/cells.mdx` and
+//! `library.mdx`; the TVM whitepaper, 3.1): up to 1023 bits and up to 4
+//! references to other cells. A [`Cell`] can only be made by [`CellBuilder::build`],
 //! [`Cell::library`] or a bag of cells ([`super::boc::parse`]), all of which
 //! check the limits and compute the cell's hash and depth once, bottom up, so
 //! a cell shared by many parents is hashed once.

@@ -31,33 +31,33 @@ pub const OP_TRANSFER_NOTIFICATION: u32 = 0x7362_d09c;
 /// Whole bytes in a cell (1023 bits).
 const CELL_BYTES: usize = 127;
 
-/// A text comment cell (see the module doc).
-pub fn comment_cell(text: &str) -> Cell {
+/// A text comment cell (see the module doc). Fails only for a text so long
+/// (about 130 KB) that its chain of cells would nest deeper than 1024.
+pub fn comment_cell(text: &str) -> Result<Cell, Error> {
     let bytes = text.as_bytes();
     let first = bytes.len().min(CELL_BYTES - 4);
     let (head, tail) = bytes.split_at(first);
     // Build the chain from its last cell back to the first.
     let mut next: Option<Cell> = None;
     for chunk in tail.chunks(CELL_BYTES).rev() {
-        next = Some(cell_of(&[], chunk, next));
+        next = Some(cell_of(&[], chunk, next)?);
     }
     cell_of(&OP_COMMENT.to_be_bytes(), head, next)
 }
 
-fn cell_of(prefix: &[u8], bytes: &[u8], next: Option<Cell>) -> Cell {
+/// `prefix` and `bytes` (at most 127 together), then `next` if any.
+fn cell_of(prefix: &[u8], bytes: &[u8], next: Option<Cell>) -> Result<Cell, Error> {
     let mut b = CellBuilder::new();
-    b.store_bytes(prefix)
-        .and_then(|b| b.store_bytes(bytes))
-        .expect("at most 127 bytes");
+    b.store_bytes(prefix)?.store_bytes(bytes)?;
     if let Some(next) = next {
-        b.store_ref(next).expect("one reference");
+        b.store_ref(next)?;
     }
-    b.build().expect("at most 127 bytes and one reference")
+    b.build()
 }
 
 /// A text comment as a base64 bag of cells, for `sendTransaction`'s `payload`.
-pub fn comment(text: &str) -> String {
-    boc::to_base64(&comment_cell(text))
+pub fn comment(text: &str) -> Result<String, Error> {
+    Ok(boc::to_base64(&comment_cell(text)?))
 }
 
 /// A jetton transfer the buyer's wallet sends to its own jetton wallet.
@@ -77,25 +77,25 @@ pub struct JettonTransfer<'a> {
     pub comment: &'a str,
 }
 
-/// The transfer's body cell; the comment goes in a reference.
-pub fn jetton_transfer_cell(t: &JettonTransfer<'_>) -> Cell {
+/// The transfer's body cell; the comment goes in a reference (as wallets put
+/// it). Fails only as [`comment_cell`] does.
+pub fn jetton_transfer_cell(t: &JettonTransfer<'_>) -> Result<Cell, Error> {
     let mut b = CellBuilder::new();
-    b.store_uint(32, OP_JETTON_TRANSFER.into())
-        .and_then(|b| b.store_uint(64, t.query_id))
-        .and_then(|b| b.store_coins(t.amount.into()))
-        .and_then(|b| b.store_address(Some(t.destination)))
-        .and_then(|b| b.store_address(Some(t.response_destination)))
-        .and_then(|b| b.store_bit(false)) // custom_payload: nothing
-        .and_then(|b| b.store_coins(t.forward_ton_amount.into()))
-        .and_then(|b| b.store_bit(true)) // forward_payload in a reference
-        .and_then(|b| b.store_ref(comment_cell(t.comment)))
-        .expect("a jetton transfer fits a cell: 32 + 64 + 68 + 267 + 267 + 1 + 68 + 1 bits");
-    b.build().expect("a jetton transfer fits a cell")
+    b.store_uint(32, OP_JETTON_TRANSFER.into())?
+        .store_uint(64, t.query_id)?
+        .store_coins(t.amount.into())?
+        .store_address(Some(t.destination))?
+        .store_address(Some(t.response_destination))?
+        .store_bit(false)? // custom_payload: nothing
+        .store_coins(t.forward_ton_amount.into())?
+        .store_bit(true)? // forward_payload: in a reference
+        .store_ref(comment_cell(t.comment)?)?;
+    b.build()
 }
 
 /// [`jetton_transfer_cell`] as a base64 bag of cells.
-pub fn jetton_transfer(t: &JettonTransfer<'_>) -> String {
-    boc::to_base64(&jetton_transfer_cell(t))
+pub fn jetton_transfer(t: &JettonTransfer<'_>) -> Result<String, Error> {
+    Ok(boc::to_base64(&jetton_transfer_cell(t)?))
 }
 
 /// An incoming message's body, as far as payments care.

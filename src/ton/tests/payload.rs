@@ -28,10 +28,10 @@ fn comments_of_every_length_round_trip() {
         "💎 Ünïcödé 商店 ".repeat(40), // 4-, 2- and 3-byte characters
     ];
     for text in texts {
-        let cell = comment_cell(&text);
+        let cell = comment_cell(&text).unwrap();
         assert_eq!(read_comment(&cell), text);
         assert_eq!(
-            read_body_base64(&comment(&text)).unwrap(),
+            read_body_base64(&comment(&text).unwrap()).unwrap(),
             Body::Comment(text.clone())
         );
     }
@@ -39,12 +39,12 @@ fn comments_of_every_length_round_trip() {
 
 #[test]
 fn a_comment_fills_cells_of_127_bytes_after_its_op() {
-    let one = comment_cell(&"a".repeat(123));
+    let one = comment_cell(&"a".repeat(123)).unwrap();
     assert_eq!((one.bit_len(), one.refs().len()), (32 + 123 * 8, 0));
-    let two = comment_cell(&"a".repeat(124));
+    let two = comment_cell(&"a".repeat(124)).unwrap();
     assert_eq!((two.bit_len(), two.refs().len()), (32 + 123 * 8, 1));
     assert_eq!(two.refs()[0].bit_len(), 8);
-    let three = comment_cell(&"a".repeat(123 + 127 + 1));
+    let three = comment_cell(&"a".repeat(123 + 127 + 1)).unwrap();
     assert_eq!(three.refs()[0].bit_len(), 127 * 8);
     assert_eq!(three.refs()[0].refs()[0].bit_len(), 8);
     assert_eq!(three.depth(), 2);
@@ -86,7 +86,7 @@ fn a_jetton_transfer_is_byte_for_byte_a_published_one() {
             forward_ton_amount: forward,
             comment: text,
         };
-        assert_eq!(jetton_transfer(&t), expected, "{text}");
+        assert_eq!(jetton_transfer(&t).unwrap(), expected, "{text}");
     }
 }
 
@@ -125,8 +125,8 @@ fn published_transfer_notifications_read_back() {
     }
 }
 
-/// A notification whose forward payload is `payload`: inline (Either bit 0)
-/// after `pad` bits of query id, or in a reference.
+/// A notification whose forward payload is `payload`: inline (Either bit 0,
+/// its bits and references appended) or in a reference (bit 1).
 fn notification(inline: bool, payload: &Cell) -> Cell {
     let sender = Address {
         workchain: 0,
@@ -170,14 +170,14 @@ fn notified_comment(body: &Cell) -> Option<String> {
 #[test]
 fn a_forward_payload_comment_is_read_inline_or_from_its_reference() {
     for text in ["ord-1", &"x".repeat(200)] {
-        let c = comment_cell(text);
+        let c = comment_cell(text).unwrap();
         assert_eq!(
             notified_comment(&notification(false, &c)).as_deref(),
             Some(text)
         );
     }
     // Inline, the comment starts mid-byte (32 + 64 + 28 + 267 + 1 bits in).
-    let short = comment_cell("ord-1");
+    let short = comment_cell("ord-1").unwrap();
     assert_eq!(
         notified_comment(&notification(true, &short)).as_deref(),
         Some("ord-1")
@@ -231,7 +231,10 @@ fn bodies_that_are_neither_comment_nor_notification() {
         forward_ton_amount: 1,
         comment: "x",
     };
-    assert_eq!(read_body_base64(&jetton_transfer(&t)).unwrap(), Body::Other);
+    assert_eq!(
+        read_body_base64(&jetton_transfer(&t).unwrap()).unwrap(),
+        Body::Other
+    );
 }
 
 #[test]
@@ -251,9 +254,9 @@ fn broken_comments_and_notifications_are_refused() {
     let two_refs = CellBuilder::new()
         .store_uint(32, 0)
         .unwrap()
-        .store_ref(comment_cell("a"))
+        .store_ref(comment_cell("a").unwrap())
         .unwrap()
-        .store_ref(comment_cell("b"))
+        .store_ref(comment_cell("b").unwrap())
         .unwrap()
         .build()
         .unwrap();
@@ -285,4 +288,32 @@ fn broken_comments_and_notifications_are_refused() {
         assert!(read_body(&body).is_err(), "{what}");
     }
     assert!(read_body_base64("te6cc").is_err());
+}
+
+#[test]
+fn a_comment_too_long_for_1024_nested_cells_is_refused() {
+    let longest = "a".repeat(123 + 1024 * 127);
+    assert_eq!(comment_cell(&longest).unwrap().depth(), 1024);
+    let longer = format!("{longest}a");
+    assert_eq!(
+        comment_cell(&longer).unwrap_err().0,
+        "cells nest deeper than 1024"
+    );
+    assert!(comment(&longer).is_err());
+    let t = JettonTransfer {
+        query_id: 1,
+        amount: 1,
+        destination: &Address {
+            workchain: 0,
+            hash: [1; 32],
+        },
+        response_destination: &Address {
+            workchain: 0,
+            hash: [2; 32],
+        },
+        forward_ton_amount: 1,
+        comment: &longest,
+    };
+    // The transfer's body adds a level: the longest comment no longer fits.
+    assert!(jetton_transfer(&t).is_err());
 }

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
 
     let _ = payload::read_body(&cell);
     if let Some(init) = StateInit::from_cell(&cell) {
-        assert_eq!(init.to_cell().hash(), cell.hash());
+        assert_eq!(init.to_cell().unwrap().hash(), cell.hash());
         if let Some(version) = WalletVersion::of_code(&init.code) {
             let _ = version.public_key(&init.data);
         }

@@ -110,13 +110,13 @@ impl StateInit {
         })
     }
 
-    /// The root cell; its hash is the wallet's address hash.
-    pub fn to_cell(&self) -> Cell {
+    /// The root cell; its hash is the wallet's address hash. Fails only when
+    /// the code or data already nests 1024 deep.
+    pub fn to_cell(&self) -> Result<Cell, Error> {
         let mut b = super::CellBuilder::new();
-        b.store_uint(5, 0b00110)
-            .and_then(|b| b.store_ref(self.code.clone()))
-            .and_then(|b| b.store_ref(self.data.clone()))
-            .expect("5 bits and 2 references fit a cell");
-        b.build().expect("5 bits and 2 references fit a cell")
+        b.store_uint(5, 0b00110)?
+            .store_ref(self.code.clone())?
+            .store_ref(self.data.clone())?;
+        b.build()
     }
 }

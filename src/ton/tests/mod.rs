@@ -99,4 +99,5 @@ pub fn state_init(version: WalletVersion, key: &[u8; 32], library: bool) -> Cell
         data: wallet_data(version, key).into(),
     }
     .to_cell()
+    .unwrap()
 }

@@ -426,7 +426,8 @@ fn code_that_is_no_standard_wallet_is_refused() {
             code: code.into(),
             data: wallet_data(WalletVersion::V4R2, &public).into(),
         }
-        .to_cell();
+        .to_cell()
+        .unwrap();
         let mut p = v4();
         p.address = Address {
             workchain: 0,
@@ -482,7 +483,8 @@ fn wallet_data_too_short_for_its_code_is_malformed() {
         code: code(WalletVersion::V4R2).into(),
         data: crate::ton::CellBuilder::new().build().unwrap().into(),
     }
-    .to_cell();
+    .to_cell()
+    .unwrap();
     let mut p = v4();
     p.address = Address {
         workchain: 0,

@@ -5,9 +5,10 @@
 //!
 //! Written here rather than taken from `tonlib-core`, which does all of this
 //! and much more: the rule and the measured sizes are in BENCHMARKS.md. So the
-//! code stays plain, reads like the definitions it follows (the TON whitepaper's
-//! cells and bags of cells, TL-B for the messages), and supports only what we
-//! use: ordinary and library cells at level 0, one root per bag.
+//! code stays plain, reads like the definitions it follows (the TON docs'
+//! serialization of cells and bags of cells, TL-B for the messages), and
+//! supports only what we use: ordinary and library cells at level 0, one root
+//! per bag.
 
 pub mod address;
 pub mod boc;

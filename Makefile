@@ -15,7 +15,7 @@ CARGO_FUZZ := $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 # Seconds per fuzz target: `make fuzz` runs each this long; `make test` a short smoke run.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
-FUZZ_TARGETS := init_data login_widget webhook catalog
+FUZZ_TARGETS := init_data login_widget webhook catalog boc
 WRANGLER := ./node_modules/.bin/wrangler
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export WRANGLER_SEND_METRICS := false

@@ -12,6 +12,7 @@ pub mod json;
 pub mod shop;
 pub mod store;
 pub mod telegram;
+pub mod ton;
 pub mod toncenter;
 
 // Runtime code only on wasm32; its pure helpers are tested natively.

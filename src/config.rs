@@ -9,7 +9,7 @@ use url::Url;
 
 pub mod ton;
 
-pub use ton::{TonNetwork, TonSettings};
+pub use ton::TonSettings;
 
 use crate::error::ApiError;
 use crate::shop::catalog::Catalog;
@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(s.storage, StorageKind::D1);
         assert_eq!(s.access_grace, 86_400);
         assert_eq!(s.bot_api_timeout_ms, BOT_API_TIMEOUT_MS);
-        assert_eq!(s.ton.network, TonNetwork::Mainnet);
+        assert_eq!(s.ton.network, crate::ton::Network::Mainnet);
         assert_eq!(s.ton.proof_max_age, 900);
         assert!(s.ton.proof_domains.is_empty() && s.ton.wallet.is_none());
         assert_eq!(s.ton.toncenter.as_str(), "https://toncenter.com/");
@@ -399,6 +399,10 @@ mod tests {
             ("MAX_PENDING_ORDERS", "3"),
             ("ACCESS_GRACE", "0"),
             ("TON_NETWORK", "testnet"),
+            (
+                "TON_WALLET",
+                "0:83dfd552e63729b472fcbcc8c45ebcc6691702558b68ec7527e1ba403a0f31a8",
+            ),
             ("TON_PROOF_MAX_AGE", "0"),
             ("TON_PROOF_DOMAINS", "Shop.example, 127.0.0.1:8787"),
             ("TONCENTER_API_KEY", "tc_key"),
@@ -413,8 +417,13 @@ mod tests {
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);
         assert_eq!(s.access_grace, 0);
-        assert_eq!(s.ton.network.chain_id(), "-3");
+        assert_eq!(s.ton.network.as_str(), "-3");
         assert_eq!(s.ton.proof_max_age, 0);
+        assert!(s
+            .ton
+            .wallet
+            .as_deref()
+            .is_some_and(|w| w.starts_with("0:83df")));
         assert_eq!(s.ton.proof_domains, ["shop.example", "127.0.0.1:8787"]);
         assert_eq!(format!("{:?}", s.ton.toncenter_key), "Some(Secret(..))");
         assert_eq!(s.bot_token().unwrap().bot_id(), 123);
@@ -460,6 +469,7 @@ mod tests {
             ("MAX_PENDING_ORDERS", "many"),
             ("ACCESS_GRACE", "a day"),
             ("TON_NETWORK", "devnet"),
+            ("TON_WALLET", "EQ-not-an-address"),
             ("TON_PROOF_MAX_AGE", "soon"),
             ("TONCENTER_API_BASE", "ftp://toncenter.com"),
             ("TON_CONNECT_WALLET_JS", "javascript:alert(1)"),

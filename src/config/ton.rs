@@ -4,33 +4,17 @@
 use url::Url;
 
 use super::{invalid, ConfigError, Secret};
+use crate::ton::{Address, Network};
 
 /// USDT's jetton master on mainnet (Tether's).
 pub const USDT_MASTER_MAINNET: &str = "EQCxE6mUtQJKFnGfaROTKOt1lZbDiiX1kCixRv7Nw2Id_sDs";
-
-/// Which TON network the shop works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TonNetwork {
-    #[default]
-    Mainnet,
-    Testnet,
-}
-
-impl TonNetwork {
-    /// TON Connect's name for it: `-239` (mainnet) or `-3` (testnet).
-    pub fn chain_id(self) -> &'static str {
-        match self {
-            TonNetwork::Mainnet => "-239",
-            TonNetwork::Testnet => "-3",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct TonSettings {
     /// The shop's receiving address (`TON_WALLET`); TON payments are off without it.
     pub wallet: Option<String>,
-    pub network: TonNetwork,
+    /// The network the shop works on (`TON_NETWORK`: mainnet, the default, or testnet).
+    pub network: Network,
     /// Seconds a proof payload and a proof's timestamp stay valid; 0 disables
     /// the age checks (tests).
     pub proof_max_age: u64,
@@ -50,8 +34,8 @@ pub struct TonSettings {
 impl TonSettings {
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<TonSettings, ConfigError> {
         let network = match get("TON_NETWORK").as_deref() {
-            None | Some("mainnet") => TonNetwork::Mainnet,
-            Some("testnet") => TonNetwork::Testnet,
+            None | Some("mainnet") => Network::Mainnet,
+            Some("testnet") => Network::Testnet,
             Some(_) => return Err(invalid("TON_NETWORK", "expected mainnet or testnet")),
         };
         let proof_max_age = match get("TON_PROOF_MAX_AGE") {
@@ -80,8 +64,18 @@ impl TonSettings {
         {
             return Err(invalid("TON_CONNECT_WALLET_JS", "expected an http(s) URL"));
         }
+        let wallet = get("TON_WALLET");
+        if wallet
+            .as_deref()
+            .is_some_and(|w| Address::parse(w).is_err())
+        {
+            return Err(invalid(
+                "TON_WALLET",
+                "expected a TON address (EQ…/UQ… or 0:<64 hex digits>)",
+            ));
+        }
         Ok(TonSettings {
-            wallet: get("TON_WALLET"),
+            wallet,
             network,
             proof_max_age,
             proof_domains,

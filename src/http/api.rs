@@ -16,6 +16,7 @@ use super::{auth, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::access;
+use crate::shop::catalog::Rail;
 use crate::shop::entitlement::{self, Renewal};
 use crate::shop::{Catalog, Order, OrderStatus, Payload};
 use crate::store::{Store, StoreError};
@@ -174,7 +175,13 @@ pub async fn products<P: Platform>(
 ) -> Result<Response, ApiError> {
     let catalog = catalog(settings)?;
     let mut products = Vec::new();
-    for p in &catalog.products {
+    // TON products are on sale once the shop has a wallet to be paid to.
+    let ton = settings.ton.wallet.is_some();
+    for p in catalog
+        .products
+        .iter()
+        .filter(|p| ton || p.rail() != Rail::Ton)
+    {
         let mut view = ProductView::of(p, product_link(settings, &p.id));
         if p.access.as_ref().is_some_and(|a| a.telegram_subscription) {
             let store = platform.store(settings.storage)?;
@@ -212,6 +219,13 @@ pub async fn create_invoice<P: Platform>(
             409,
             "join_by_link",
             "this product is sold through the chat's subscription link: open its join_link",
+        ));
+    }
+    if product.rail() == Rail::Ton {
+        return Err(ApiError::new(
+            409,
+            "pay_with_ton",
+            "this product is paid in TON or USDT: POST /api/ton/orders",
         ));
     }
     let provider_token = if product.is_stars() {

@@ -83,12 +83,21 @@ impl Limit {
 /// The limit `route` counts against; `None` for the routes never limited.
 pub fn of(route: Route) -> Option<Limit> {
     match route {
-        Route::CreateInvoice => Some(Limit::Invoices),
-        Route::CancelSubscription | Route::ResumeSubscription => Some(Limit::Changes),
-        Route::Verify | Route::Orders | Route::Entitlements => Some(Limit::Reads),
-        Route::Page | Route::Products | Route::VerifyThirdParty | Route::LoginWidget => {
-            Some(Limit::Public)
-        }
+        Route::CreateInvoice | Route::TonOrders => Some(Limit::Invoices),
+        Route::CancelSubscription
+        | Route::ResumeSubscription
+        | Route::TonProofPayload
+        | Route::TonWallet => Some(Limit::Changes),
+        Route::Verify
+        | Route::Orders
+        | Route::Entitlements
+        | Route::TonWalletRead
+        | Route::TonCheck => Some(Limit::Reads),
+        Route::Page
+        | Route::Products
+        | Route::VerifyThirdParty
+        | Route::LoginWidget
+        | Route::TonManifest => Some(Limit::Public),
         Route::Health
         | Route::Webhook
         | Route::AdminRefund

@@ -17,6 +17,7 @@ mod refused;
 pub mod router;
 pub mod scheduled;
 pub mod testing;
+pub mod ton;
 pub mod views;
 pub mod webhook;
 
@@ -100,6 +101,15 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
         Route::AdminAccess => admin_access::list(platform, &settings, req).await,
+        Route::TonManifest => ton::manifest(&settings, req),
+        Route::TonProofPayload => ton::proof_payload(platform, &settings, req).await,
+        Route::TonWalletRead => ton::wallet(platform, &settings, req).await,
+        Route::TonWallet if req.method == "DELETE" => ton::unlink(platform, &settings, req).await,
+        Route::TonWallet => ton::link(platform, &settings, req).await,
+        Route::TonOrders => ton::create_order(platform, &settings, req).await,
+        Route::TonCheck => {
+            ton::check(platform, &settings, req, matched.params.get("order_id")).await
+        }
         Route::TestPanic => testing::panic(platform, &settings, req).await,
     }
 }

@@ -18,13 +18,23 @@ fn script_origin(url: &str) -> &str {
 }
 
 pub fn security_headers(settings: &Settings) -> Vec<(&'static str, String)> {
-    let script = script_origin(&settings.web_app_js);
+    let mut script = script_origin(&settings.web_app_js).to_owned();
+    // TON Connect talks to each wallet's bridge (their hosts vary by wallet)
+    // and reads the wallet list; only a shop that sells for TON allows it.
+    let connect = if settings.ton.wallet.is_some() {
+        if let Some(dev) = &settings.ton.connect_wallet_js {
+            script = format!("{script} {}", script_origin(dev));
+        }
+        "'self' https:"
+    } else {
+        "'self'"
+    };
     vec![
         (
             "content-security-policy",
             format!(
                 "default-src 'self'; script-src 'self' {script}; style-src 'self' 'unsafe-inline'; \
-                 img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                 img-src 'self' https: data:; connect-src {connect}; object-src 'none'; base-uri 'none'; \
                  form-action 'self'; frame-ancestors *"
             ),
         ),
@@ -74,5 +84,25 @@ mod tests {
             .1
             .contains("script-src 'self' http://127.0.0.1:8081;"));
         assert_eq!(script_origin("/dev/telegram-web-app.js"), "'self'");
+    }
+
+    #[test]
+    fn csp_opens_connections_only_for_a_shop_that_sells_for_ton() {
+        let plain = Settings::parse(|_| None).unwrap();
+        assert!(security_headers(&plain)[0]
+            .1
+            .contains("connect-src 'self';"));
+        let ton = Settings::parse(|k| match k {
+            "TON_WALLET" => Some(format!("0:{}", "ab".repeat(32))),
+            "TON_CONNECT_WALLET_JS" => Some("http://127.0.0.1:8081/tonconnect-wallet.js".into()),
+            _ => None,
+        })
+        .unwrap();
+        let csp = &security_headers(&ton)[0].1;
+        assert!(csp.contains("connect-src 'self' https:;"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' https://telegram.org http://127.0.0.1:8081;"),
+            "{csp}"
+        );
     }
 }

@@ -23,6 +23,13 @@ pub enum Route {
     AdminReconcile,
     AdminOrders,
     AdminAccess,
+    TonManifest,
+    TonProofPayload,
+    /// Linking and unlinking a wallet.
+    TonWallet,
+    TonWalletRead,
+    TonOrders,
+    TonCheck,
     /// Test-only; see [`super::testing`].
     TestPanic,
 }
@@ -54,6 +61,13 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
     ("/api/admin/orders", "GET", Route::AdminOrders),
     ("/api/admin/access", "GET", Route::AdminAccess),
+    ("/tonconnect-manifest.json", "GET", Route::TonManifest),
+    ("/api/ton/proof-payload", "POST", Route::TonProofPayload),
+    ("/api/ton/wallet", "GET", Route::TonWalletRead),
+    ("/api/ton/wallet", "POST", Route::TonWallet),
+    ("/api/ton/wallet", "DELETE", Route::TonWallet),
+    ("/api/ton/orders", "POST", Route::TonOrders),
+    ("/api/ton/orders/{order_id}/check", "POST", Route::TonCheck),
     ("/api/test/panic", "POST", Route::TestPanic),
 ];
 

@@ -4,8 +4,10 @@
 //! 2. processed `update_id`s older than Telegram's 24 h retention are forgotten;
 //! 3. chat access that ended (refunded, or a subscription lapsed past
 //!    `ACCESS_GRACE`) is removed, once per order and cause;
-//! 4. messages owed (deliveries, notices, access work) whose retry is due are sent;
-//! 5. our Stars payments are reconciled with `getStarTransactions`, and any
+//! 4. pending TON and USDT orders are settled from the shop wallet's
+//!    transactions, and old `ton_proof` payloads are forgotten;
+//! 5. messages owed (deliveries, notices, access work) whose retry is due are sent;
+//! 6. our Stars payments are reconciled with `getStarTransactions`, and any
 //!    difference is reported to the operator (each distinct set once).
 
 use serde::Serialize;
@@ -34,6 +36,8 @@ pub struct Report {
     pub pruned: usize,
     /// Removals of members whose access ended, queued this run.
     pub removals: usize,
+    /// TON and USDT orders found paid on chain.
+    pub ton_paid: usize,
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
@@ -77,6 +81,10 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
     match ended_access(platform, &settings, store, now).await {
         Ok(n) => report.removals = n,
         Err(e) => report.errors.push(format!("access: {e}")),
+    }
+    match super::ton::sweep(platform, &settings, store).await {
+        Ok(n) => report.ton_paid = n,
+        Err(e) => report.errors.push(format!("ton: {}", e.message)),
     }
     match store.lease_due(now, RETRY_BATCH).await {
         Ok(due) => {

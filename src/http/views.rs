@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::shop::catalog::Delivery;
 use crate::shop::entitlement::{self, Entitlement};
+use crate::shop::ton::TonWallet;
 use crate::shop::{Order, Product};
 
 /// An order as the API shows it.
@@ -165,5 +166,30 @@ mod tests {
             !shown.contains("link") && !shown.contains("subscription_period"),
             "{shown}"
         );
+    }
+}
+
+/// A linked TON wallet as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct WalletView<'a> {
+    /// User-friendly form, as wallets show it.
+    pub address: &'a str,
+    /// Raw form `wc:hex`.
+    pub raw_address: &'a str,
+    /// TON Connect's network id: `-239` (mainnet) or `-3` (testnet).
+    pub network: &'a str,
+    pub version: &'a str,
+    pub linked_at: u64,
+}
+
+impl<'a> WalletView<'a> {
+    pub fn of(w: &'a TonWallet) -> WalletView<'a> {
+        WalletView {
+            address: &w.friendly,
+            raw_address: &w.address,
+            network: &w.network,
+            version: &w.version,
+            linked_at: w.linked_at,
+        }
     }
 }

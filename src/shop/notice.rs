@@ -61,6 +61,18 @@ pub fn paid(
     }
 }
 
+/// To operators: a transfer on chain paid more than the price.
+pub fn overpaid(lang: Lang, order_id: &str, price: &str, received: &str, user_id: i64) -> String {
+    match lang {
+        Lang::En => format!(
+            "⚠️ Order {order_id} was paid {received} for a price of {price}.\nBuyer {user_id}: return the difference if it was a mistake."
+        ),
+        Lang::Zh => format!(
+            "⚠️ 订单 {order_id} 收到 {received}，价格为 {price}。\n买家 {user_id}：如属误付，请退还差额。"
+        ),
+    }
+}
+
 pub fn refunded(lang: Lang, order_id: &str, charge_id: &str) -> String {
     match lang {
         Lang::En => format!("↩️ Refunded: order {order_id} (charge {charge_id})"),

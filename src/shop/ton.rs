@@ -3,6 +3,7 @@
 //! Only transactions read from the chain settle anything; what the client
 //! says it sent does not.
 
+use super::checkout::format_price;
 use super::order::{Order, Payment};
 
 /// A wallet a user proved with TON Connect's `ton_proof`.
@@ -79,7 +80,7 @@ pub enum Settlement {
 
 /// How much earlier than the order a transfer may be dated and still count:
 /// the chain's clock and the worker's may disagree a little.
-const CLOCK_SLACK: u64 = 300;
+pub const CLOCK_SLACK: u64 = 300;
 
 /// Whether `incoming` settle `order`. A transfer counts when it is final,
 /// not bounced or aborted, dated after the order, and carries the order's
@@ -127,6 +128,20 @@ pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -
     } else {
         Settlement::Unpaid
     }
+}
+
+/// To the buyer: what arrived for `order` so far is short of its price.
+pub fn short_notice(order: &Order, received: u128) -> String {
+    let received = i64::try_from(received).unwrap_or(i64::MAX);
+    let missing = order.amount.saturating_sub(received);
+    format!(
+        "We received {} of {} for order {}. Send the remaining {} with the comment {} to complete it.",
+        format_price(&order.currency, received),
+        format_price(&order.currency, order.amount),
+        order.id,
+        format_price(&order.currency, missing),
+        comment(&order.id),
+    )
 }
 
 /// The payment a settled order records: the completing transfer's hash is

@@ -281,7 +281,9 @@ pub mod fake {
             self.calls
                 .borrow()
                 .iter()
-                .filter(|(u, _)| u.rsplit('/').next() == Some(method))
+                .filter(|(u, _)| {
+                    u.split('?').next().and_then(|p| p.rsplit('/').next()) == Some(method)
+                })
                 .map(|(_, v)| v.clone())
                 .collect()
         }

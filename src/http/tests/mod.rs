@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod limits;
 mod sales;
+mod ton;
 mod webhook;
 
 use std::cell::Cell;

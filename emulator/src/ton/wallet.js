@@ -3,6 +3,9 @@
 // provider uses. It never fetches anything itself (the app's CSP allows connect-src 'self' only):
 // each call goes to the emulator's client page, the iframe's parent, with postMessage; the page
 // asks the emulator and posts the answer back.
+//
+// @tonconnect/ui lists it as an installed wallet in its desktop wallet list (a window wider than
+// 440 pixels, like the client page's Mini App frame); its mobile list offers bridge wallets only.
 (() => {
   'use strict';
   const KEY = '__JS_BRIDGE_KEY__';

@@ -7,6 +7,7 @@
 
 mod chats;
 mod ton;
+mod ton_wallet;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,7 @@ pub fn router() -> Router<Arc<Ctx>> {
         .route("/wait", get(wait))
         .merge(chats::router())
         .merge(ton::router())
+        .merge(ton_wallet::router())
 }
 
 fn public_key_hex(ctx: &Ctx) -> Option<String> {

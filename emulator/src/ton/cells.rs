@@ -155,6 +155,22 @@ pub fn opcode_text(op: u32) -> String {
     format!("0x{op:08x}")
 }
 
+/// The body of a bounced message: 32 one bits, then the first 256 bits of the original body.
+pub fn bounce_body(original: &ArcCell) -> ArcCell {
+    let bits = original.bit_len().min(256);
+    let mut p = original.parser();
+    let data = p.load_bits(bits).unwrap_or_default();
+    let mut b = CellBuilder::new();
+    b.store_u32(32, 0xffff_ffff).expect("fits");
+    b.store_bits(bits, &data).expect("fits");
+    b.build().expect("fits").to_arc()
+}
+
+/// A coins amount as `u128` (saturating: no real amount comes near).
+pub fn to_u128(n: &num_bigint::BigUint) -> u128 {
+    u128::try_from(n).unwrap_or(u128::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ use tonlib_core::tlb_types::tep::jetton::{JettonInternalTransferMessage, JettonT
 use tonlib_core::tlb_types::tlb::TLB;
 use tonlib_core::{TonAddress, TonHash};
 
+use super::cells::{bounce_body, to_u128};
 use super::ledger::{
     jetton_wallet_state_init, tx_hash, Account, Compute, JettonTransfer, Kind, Ledger, Msg, Status,
     Tx,
@@ -475,17 +476,6 @@ pub fn internal_message_cell(
     m.to_cell().expect("serializable")
 }
 
-/// The body of a bounced message: 32 one bits, then the first 256 bits of the original body.
-fn bounce_body(original: &ArcCell) -> ArcCell {
-    let bits = original.bit_len().min(256);
-    let mut p = original.parser();
-    let data = p.load_bits(bits).unwrap_or_default();
-    let mut b = CellBuilder::new();
-    b.store_u32(32, 0xffff_ffff).expect("fits");
-    b.store_bits(bits, &data).expect("fits");
-    b.build().expect("fits").to_arc()
-}
-
 /// What a bounced `internal_transfer` still tells: its amount.
 struct JettonBounce;
 
@@ -495,8 +485,4 @@ impl JettonBounce {
         p.load_u64(64).ok()?;
         p.load_coins().ok().map(|a| to_u128(&a))
     }
-}
-
-pub fn to_u128(n: &num_bigint::BigUint) -> u128 {
-    u128::try_from(n).unwrap_or(u128::MAX)
 }

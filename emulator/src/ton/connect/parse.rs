@@ -9,8 +9,9 @@ use tonlib_core::tlb_types::tep::jetton::JettonTransferMessage;
 use tonlib_core::tlb_types::tlb::TLB;
 use tonlib_core::TonAddress;
 
+use crate::ton::cells::to_u128;
 use crate::ton::cells::{friendly, opcode, opcode_text, parse_address, parse_boc, read_comment};
-use crate::ton::chain::{to_u128, OutSpec, FWD_FEE, WALLET_GAS};
+use crate::ton::chain::{OutSpec, FWD_FEE, WALLET_GAS};
 use crate::ton::format_decimal;
 use crate::ton::ledger::{Kind, Ledger};
 use crate::ton::wallet::DevWallet;

@@ -247,6 +247,8 @@ struct PayBody {
     forward_ton_amount: Option<Value>,
     /// TON: bounceable (default true).
     bounce: Option<bool>,
+    /// Jettons: the comment in the transfer's own cell instead of a reference.
+    inline_payload: Option<bool>,
 }
 
 /// Pays `to`: TON or USDT (or the fake USD₮), with a comment, from outside or from a user's
@@ -296,6 +298,7 @@ async fn pay(State(ctx): Shared, Json(b): Json<PayBody>) -> CtlResult {
                         comment: b.comment.clone(),
                         forward_ton_amount: forward,
                         bounce: b.bounce.unwrap_or(true),
+                        inline_payload: b.inline_payload.unwrap_or(false),
                     })
                 }
             };

@@ -56,6 +56,8 @@ pub struct Payment {
     pub forward_ton_amount: u128,
     /// For TON: a bounceable message.
     pub bounce: bool,
+    /// For jettons: the comment inside the transfer's cell, not in a reference.
+    pub inline_payload: bool,
 }
 
 impl Ledger {
@@ -109,13 +111,13 @@ impl Ledger {
                 let acc = self.account_mut(&own);
                 acc.jettons = acc.jettons.max(p.amount);
                 let payload = p.comment.as_deref().map(comment_or_empty);
-                let body = jetton_transfer_body(
+                let body = jetton_transfer_body_in(
                     now_unix() as u64,
                     p.amount,
-                    &p.to,
-                    &p.from,
+                    (&p.to, &p.from),
                     p.forward_ton_amount,
                     payload,
+                    p.inline_payload,
                 );
                 OutSpec::new(own, JETTON_TRANSFER_TON + p.forward_ton_amount, true, body)
             }
@@ -179,20 +181,48 @@ pub fn jetton_transfer_body(
     forward_ton_amount: u128,
     forward_payload: Option<ArcCell>,
 ) -> ArcCell {
+    let to = (destination, response);
+    jetton_transfer_body_in(
+        query_id,
+        amount,
+        to,
+        forward_ton_amount,
+        forward_payload,
+        false,
+    )
+}
+
+/// The same, with the forward payload in the body's own cell when `inline` (both layouts of
+/// `Either Cell ^Cell` occur; the notification keeps the one the transfer had).
+pub fn jetton_transfer_body_in(
+    query_id: u64,
+    amount: u128,
+    (destination, response): (&TonAddress, &TonAddress),
+    forward_ton_amount: u128,
+    forward_payload: Option<ArcCell>,
+    inline: bool,
+) -> ArcCell {
     let (value, layout) = match forward_payload {
-        Some(p) => (p, EitherRefLayout::ToRef),
+        Some(p) if !inline => (p, EitherRefLayout::ToRef),
+        Some(p) => (p, EitherRefLayout::ToCell),
         None => (empty(), EitherRefLayout::ToCell),
     };
-    JettonTransferMessage {
+    let message = |layout| JettonTransferMessage {
         query_id,
         amount: BigUint::from(amount),
         destination: destination.to_msg_address(),
         response_destination: response.to_msg_address(),
         custom_payload: None,
         forward_ton_amount: BigUint::from(forward_ton_amount),
-        forward_payload: EitherRef { value, layout },
-    }
-    .to_cell()
-    .expect("serializable")
-    .to_arc()
+        forward_payload: EitherRef {
+            value: value.clone(),
+            layout,
+        },
+    };
+    // A payload too long for the body's cell goes in a reference after all.
+    message(layout)
+        .to_cell()
+        .or_else(|_| message(EitherRefLayout::ToRef).to_cell())
+        .expect("a reference always fits")
+        .to_arc()
 }

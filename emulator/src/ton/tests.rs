@@ -45,6 +45,7 @@ fn payment(asset: Asset, amount: u128, comment: &str) -> Payment {
         comment: Some(comment.into()),
         forward_ton_amount: 1,
         bounce: true,
+        inline_payload: false,
     }
 }
 

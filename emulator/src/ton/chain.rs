@@ -128,16 +128,13 @@ impl Ledger {
         let lt = self.next_lt();
         let address = ext.destination.clone();
         let account = self.account_mut(&address).clone();
-        let deploys = ext
-            .init
-            .as_ref()
-            .is_some_and(|i| super::cells::hash(i) == address.hash_part);
+        let deploying = deploys(&ext, &address);
         let sent: u128 = outs.iter().map(|o| o.value + FWD_FEE).sum();
         let out_msgs = self.make_msgs(&address, lt, outs);
         let acc = self.account_mut(&address);
         acc.balance = acc.balance.saturating_sub(sent + WALLET_GAS);
         acc.seqno += 1;
-        if deploys {
+        if deploying {
             acc.status = Status::Active;
         }
         let queue = out_msgs.clone();
@@ -164,7 +161,8 @@ impl Ledger {
         let mut queue = VecDeque::from(queue);
         while let Some(msg) = queue.pop_front() {
             let h = self.receive(trace, msg);
-            queue.extend(self.tx(&h).expect("recorded").out_msgs.iter().cloned());
+            let tx = self.txs.last().expect("just recorded");
+            queue.extend(tx.out_msgs.iter().cloned());
             hashes.push(h);
         }
         hashes
@@ -176,10 +174,7 @@ impl Ledger {
         let account = self.account_mut(&msg.destination).clone();
         let effects = self.decide(&account, &msg);
         let ok = effects.compute == Compute::Success;
-        let deploys = msg
-            .init
-            .as_ref()
-            .is_some_and(|i| super::cells::hash(i) == account.address.hash_part);
+        let deploying = deploys(&msg, &account.address);
         let bounce = !ok && msg.bounce && !msg.bounced;
         let outs = if bounce {
             vec![OutSpec {
@@ -206,7 +201,7 @@ impl Ledger {
         acc.balance = (acc.balance + msg.value).saturating_sub(sent + effects.gas);
         if ok {
             acc.jettons = (acc.jettons as i128 + effects.jettons).max(0) as u128;
-            if deploys {
+            if deploying {
                 acc.status = Status::Active;
             }
         }
@@ -223,11 +218,7 @@ impl Ledger {
                 };
             }
         }
-        let deploys = msg
-            .init
-            .as_ref()
-            .is_some_and(|i| super::cells::hash(i) == account.address.hash_part);
-        if account.status == Status::Uninit && !deploys {
+        if account.status == Status::Uninit && !deploys(msg, &account.address) {
             return Effects::fail(Compute::Skipped("no_state"), 0);
         }
         match &account.kind {
@@ -441,6 +432,13 @@ impl Ledger {
         self.txs.push(tx);
         hash
     }
+}
+
+/// Whether `msg` brings the state init of the account at `address` (its hash is the address).
+fn deploys(msg: &Msg, address: &TonAddress) -> bool {
+    msg.init
+        .as_ref()
+        .is_some_and(|i| super::cells::hash(i) == address.hash_part)
 }
 
 /// The cell of an internal message (what its hash is taken over).

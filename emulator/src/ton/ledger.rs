@@ -247,14 +247,6 @@ impl Ledger {
         w
     }
 
-    /// The user whose dev wallet is at `address`.
-    pub fn wallet_owner(&self, address: &TonAddress) -> Option<i64> {
-        match self.accounts.get(address).map(|a| &a.kind) {
-            Some(Kind::Wallet { user_id, .. }) => Some(*user_id),
-            _ => None,
-        }
-    }
-
     /// The jetton wallet of `owner` for `master`, recorded (with `status` if new).
     pub fn jetton_wallet(
         &mut self,

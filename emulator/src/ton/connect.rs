@@ -29,7 +29,7 @@ pub const APP_NAME: &str = "tma-emulator-wallet";
 pub const WALLET_NAME: &str = "Emulator Wallet";
 /// The key of `window` the injected wallet sits under.
 pub const JS_BRIDGE_KEY: &str = "tmaEmulatorWallet";
-/// Where the SDK keeps its limits on the proof's payload and domain.
+/// The SDK's limit, in bytes, on the proof's payload and on its domain.
 const MAX_PROOF_PART: usize = 128;
 
 /// TON Connect's error codes (connect events and RPC answers).

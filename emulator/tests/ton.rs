@@ -727,3 +727,74 @@ async fn the_wallet_script_icon_and_page_hooks_are_served() {
         .await
         .contains("/control/ton/send"));
 }
+
+#[tokio::test]
+async fn a_v5r1_wallet_on_testnet_proves_and_pays_too() {
+    let emu = start(TonConfig {
+        wallet: tma_pay_emulator::ton::WalletKind::V5R1,
+        network: tma_pay_emulator::ton::Network::Testnet,
+        ..slow_finality()
+    })
+    .await;
+    let (manifest_url, origin) = manifest_server().await;
+    let request = json!({"manifestUrl": manifest_url, "items": [{"name": "ton_addr"}, {"name": "ton_proof", "payload": "p5"}]});
+    let ev = emu
+        .ok_post(
+            "/control/ton/connect",
+            json!({"origin": origin, "request": request}),
+        )
+        .await;
+    let addr = &ev["payload"]["items"][0];
+    assert_eq!(addr["network"], "-3");
+    let address = addr["address"].as_str().unwrap();
+    let init = cell(addr["walletStateInit"].as_str().unwrap());
+    assert_eq!(
+        format!("0:{}", hex::encode(init.cell_hash().as_slice())),
+        address
+    );
+    let code_hash = hex::encode(init.reference(0).unwrap().cell_hash().as_slice());
+    assert_eq!(
+        code_hash, "20834b7b72b112147e1b2fb457b84e74d1a30f04f737d4f62a668e9552d2b72f",
+        "v5R1"
+    );
+    // v5R1 keeps the key after is_signature_allowed, seqno and wallet_id.
+    let mut data = init.reference(1).unwrap().parser();
+    data.skip_bits(65).unwrap();
+    let key = VerifyingKey::from_bytes(&data.load_bytes(32).unwrap().try_into().unwrap()).unwrap();
+    let proof = &ev["payload"]["items"][1]["proof"];
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(proof["signature"].as_str().unwrap())
+        .unwrap();
+    let domain = proof["domain"]["value"].as_str().unwrap();
+    let digest = proof_digest(address, domain, proof["timestamp"].as_u64().unwrap(), "p5");
+    assert!(key
+        .verify(&digest, &Signature::from_slice(&sig).unwrap())
+        .is_ok());
+    let wallet = emu.get("/control/ton/wallets/10001").await;
+    assert!(
+        wallet["address_non_bounceable"]
+            .as_str()
+            .unwrap()
+            .starts_with("0Q"),
+        "{wallet}"
+    );
+    assert_eq!(ev["payload"]["device"]["features"][1]["maxMessages"], 255);
+    // Its signed external message lands like v4R2's.
+    let tx = json!({"network": "-3", "messages": [{"address": SHOP, "amount": "1000", "payload": comment_b64("v5")}]});
+    let sent = emu
+        .ok_post(
+            "/control/ton/send",
+            json!({"origin": origin, "request": send_transaction("1", tx)}),
+        )
+        .await;
+    let id = sent["request"]["id"].as_str().unwrap();
+    let done = emu
+        .ok_post(&format!("/control/ton/requests/{id}/confirm"), json!({}))
+        .await;
+    assert!(done["response"]["result"].is_string(), "{done}");
+    emu.finalize().await;
+    assert_eq!(
+        emu.txs_of(SHOP).await[0]["in_msg"]["message_content"]["decoded"]["comment"],
+        "v5"
+    );
+}

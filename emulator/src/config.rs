@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::chats::spec::ChatSpec;
+use crate::ton::{self, TonConfig};
 
 /// Everything the emulator needs to run; `serve` takes it by value.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct Config {
     pub join_query_timeout: Duration,
     /// Channels and supergroups that exist from the start (and again after a reset).
     pub chats: Vec<ChatSpec>,
+    /// The TON chain, toncenter's API and the users' TON Connect wallets.
+    pub ton: TonConfig,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             webhook_timeout: Duration::from_secs(60),
             join_query_timeout: Duration::from_millis(10_000),
             chats: Vec::new(),
+            ton: TonConfig::default(),
         }
     }
 }
@@ -130,6 +134,46 @@ pub const OPTIONS: &[(&str, &str, &str)] = &[
         "TMA_EMULATOR_CHATS",
         "<id>:<title>[:<options>], repeatable (env: ;-separated)",
     ),
+    (
+        "--toncenter-api-key",
+        "TMA_EMULATOR_TONCENTER_API_KEY",
+        "key toncenter calls must carry [none: any call]",
+    ),
+    (
+        "--ton-finality-ms",
+        "TMA_EMULATOR_TON_FINALITY_MS",
+        "time until a transaction is final [1000]",
+    ),
+    (
+        "--ton-network",
+        "TMA_EMULATOR_TON_NETWORK",
+        "mainnet or testnet [mainnet]",
+    ),
+    (
+        "--usdt-master",
+        "TMA_EMULATOR_USDT_MASTER",
+        "USDT's jetton master [mainnet USDT]",
+    ),
+    (
+        "--ton-wallet",
+        "TMA_EMULATOR_TON_WALLET",
+        "users' wallet contract, v4r2 or v5r1 [v4r2]",
+    ),
+    (
+        "--ton-wallet-seed",
+        "TMA_EMULATOR_TON_WALLET_SEED",
+        "64 hex digits the users' wallet keys derive from",
+    ),
+    (
+        "--ton-start-balance",
+        "TMA_EMULATOR_TON_START_BALANCE",
+        "TON in a user's new wallet [10]",
+    ),
+    (
+        "--usdt-start-balance",
+        "TMA_EMULATOR_USDT_START_BALANCE",
+        "USDT in a user's new wallet [100]",
+    ),
 ];
 
 pub fn usage() -> String {
@@ -207,16 +251,9 @@ pub fn parse_args(
             "--bot-token must look like <digits>:<secret>, got {bot_token}"
         ));
     }
-    let signing_seed = match get("--signing-seed") {
-        None => None,
-        Some(h) => {
-            let bytes = hex::decode(h.trim()).map_err(|_| "--signing-seed: not hex".to_string())?;
-            Some(
-                <[u8; 32]>::try_from(bytes.as_slice())
-                    .map_err(|_| "--signing-seed: need exactly 32 bytes (64 hex digits)")?,
-            )
-        }
-    };
+    let signing_seed = get("--signing-seed")
+        .map(|h| seed("--signing-seed", &h))
+        .transpose()?;
     let bot_id = bot_id_of(&bot_token);
     let mut chat_texts: Vec<String> = given
         .iter()
@@ -251,8 +288,53 @@ pub fn parse_args(
         webhook_timeout: defaults.webhook_timeout,
         join_query_timeout: ms("--join-query-timeout-ms", defaults.join_query_timeout)?,
         chats,
+        ton: ton_config(&get, defaults.ton)?,
     };
     Ok((listen, config))
+}
+
+/// 32 bytes given as 64 hex digits.
+fn seed(flag: &str, h: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(h.trim()).map_err(|_| format!("{flag}: not hex"))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("{flag}: need exactly 32 bytes (64 hex digits)"))
+}
+
+/// The `--ton-…`, `--usdt-…` and `--toncenter-…` options over their defaults.
+fn ton_config(
+    get: &impl Fn(&str) -> Option<String>,
+    mut c: TonConfig,
+) -> Result<TonConfig, String> {
+    let at = |flag: &'static str| move |e: String| format!("{flag}: {e}");
+    if let Some(v) = get("--toncenter-api-key") {
+        c.api_key = Some(v);
+    }
+    if let Some(v) = get("--ton-finality-ms") {
+        let ms = v
+            .parse()
+            .map_err(|_| format!("--ton-finality-ms: not milliseconds: {v}"))?;
+        c.finality = Duration::from_millis(ms);
+    }
+    if let Some(v) = get("--ton-network") {
+        c.network = ton::Network::parse(&v).map_err(at("--ton-network"))?;
+    }
+    if let Some(v) = get("--usdt-master") {
+        c.usdt_master =
+            ton::cells::address(&v).ok_or(format!("--usdt-master: not a TON address: {v}"))?;
+    }
+    if let Some(v) = get("--ton-wallet") {
+        c.wallet = ton::WalletKind::parse(&v).map_err(at("--ton-wallet"))?;
+    }
+    if let Some(v) = get("--ton-wallet-seed") {
+        c.wallet_seed = seed("--ton-wallet-seed", &v)?;
+    }
+    if let Some(v) = get("--ton-start-balance") {
+        c.start_nanotons = ton::parse_decimal(&v, 9).map_err(at("--ton-start-balance"))?;
+    }
+    if let Some(v) = get("--usdt-start-balance") {
+        c.start_usdt = ton::parse_decimal(&v, 6).map_err(at("--usdt-start-balance"))?;
+    }
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -323,5 +405,48 @@ mod tests {
         );
         let (_, c) = parse_args(&args(&["--join-query-timeout-ms", "250"]), none).unwrap();
         assert_eq!(c.join_query_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn ton_options_have_working_defaults_and_are_checked() {
+        let none = |_: &str| None;
+        let (_, c) = parse_args(&[], none).unwrap();
+        assert_eq!(c.ton.network, ton::Network::Mainnet);
+        assert_eq!(c.ton.wallet, ton::WalletKind::V4R2);
+        assert_eq!(
+            ton::cells::friendly(&c.ton.usdt_master, true, false),
+            ton::MAINNET_USDT
+        );
+        assert!(c.ton.api_key.is_none());
+        let env = |k: &str| (k == "TMA_EMULATOR_TON_NETWORK").then(|| "testnet".to_string());
+        let (_, c) = parse_args(
+            &args(&[
+                "--ton-wallet=v5r1",
+                "--toncenter-api-key",
+                "k1",
+                "--ton-finality-ms",
+                "0",
+                "--ton-start-balance",
+                "2.5",
+                "--usdt-start-balance=0",
+            ]),
+            env,
+        )
+        .unwrap();
+        assert_eq!(c.ton.network, ton::Network::Testnet);
+        assert_eq!(c.ton.wallet, ton::WalletKind::V5R1);
+        assert_eq!(c.ton.api_key.as_deref(), Some("k1"));
+        assert_eq!(c.ton.finality, Duration::ZERO);
+        assert_eq!(c.ton.start_nanotons, 2_500_000_000);
+        assert_eq!(c.ton.start_usdt, 0);
+        for bad in [
+            ["--ton-network", "moon"],
+            ["--ton-wallet", "v9"],
+            ["--usdt-master", "nope"],
+            ["--ton-wallet-seed", "abcd"],
+            ["--ton-start-balance", "1.0000000001"],
+        ] {
+            assert!(parse_args(&args(&bad), none).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP routing: the Bot API under `/bot<token>/…`, the control API, the client page.
+//! HTTP routing: the Bot API under `/bot<token>/…`, the control API, the client page, and for
+//! TON: toncenter's API under `/toncenter/…` and the TON Connect wallet's scripts.
 
 use std::io;
 use std::pin::Pin;
@@ -18,13 +19,17 @@ use serde_json::{json, Value};
 use crate::botapi::{self, CallEnv, Via};
 use crate::params::{ApiError, Params};
 use crate::state::{Ctx, Fault};
-use crate::{client_page, control};
+use crate::{client_page, control, ton};
 
 pub fn router(ctx: Arc<Ctx>) -> Router {
     Router::new()
         .route("/", get(client_page::page))
         .route("/telegram-web-app.js", get(web_app_js))
+        .route("/tonconnect-wallet.js", get(ton::assets::wallet_script))
+        .route("/tonconnect-client.js", get(ton::assets::page_script))
+        .route("/tonconnect-wallet.png", get(ton::assets::icon))
         .nest("/control", control::router())
+        .nest("/toncenter", ton::toncenter::router())
         .fallback(bot_api)
         .with_state(ctx)
 }

@@ -1,7 +1,8 @@
 //! A local Telegram for tma-pay: the Bot API (the subset the shop uses, validated like
 //! Telegram), webhook delivery with retries, the Stars payment flow, channels and supergroups
 //! the bot sells access to, and a client page that hosts the Mini App in an iframe with signed
-//! launch data.
+//! launch data; for crypto checkout, an in-memory TON chain behind a subset of toncenter's API
+//! v3 and a TON Connect wallet for the user the page plays.
 //!
 //! Start it in-process with [`serve`] (tests) or run the `tma-emulator` binary.
 
@@ -17,6 +18,7 @@ pub mod launch;
 pub mod params;
 pub mod payments;
 pub mod state;
+pub mod ton;
 
 use std::sync::Arc;
 

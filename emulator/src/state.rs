@@ -318,6 +318,8 @@ pub struct State {
     /// Kept across resets, like `next_update_id`, so a page watching for new launches is not
     /// fooled by numbers starting over.
     pub next_launch_seq: u64,
+    /// The TON chain and the wallet's sessions with apps.
+    pub ton: crate::ton::TonState,
 }
 
 /// Update types a bot gets when `allowed_updates` is empty.
@@ -331,6 +333,7 @@ impl State {
             commands: json!([]),
             bot_id: config.bot_id(),
             bot_user: bot_as_user(config),
+            ton: crate::ton::TonState::new(&config.ton),
             ..State::default()
         };
         let u = default_user();

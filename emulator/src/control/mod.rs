@@ -2,9 +2,12 @@
 //! look inside. JSON in, JSON out; errors are `{"error": "..."}` with a 4xx status.
 //!
 //! Here: users, launches, messages, payments, the call and update logs, faults, reset and
-//! wait. `chats`: channels and supergroups, invite links, the chats' clock.
+//! wait. `chats`: channels and supergroups, invite links, the chats' clock. `ton`: the TON
+//! chain, payments and bounces, users' wallets and the TON Connect calls of the client page.
 
 mod chats;
+mod ton;
+mod ton_wallet;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +69,8 @@ pub fn router() -> Router<Arc<Ctx>> {
         .route("/reset", post(reset))
         .route("/wait", get(wait))
         .merge(chats::router())
+        .merge(ton::router())
+        .merge(ton_wallet::router())
 }
 
 fn public_key_hex(ctx: &Ctx) -> Option<String> {

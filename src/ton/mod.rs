@@ -73,4 +73,4 @@ impl Network {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -489,3 +489,37 @@ fn a_wallet_is_shown_and_unlinked_by_its_owner() {
     let (_, v) = as_user(&p, "GET", "/api/ton/wallet", 5, "");
     assert_eq!(v["wallet"], Value::Null);
 }
+
+#[test]
+fn a_wallet_proved_with_ton_proof_is_linked_and_pays() {
+    use crate::ton::tests::connect_items;
+    let p = shop();
+    let (_, v) = as_user(&p, "POST", "/api/ton/proof-payload", 5, "");
+    let payload = v["payload"].as_str().unwrap().to_owned();
+    // Signed for another shop's domain: refused, and the payload is used up.
+    let elsewhere = connect_items(3, "evil.example", NOW - 5, &payload);
+    let (status, v) = as_user(&p, "POST", "/api/ton/wallet", 5, &elsewhere.to_string());
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("domain_mismatch"))
+    );
+    let (_, v) = as_user(&p, "POST", "/api/ton/proof-payload", 5, "");
+    let payload = v["payload"].as_str().unwrap().to_owned();
+    let items = connect_items(3, "shop.example", NOW - 5, &payload);
+    let (status, v) = as_user(&p, "POST", "/api/ton/wallet", 5, &items.to_string());
+    assert_eq!(status, 201, "{v}");
+    let raw = items["account"]["address"].as_str().unwrap();
+    assert_eq!(v["wallet"]["raw_address"], raw);
+    assert_eq!(v["wallet"]["version"], "v4R2");
+    assert!(
+        v["wallet"]["address"].as_str().unwrap().starts_with("UQ"),
+        "{v}"
+    );
+    // Replayed, the same proof is refused: its payload was used.
+    let (_, v) = as_user(&p, "POST", "/api/ton/wallet", 5, &items.to_string());
+    assert_eq!(v["error"]["code"], "unknown_payload");
+    // The linked wallet is the one the transaction is sent from.
+    let (status, v) = order(&p, 5, "desk_lamp");
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["transaction"]["from"], raw);
+}

@@ -101,3 +101,32 @@ pub fn state_init(version: WalletVersion, key: &[u8; 32], library: bool) -> Cell
     .to_cell()
     .unwrap()
 }
+
+/// What TON Connect hands the app after a connection with `ton_proof`
+/// (`{account, proof}`), from a v4R2 wallet whose key is `[seed; 32]`,
+/// signing `payload` for `domain` at `timestamp`: for tests of the routes.
+pub fn connect_items(seed: u8, domain: &str, timestamp: u64, payload: &str) -> serde_json::Value {
+    use ed25519_dalek::{Signer, SigningKey};
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let public = key.verifying_key().to_bytes();
+    let init = state_init(WalletVersion::V4R2, &public, false);
+    let address = crate::ton::Address {
+        workchain: 0,
+        hash: init.hash(),
+    };
+    let digest = crate::ton::proof::signed_digest(&address, domain, timestamp, payload);
+    serde_json::json!({
+        "account": {
+            "address": address.to_raw(),
+            "chain": "-239",
+            "publicKey": hex::encode(public),
+            "walletStateInit": bag::to_base64(&init),
+        },
+        "proof": {
+            "timestamp": timestamp,
+            "domain": { "lengthBytes": domain.len(), "value": domain },
+            "signature": b64(&key.sign(&digest).to_bytes()),
+            "payload": payload,
+        }
+    })
+}

@@ -32,6 +32,8 @@ done
 ./node_modules/.bin/wrangler dev --test-scheduled --ip 127.0.0.1 --port "$WORKER_PORT" \
   --var "TELEGRAM_API_BASE:http://127.0.0.1:$EMULATOR_PORT" \
   --var "TELEGRAM_WEB_APP_JS:http://127.0.0.1:$EMULATOR_PORT/telegram-web-app.js" \
+  --var "TONCENTER_API_BASE:http://127.0.0.1:$EMULATOR_PORT/toncenter" \
+  --var "TON_CONNECT_WALLET_JS:http://127.0.0.1:$EMULATOR_PORT/tonconnect-wallet.js" \
   ${public_key:+--var "TELEGRAM_PUBLIC_KEY:$public_key"} &
 worker_pid=$!
 trap 'kill $worker_pid $emulator_pid 2>/dev/null || true' EXIT INT TERM

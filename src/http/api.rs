@@ -168,10 +168,12 @@ pub fn product_link(settings: &Settings, product_id: &str) -> Option<String> {
 }
 
 /// `GET /api/products`: the catalog without the goods, each product with its
-/// share link when the bot's name is known.
+/// share link when the bot's name is known; and, when the shop sells for TON,
+/// what the page needs for TON Connect.
 pub async fn products<P: Platform>(
     platform: &P,
     settings: &Settings,
+    req: &Request,
 ) -> Result<Response, ApiError> {
     let catalog = catalog(settings)?;
     let mut products = Vec::new();
@@ -189,7 +191,18 @@ pub async fn products<P: Platform>(
         }
         products.push(view);
     }
-    Ok(Response::json(200, &json!({ "products": products })))
+    if !ton {
+        return Ok(Response::json(200, &json!({ "products": products })));
+    }
+    let connect = json!({
+        "network": settings.ton.network.as_str(),
+        "manifest_url": format!("{}/tonconnect-manifest.json", req.origin.trim_end_matches('/')),
+        "wallet_js": settings.ton.connect_wallet_js,
+    });
+    Ok(Response::json(
+        200,
+        &json!({ "products": products, "ton_connect": connect }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -19,11 +19,15 @@ fn script_origin(url: &str) -> &str {
 
 pub fn security_headers(settings: &Settings) -> Vec<(&'static str, String)> {
     let mut script = script_origin(&settings.web_app_js).to_owned();
+    let mut img = String::from("'self' https: data:");
     // TON Connect talks to each wallet's bridge (their hosts vary by wallet)
     // and reads the wallet list; only a shop that sells for TON allows it.
     let connect = if settings.ton.wallet.is_some() {
+        // Development: the emulator's injected wallet, its script and icon.
         if let Some(dev) = &settings.ton.connect_wallet_js {
-            script = format!("{script} {}", script_origin(dev));
+            let origin = script_origin(dev);
+            script = format!("{script} {origin}");
+            img = format!("{img} {origin}");
         }
         "'self' https:"
     } else {
@@ -34,7 +38,7 @@ pub fn security_headers(settings: &Settings) -> Vec<(&'static str, String)> {
             "content-security-policy",
             format!(
                 "default-src 'self'; script-src 'self' {script}; style-src 'self' 'unsafe-inline'; \
-                 img-src 'self' https: data:; connect-src {connect}; object-src 'none'; base-uri 'none'; \
+                 img-src {img}; connect-src {connect}; object-src 'none'; base-uri 'none'; \
                  form-action 'self'; frame-ancestors *"
             ),
         ),

@@ -392,9 +392,22 @@ async fn transfer<P: Platform>(
     let testnet = settings.ton.network == crate::ton::Network::Testnet;
     let amount = u64::try_from(product.amount).unwrap_or_default();
     if product.currency == "TON" {
+        let configured = settings.ton.wallet.clone().unwrap_or_default();
         return Ok(TxMessage {
-            // As the operator wrote it: its flags say whether to bounce.
-            address: settings.ton.wallet.clone().unwrap_or_default(),
+            // A user-friendly address as the operator wrote it (its flags say
+            // whether to bounce); a raw one as wallets expect, non-bounceable,
+            // so that money reaches a wallet not deployed yet.
+            address: if configured.contains(':') {
+                shop.to_friendly(
+                    Flags {
+                        bounceable: false,
+                        testnet,
+                    },
+                    true,
+                )
+            } else {
+                configured
+            },
             amount: amount.to_string(),
             payload: payload::comment(&comment).map_err(unbuildable)?,
         });

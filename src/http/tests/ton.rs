@@ -135,6 +135,16 @@ fn ton_products_are_on_sale_only_with_a_shop_wallet() {
         .any(|id| id == "desk_lamp" || id == "consultation"));
     let with = ids(&shop());
     assert!(with.iter().any(|id| id == "desk_lamp") && with.iter().any(|id| id == "consultation"));
+    // With what the page needs to start TON Connect.
+    let (_, v) = send(&shop(), request("GET", "/api/products", &[], ""));
+    assert_eq!(v["ton_connect"]["network"], "-239");
+    assert_eq!(
+        v["ton_connect"]["manifest_url"],
+        "https://shop.example/tonconnect-manifest.json"
+    );
+    assert_eq!(v["ton_connect"]["wallet_js"], Value::Null);
+    let (_, v) = send(&platform(), request("GET", "/api/products", &[], ""));
+    assert!(v.get("ton_connect").is_none());
     // And without a wallet an order is refused, not half made.
     let p = platform();
     link_wallet(&p, 5);
@@ -199,7 +209,12 @@ fn a_ton_order_asks_for_the_price_to_the_shop_with_its_comment() {
     assert_eq!(t["network"], "-239");
     assert_eq!(t["from"], BUYER);
     let m = &t["messages"][0];
-    assert_eq!(m["address"], SHOP);
+    let to = m["address"].as_str().unwrap();
+    assert!(
+        to.starts_with("UQ"),
+        "raw TON_WALLET is sent non-bounceable: {to}"
+    );
+    assert_eq!(Address::parse(to).unwrap().to_raw(), SHOP);
     assert_eq!(m["amount"], LAMP.to_string());
     let body = payload::read_body_base64(m["payload"].as_str().unwrap()).unwrap();
     assert_eq!(body, Body::Comment(format!("tma-pay:{id}")));

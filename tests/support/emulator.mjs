@@ -141,7 +141,7 @@ export async function startEmulator(opts = {}) {
  * `chats` are the emulator's chats (the default catalog's access channel by default);
  * `users` have started the bot before setup runs.
  */
-export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, limits, chats = [DEFAULT_CHAT], users = [] } = {}) {
+export async function startWorkerWithEmulator({ signingSeed, settings = {}, scriptPath, limits, chats = [DEFAULT_CHAT], users = [], ton } = {}) {
   const port = await freePort();
   const emuUrl = `http://127.0.0.1:${port}`;
   const w = await startWorker({
@@ -149,6 +149,12 @@ export async function startWorkerWithEmulator({ signingSeed, settings = {}, scri
     TELEGRAM_API_BASE: emuUrl,
     TELEGRAM_WEB_APP_JS: `${emuUrl}/telegram-web-app.js`,
     ...(signingSeed ? { TELEGRAM_PUBLIC_KEY: publicKeyFromSeed(signingSeed) } : {}),
+    // `ton: {TON_WALLET, …}`: the shop sells for TON, on the emulator's chain and wallet.
+    ...(ton ? {
+      TONCENTER_API_BASE: `${emuUrl}/toncenter`,
+      TON_CONNECT_WALLET_JS: `${emuUrl}/tonconnect-wallet.js`,
+      ...ton,
+    } : {}),
     ...settings,
   }, { scriptPath, limits });
   const emu = await startEmulator({ port, appUrl: `${w.url}/`, signingSeed, chats });

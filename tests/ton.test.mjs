@@ -1,0 +1,243 @@
+// TON and USDT through TON Connect, end to end: the built worker (local D1) and the
+// emulator's chain, toncenter API and wallet. The tests play the wallet through the
+// emulator's control API (connect with ton_proof, confirm a sendTransaction, pay by
+// hand) and check what the worker stored, what the chain holds and what the bot said.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertApiError } from './support/harness.mjs';
+import { startWorkerWithEmulator, eventually, SIGNING_SEED } from './support/emulator.mjs';
+
+const OPERATOR = 7400900;
+const CRON = '*/10 * * * *';
+// The shop's wallet: any address; the emulator's chain accepts what arrives.
+const SHOP = '0:5a0b000000000000000000000000000000000000000000000000000000000002';
+const LAMP = 2_500_000_000n;
+const CALL = 15_000_000n;
+const users = {
+  buyer: { id: 7400001, first_name: 'Tom', language_code: 'en' },
+  usdt: { id: 7400002, first_name: 'Uma', language_code: 'en' },
+  short: { id: 7400003, first_name: 'Sid', language_code: 'en' },
+  late: { id: 7400004, first_name: 'Lea', language_code: 'en' },
+  rejecter: { id: 7400005, first_name: 'Rey', language_code: 'en' },
+  stranger: { id: 7400006, first_name: 'Sam', language_code: 'en' },
+  operator: { id: OPERATOR, first_name: 'Op', language_code: 'en' },
+};
+
+describe('TON and USDT through the emulator', () => {
+  let w, emu;
+
+  before(async () => {
+    ({ w, emu } = await startWorkerWithEmulator({
+      signingSeed: SIGNING_SEED,
+      users: Object.values(users),
+      settings: { ADMIN_CHAT_IDS: String(OPERATOR) },
+      ton: { TON_WALLET: SHOP },
+    }));
+  });
+  after(async () => { await emu?.stop(); await w?.dispose(); });
+
+  const auth = (initData) => ({ authorization: `tma ${initData}`, 'content-type': 'application/json' });
+  const launch = async (user) => (await emu.launch(user.id)).init_data;
+  const origin = () => w.url;
+
+  /** Connects `user`'s emulator wallet with ton_proof and links it: the linked wallet. */
+  async function link(user, initData) {
+    const payload = await w.fetch('/api/ton/proof-payload', { method: 'POST', headers: auth(initData) });
+    assert.equal(payload.status, 201, payload.text);
+    const event = await emu.post('/control/ton/connect', {
+      user_id: user.id, origin: origin(),
+      request: { manifestUrl: `${w.url}/tonconnect-manifest.json`, items: [{ name: 'ton_addr' }, { name: 'ton_proof', payload: payload.json.payload }] },
+    });
+    assert.equal(event.event, 'connect', JSON.stringify(event));
+    const addr = event.payload.items.find((i) => i.name === 'ton_addr');
+    const proof = event.payload.items.find((i) => i.name === 'ton_proof').proof;
+    const body = { account: { address: addr.address, chain: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit }, proof };
+    const r = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(initData), body: JSON.stringify(body) });
+    assert.equal(r.status, 201, r.text);
+    return { wallet: r.json.wallet, body };
+  }
+
+  /** Sends `transaction` from `user`'s wallet as the page would, and confirms (or rejects) it. */
+  async function send(user, transaction, decision = 'confirm') {
+    const sent = await emu.post('/control/ton/send', {
+      user_id: user.id, origin: origin(),
+      request: { method: 'sendTransaction', params: [JSON.stringify(transaction)], id: '1' },
+    });
+    assert.ok(sent.request, JSON.stringify(sent));
+    return emu.post(`/control/ton/requests/${sent.request.id}/${decision}`, {});
+  }
+
+  async function order(user, initData, product) {
+    const r = await w.fetch('/api/ton/orders', { method: 'POST', headers: auth(initData), body: JSON.stringify({ product_id: product }) });
+    assert.equal(r.status, 201, r.text);
+    return r.json;
+  }
+
+  /** Polls the check route until the order is `status`. */
+  async function checkUntil(initData, orderId, status) {
+    return eventually(async () => {
+      const r = await w.fetch(`/api/ton/orders/${orderId}/check`, { method: 'POST', headers: auth(initData) });
+      assert.equal(r.status, 200, r.text);
+      return r.json.order.status === status && r.json;
+    }, { timeout: 15000, interval: 300, what: `order ${orderId} ${status}` });
+  }
+
+  /** What the shop wallet received, final, as the emulator's chain has it. */
+  async function received() {
+    const txs = await emu.get(`/control/ton/transactions?account=${encodeURIComponent(SHOP)}`);
+    return (Array.isArray(txs) ? txs : txs.transactions).filter((t) => t.in_msg?.source);
+  }
+
+  async function runScheduled() {
+    const worker = await w.mf.getWorker();
+    const r = await worker.scheduled({ cron: CRON, scheduledTime: new Date() });
+    assert.equal(r.outcome, 'ok');
+    await emu.waitIdle();
+  }
+
+  const textsTo = async (user) => (await emu.sent(user.id)).map((m) => m.text ?? m.caption ?? '');
+
+  test('the manifest is what wallets read, and the catalog offers TON and USDT', async () => {
+    const m = await w.fetch('/tonconnect-manifest.json');
+    assert.equal(m.status, 200);
+    assert.equal(m.json.url, w.url);
+    assert.equal(m.headers.get('access-control-allow-origin'), '*');
+    const icon = await fetch(m.json.iconUrl);
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get('content-type'), 'image/png');
+    const p = await w.fetch('/api/products');
+    const ids = p.json.products.map((x) => x.id);
+    assert.ok(ids.includes('desk_lamp') && ids.includes('consultation'), ids.join());
+    assert.equal(p.json.ton_connect.manifest_url, `${w.url}/tonconnect-manifest.json`);
+  });
+
+  test('a wallet proves itself with ton_proof and is linked; the proof cannot be replayed', async () => {
+    const data = await launch(users.buyer);
+    const { wallet, body } = await link(users.buyer, data);
+    const onChain = await emu.get(`/control/ton/wallets/${users.buyer.id}`);
+    assert.equal(wallet.raw_address.toLowerCase(), onChain.address_raw.toLowerCase());
+    assert.equal(wallet.version, 'v4R2');
+    const again = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(data), body: JSON.stringify(body) });
+    assertApiError(again, 400, 'unknown_payload');
+    // Another user cannot use the buyer's proof either.
+    const other = await launch(users.stranger);
+    const stolen = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(other), body: JSON.stringify(body) });
+    assertApiError(stolen, 400, 'unknown_payload');
+    const shown = await w.fetch('/api/ton/wallet', { headers: auth(data) });
+    assert.equal(shown.json.wallet.raw_address, wallet.raw_address);
+  });
+
+  test('a proof signed for another domain is refused', async () => {
+    const data = await launch(users.stranger);
+    const payload = (await w.fetch('/api/ton/proof-payload', { method: 'POST', headers: auth(data) })).json.payload;
+    // A wallet connected to a look-alike shop signs that shop's domain.
+    const evil = await emu.post('/control/ton/connect', {
+      user_id: users.stranger.id, origin: 'http://evil.example',
+      request: { manifestUrl: `${w.url}/tonconnect-manifest.json`, items: [{ name: 'ton_addr' }, { name: 'ton_proof', payload }] },
+    });
+    const addr = evil.payload.items.find((i) => i.name === 'ton_addr');
+    const proof = evil.payload.items.find((i) => i.name === 'ton_proof').proof;
+    proof.domain = { lengthBytes: 12, value: 'evil.example' };
+    const r = await w.fetch('/api/ton/wallet', {
+      method: 'POST', headers: auth(data),
+      body: JSON.stringify({ account: { address: addr.address, chain: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit }, proof }),
+    });
+    assertApiError(r, 400, 'domain_mismatch');
+    assert.equal((await w.fetch('/api/ton/wallet', { headers: auth(data) })).json.wallet, null);
+  });
+
+  test('TON: the wallet sends the price with the comment; the order is paid once and delivered', async () => {
+    const data = await launch(users.buyer);
+    const o = await order(users.buyer, data, 'desk_lamp');
+    assert.equal(o.order.status, 'pending');
+    const decided = await send(users.buyer, o.transaction);
+    assert.equal(decided.status, 'confirmed', JSON.stringify(decided));
+    const done = await checkUntil(data, o.order.id, 'paid');
+    assert.equal(done.received, String(LAMP));
+    // On chain: exactly the price, with the order's comment, from the buyer's wallet.
+    const tx = (await received()).find((t) => t.hash === done.order.telegram_payment_charge_id);
+    assert.ok(tx, 'the charge id is the transaction hash');
+    assert.equal(BigInt(tx.in_msg.value), LAMP);
+    assert.equal(tx.in_msg.message_content.decoded?.comment, o.comment);
+    // Stored once; the goods and the operator's notice went out once.
+    const { results } = await w.db.prepare('SELECT currency, amount FROM payments WHERE order_id = ?').bind(o.order.id).all();
+    assert.deepEqual(results, [{ currency: 'TON', amount: Number(LAMP) }]);
+    await runScheduled();
+    await emu.waitIdle();
+    const texts = await textsTo(users.buyer);
+    assert.equal(texts.filter((t) => t.includes('shipping address')).length, 1, texts.join('\n'));
+    assert.equal((await textsTo(users.operator)).filter((t) => t.includes('Brass desk lamp')).length, 1);
+  });
+
+  test('USDT: a jetton transfer from the buyer pays the order', async () => {
+    const data = await launch(users.usdt);
+    await link(users.usdt, data);
+    const o = await order(users.usdt, data, 'consultation');
+    const buyerUsdt = (await emu.get(`/control/ton/wallets/${users.usdt.id}`)).usdt_wallet;
+    assert.ok(buyerUsdt, 'the buyer holds USDT');
+    const decided = await send(users.usdt, o.transaction);
+    assert.equal(decided.status, 'confirmed', JSON.stringify(decided));
+    const done = await checkUntil(data, o.order.id, 'paid');
+    assert.equal(done.received, String(CALL));
+    const after = await emu.get(`/control/ton/wallets/${users.usdt.id}`);
+    assert.equal(BigInt(after.usdt_balance), 100_000_000n - CALL);
+    assert.ok((await textsTo(users.usdt)).some((t) => t.includes('Pick a time')));
+  });
+
+  test('a transfer short of the price leaves the order pending and tells the buyer what is missing', async () => {
+    const data = await launch(users.short);
+    await link(users.short, data);
+    const o = await order(users.short, data, 'desk_lamp');
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP / 2n), comment: o.comment, user_id: users.short.id });
+    await emu.post('/control/ton/finalize', {});
+    const r = await w.fetch(`/api/ton/orders/${o.order.id}/check`, { method: 'POST', headers: auth(data) });
+    assert.equal(r.json.order.status, 'pending');
+    assert.equal(r.json.received, String(LAMP / 2n));
+    await emu.waitIdle();
+    assert.ok((await textsTo(users.short)).some((t) => t.includes('1.25 TON of 2.5 TON')), 'the buyer is told');
+    // The rest arrives: the two add up.
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP / 2n), comment: o.comment, user_id: users.short.id });
+    await checkUntil(data, o.order.id, 'paid');
+  });
+
+  test('the scheduled job settles a paid order nobody checked; fake USDT and bounces pay nothing', async () => {
+    const data = await launch(users.late);
+    await link(users.late, data);
+    const ton = await order(users.late, data, 'desk_lamp');
+    const usdt = await order(users.late, data, 'consultation');
+    const bounced = await order(users.late, data, 'desk_lamp');
+    // The shop wallet fails to take this one: the transfer bounces back.
+    await emu.post('/control/ton/bounce_next', { address: SHOP });
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP), comment: bounced.comment, user_id: users.late.id, bounce: true });
+    // A look-alike jetton notifies the shop from another jetton wallet.
+    await emu.post('/control/ton/pay', { to: SHOP, asset: 'fake_usdt', amount: String(CALL), comment: usdt.comment, user_id: users.late.id });
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP), comment: ton.comment, user_id: users.late.id });
+    await emu.post('/control/ton/finalize', {});
+    await runScheduled();
+    const status = async (id) => (await w.db.prepare('SELECT status FROM orders WHERE id = ?').bind(id).first()).status;
+    assert.equal(await status(ton.order.id), 'paid');
+    assert.equal(await status(usdt.order.id), 'pending');
+    assert.equal(await status(bounced.order.id), 'pending');
+    const aborted = (await received()).find((t) => t.in_msg.message_content?.decoded?.comment === bounced.comment);
+    assert.equal(aborted?.description?.aborted, true, 'the bounce happened on chain');
+  });
+
+  test('a transaction the buyer rejects pays nothing', async () => {
+    const data = await launch(users.rejecter);
+    await link(users.rejecter, data);
+    const o = await order(users.rejecter, data, 'desk_lamp');
+    const decided = await send(users.rejecter, o.transaction, 'reject');
+    assert.equal(decided.status, 'rejected');
+    const r = await w.fetch(`/api/ton/orders/${o.order.id}/check`, { method: 'POST', headers: auth(data) });
+    assert.equal(r.json.order.status, 'pending');
+    assert.equal(r.json.received, null);
+  });
+
+  test('unlinking a wallet stops TON orders until one is linked again', async () => {
+    const data = await launch(users.rejecter);
+    const r = await w.fetch('/api/ton/wallet', { method: 'DELETE', headers: auth(data) });
+    assert.equal(r.json.unlinked, true);
+    const o = await w.fetch('/api/ton/orders', { method: 'POST', headers: auth(data), body: JSON.stringify({ product_id: 'desk_lamp' }) });
+    assertApiError(o, 409, 'wallet_not_linked');
+  });
+});

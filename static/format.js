@@ -25,13 +25,47 @@ function fractionDigits(currency) {
 }
 
 /**
- * `XTR` 50 → "⭐ 50"; `USD` 1999 → "$19.99"; `JPY` 500 → "¥500".
+ * The tokens sold through TON Connect: decimals of the smallest unit (nanotons; USDT's
+ * millionths) and how many of them always show. As the bot writes them (src/shop/checkout.rs).
+ * @type {Readonly<Record<string, { scale: number, min: number }>>}
+ */
+const TOKENS = Object.freeze({ TON: { scale: 9, min: 0 }, USDT: { scale: 6, min: 2 } });
+
+/**
+ * Whether a product in `currency` is paid through TON Connect (else a Telegram invoice).
+ * @param {string} currency
+ */
+export function isTonCurrency(currency) {
+  return Object.prototype.hasOwnProperty.call(TOKENS, currency);
+}
+
+/**
+ * `TON` 2500000000 → "2.5 TON"; `USDT` 15000000 → "15.00 USDT". Integer arithmetic for the
+ * digits (no float rounding), Intl for the grouping and the decimal sign.
+ * @param {string} currency  a key of TOKENS
+ * @param {number} amount  a non-negative integer in the smallest unit
+ */
+function formatToken(currency, amount) {
+  const { scale, min } = TOKENS[currency] ?? { scale: 0, min: 0 };
+  const unit = 10 ** scale;
+  const frac = amount % unit; // exact for integers
+  const whole = (amount - frac) / unit;
+  const digits = String(frac).padStart(scale, '0');
+  const kept = digits.replace(/0+$/, '').padEnd(min, '0');
+  const number = new Intl.NumberFormat(locale());
+  const sign = number.formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
+  return `${number.format(whole)}${kept ? sign + kept : ''} ${currency}`;
+}
+
+/**
+ * `XTR` 50 → "⭐ 50"; `USD` 1999 → "$19.99"; `JPY` 500 → "¥500"; `TON` 2500000000 → "2.5 TON".
  * @param {string} currency
  * @param {number} amount  in the currency's smallest unit
  */
 export function formatPrice(currency, amount) {
   if (!Number.isFinite(amount)) return String(amount);
   if (currency === 'XTR') return `⭐ ${new Intl.NumberFormat(locale()).format(amount)}`;
+  if (isTonCurrency(currency) && Number.isSafeInteger(amount) && amount >= 0) return formatToken(currency, amount);
   const d = fractionDigits(currency);
   const value = amount / 10 ** d;
   try {

@@ -4,8 +4,9 @@
 // hand) and check what the worker stored, what the chain holds and what the bot said.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { assertApiError } from './support/harness.mjs';
-import { startWorkerWithEmulator, eventually, SIGNING_SEED } from './support/emulator.mjs';
+import { startWorkerWithEmulator, eventually, freePort, SIGNING_SEED } from './support/emulator.mjs';
 
 const OPERATOR = 7400900;
 const CRON = '*/10 * * * *';
@@ -20,6 +21,7 @@ const users = {
   late: { id: 7400004, first_name: 'Lea', language_code: 'en' },
   rejecter: { id: 7400005, first_name: 'Rey', language_code: 'en' },
   stranger: { id: 7400006, first_name: 'Sam', language_code: 'en' },
+  twice: { id: 7400007, first_name: 'Tia', language_code: 'en' },
   operator: { id: OPERATOR, first_name: 'Op', language_code: 'en' },
 };
 
@@ -53,7 +55,7 @@ describe('TON and USDT through the emulator', () => {
     const proof = event.payload.items.find((i) => i.name === 'ton_proof').proof;
     const body = { account: { address: addr.address, chain: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit }, proof };
     const r = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(initData), body: JSON.stringify(body) });
-    assert.equal(r.status, 201, r.text);
+    assert.equal(r.status, 200, r.text);
     return { wallet: r.json.wallet, body };
   }
 
@@ -115,7 +117,7 @@ describe('TON and USDT through the emulator', () => {
     const data = await launch(users.buyer);
     const { wallet, body } = await link(users.buyer, data);
     const onChain = await emu.get(`/control/ton/wallets/${users.buyer.id}`);
-    assert.equal(wallet.raw_address.toLowerCase(), onChain.address_raw.toLowerCase());
+    assert.equal(wallet.address.toLowerCase(), onChain.address_raw.toLowerCase());
     assert.equal(wallet.version, 'v4R2');
     const again = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(data), body: JSON.stringify(body) });
     assertApiError(again, 400, 'unknown_payload');
@@ -124,7 +126,7 @@ describe('TON and USDT through the emulator', () => {
     const stolen = await w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(other), body: JSON.stringify(body) });
     assertApiError(stolen, 400, 'unknown_payload');
     const shown = await w.fetch('/api/ton/wallet', { headers: auth(data) });
-    assert.equal(shown.json.wallet.raw_address, wallet.raw_address);
+    assert.equal(shown.json.wallet.address, wallet.address);
   });
 
   test('a proof signed for another domain is refused', async () => {
@@ -195,6 +197,7 @@ describe('TON and USDT through the emulator', () => {
     assert.equal(r.json.received, String(LAMP / 2n));
     await emu.waitIdle();
     assert.ok((await textsTo(users.short)).some((t) => t.includes('1.25 TON of 2.5 TON')), 'the buyer is told');
+    assert.ok((await textsTo(users.operator)).some((t) => t.includes(o.order.id) && t.includes('1.25 TON')), 'and the operator');
     // The rest arrives: the two add up.
     await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP / 2n), comment: o.comment, user_id: users.short.id });
     await checkUntil(data, o.order.id, 'paid');
@@ -222,6 +225,23 @@ describe('TON and USDT through the emulator', () => {
     assert.equal(aborted?.description?.aborted, true, 'the bounce happened on chain');
   });
 
+  test('paying one order twice records one payment; a transfer settles only its own order', async () => {
+    const data = await launch(users.twice);
+    await link(users.twice, data);
+    const a = await order(users.twice, data, 'desk_lamp');
+    const b = await order(users.twice, data, 'desk_lamp');
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP), comment: a.comment, user_id: users.twice.id, times: 2 });
+    await checkUntil(data, a.order.id, 'paid');
+    await runScheduled();
+    const r = await w.fetch(`/api/ton/orders/${b.order.id}/check`, { method: 'POST', headers: auth(data) });
+    assert.equal(r.json.order.status, 'pending', 'the second transfer names order a, not b');
+    const { results } = await w.db.prepare('SELECT order_id FROM payments WHERE user_id = ?').bind(users.twice.id).all();
+    assert.deepEqual(results, [{ order_id: a.order.id }]);
+    await emu.waitIdle();
+    const ops = await textsTo(users.operator);
+    assert.ok(ops.some((t) => t.includes(a.order.id) && t.includes('paid 5 TON for a price of 2.5 TON')), `the operator learns of the second transfer: ${ops.join(' | ')}`);
+  });
+
   test('a transaction the buyer rejects pays nothing', async () => {
     const data = await launch(users.rejecter);
     await link(users.rejecter, data);
@@ -239,5 +259,72 @@ describe('TON and USDT through the emulator', () => {
     assert.equal(r.json.unlinked, true);
     const o = await w.fetch('/api/ton/orders', { method: 'POST', headers: auth(data), body: JSON.stringify({ product_id: 'desk_lamp' }) });
     assertApiError(o, 409, 'wallet_not_linked');
+  });
+});
+
+describe('TON with toncenter slow, down, then back', () => {
+  let w, emu, proxy;
+  let mode = 'hang';
+  const buyer = { id: 7410001, first_name: 'Dee', language_code: 'en' };
+
+  before(async () => {
+    // Between the worker and the emulator's toncenter: hangs, fails, or passes through.
+    const port = await freePort();
+    proxy = createServer(async (req, res) => {
+      if (mode === 'hang') return;
+      if (mode === 'down') { res.writeHead(502, { 'content-type': 'text/html' }); res.end('<h1>Bad gateway</h1>'); return; }
+      const r = await fetch(`${emu.url}/toncenter${req.url}`);
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(await r.text());
+    });
+    await new Promise((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    ({ w, emu } = await startWorkerWithEmulator({
+      signingSeed: SIGNING_SEED,
+      users: [buyer],
+      settings: { BOT_API_TIMEOUT_MS: '500' },
+      ton: { TON_WALLET: SHOP, TONCENTER_API_BASE: `http://127.0.0.1:${port}` },
+    }));
+  });
+  after(async () => {
+    proxy?.closeAllConnections();
+    proxy?.close();
+    await emu?.stop();
+    await w?.dispose();
+  });
+
+  const auth = (initData) => ({ authorization: `tma ${initData}`, 'content-type': 'application/json' });
+
+  test('the order stays pending and nothing is lost; a later check settles it', async () => {
+    const data = (await emu.launch(buyer.id)).init_data;
+    const payload = (await w.fetch('/api/ton/proof-payload', { method: 'POST', headers: auth(data) })).json.payload;
+    const event = await emu.post('/control/ton/connect', {
+      user_id: buyer.id, origin: w.url,
+      request: { manifestUrl: `${w.url}/tonconnect-manifest.json`, items: [{ name: 'ton_addr' }, { name: 'ton_proof', payload }] },
+    });
+    const addr = event.payload.items.find((i) => i.name === 'ton_addr');
+    const proof = event.payload.items.find((i) => i.name === 'ton_proof').proof;
+    const linked = await w.fetch('/api/ton/wallet', {
+      method: 'POST', headers: auth(data),
+      body: JSON.stringify({ account: { address: addr.address, network: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit }, proof }),
+    });
+    assert.equal(linked.status, 200, linked.text);
+    // A USDT order needs toncenter to find the buyer's jetton wallet: refused, nothing kept.
+    const usdt = await w.fetch('/api/ton/orders', { method: 'POST', headers: auth(data), body: JSON.stringify({ product_id: 'consultation' }) });
+    assertApiError(usdt, 503, 'ton_unavailable');
+    const o = (await w.fetch('/api/ton/orders', { method: 'POST', headers: auth(data), body: JSON.stringify({ product_id: 'desk_lamp' }) })).json;
+    await emu.post('/control/ton/pay', { to: SHOP, amount: String(LAMP), comment: o.comment, user_id: buyer.id });
+    await emu.post('/control/ton/finalize', {});
+    const check = () => w.fetch(`/api/ton/orders/${o.order.id}/check`, { method: 'POST', headers: auth(data) });
+    // Slow: the worker gives up after BOT_API_TIMEOUT_MS.
+    assertApiError(await check(), 503, 'ton_unavailable');
+    mode = 'down';
+    assertApiError(await check(), 503, 'ton_unavailable');
+    const worker = await w.mf.getWorker();
+    assert.equal((await worker.scheduled({ cron: CRON, scheduledTime: new Date() })).outcome, 'ok');
+    const { results } = await w.db.prepare('SELECT status FROM orders WHERE user_id = ?').bind(buyer.id).all();
+    assert.deepEqual(results, [{ status: 'pending' }], 'one order, pending');
+    mode = 'up';
+    const r = await check();
+    assert.equal(r.json.order.status, 'paid', r.text);
   });
 });

@@ -13,6 +13,7 @@ use super::{courier, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::shop::catalog::Rail;
+use crate::shop::checkout::format_price;
 use crate::shop::order::{Order, OrderStatus};
 use crate::shop::outbox::{self, Outgoing};
 use crate::shop::payment;
@@ -78,7 +79,6 @@ pub fn manifest(settings: &Settings, req: &Request) -> Result<Response, ApiError
         "url": origin,
         "name": name,
         "iconUrl": format!("{origin}/tonconnect-icon.png"),
-        "termsOfUseUrl": format!("{origin}/#terms"),
     });
     // Wallets fetch it from their own origins.
     Ok(Response::json(200, &body).with_header("access-control-allow-origin", "*"))
@@ -120,6 +120,8 @@ struct Link {
 #[serde(rename_all = "camelCase")]
 struct Account {
     address: String,
+    /// TON Connect's `account.chain` (the `ton_addr` item calls it `network`).
+    #[serde(alias = "network")]
     chain: String,
     public_key: String,
     wallet_state_init: String,
@@ -227,7 +229,7 @@ pub async fn link<P: Platform>(
         .await
         .map_err(storage_error)?;
     Ok(Response::json(
-        201,
+        200,
         &json!({ "wallet": WalletView::of(&wallet) }),
     ))
 }
@@ -366,6 +368,7 @@ pub async fn create_order<P: Platform>(
     Ok(Response::json(
         201,
         &json!({
+            "order_id": order.id,
             "order": OrderView::of(&order),
             "comment": rules::comment(&order.id),
             "transaction": transaction,
@@ -613,10 +616,20 @@ async fn settled<P: Platform>(
     match settlement {
         Settlement::Unpaid => Ok(order),
         Settlement::Short { received } => {
-            let text = rules::short_notice(&order, *received);
+            // Once per amount received: each look finds the same transfers.
             let key = format!("ton-short:{}:{received}", order.id);
-            let message = outbox::notice(&key, order.user_id, &text, Some(&order.id));
-            courier::queue_and_send(platform, settings, store, &[message]).await?;
+            let text = rules::short_notice(&order, *received);
+            let mut messages = vec![outbox::notice(&key, order.user_id, &text, Some(&order.id))];
+            let got = i64::try_from(*received).unwrap_or(i64::MAX);
+            let told = notice::underpaid(
+                settings.admin_language,
+                &order.id,
+                &format_price(&order.currency, order.amount),
+                &format_price(&order.currency, got),
+                order.user_id,
+            );
+            messages.extend(settings.operators().notices(&key, &told, Some(&order.id)));
+            courier::queue_and_send(platform, settings, store, &messages).await?;
             Ok(order)
         }
         Settlement::Paid { hash, received, at } => {
@@ -646,8 +659,8 @@ async fn settled<P: Platform>(
                 let text = notice::overpaid(
                     settings.admin_language,
                     &order.id,
-                    &crate::shop::checkout::format_price(&order.currency, order.amount),
-                    &crate::shop::checkout::format_price(&order.currency, price),
+                    &format_price(&order.currency, order.amount),
+                    &format_price(&order.currency, price),
                     order.user_id,
                 );
                 messages.extend(operators.notices(

@@ -172,10 +172,10 @@ mod tests {
 /// A linked TON wallet as its owner sees it.
 #[derive(Debug, Serialize)]
 pub struct WalletView<'a> {
-    /// User-friendly form, as wallets show it.
-    pub address: &'a str,
     /// Raw form `wc:hex`.
-    pub raw_address: &'a str,
+    pub address: &'a str,
+    /// User-friendly form (non-bounceable), as wallets show it.
+    pub friendly: &'a str,
     /// TON Connect's network id: `-239` (mainnet) or `-3` (testnet).
     pub network: &'a str,
     pub version: &'a str,
@@ -185,8 +185,8 @@ pub struct WalletView<'a> {
 impl<'a> WalletView<'a> {
     pub fn of(w: &'a TonWallet) -> WalletView<'a> {
         WalletView {
-            address: &w.friendly,
-            raw_address: &w.address,
+            address: &w.address,
+            friendly: &w.friendly,
             network: &w.network,
             version: &w.version,
             linked_at: w.linked_at,

@@ -61,6 +61,19 @@ pub fn paid(
     }
 }
 
+/// To operators: transfers on chain for an order add up to less than its
+/// price so far (the buyer is told what is missing).
+pub fn underpaid(lang: Lang, order_id: &str, price: &str, received: &str, user_id: i64) -> String {
+    match lang {
+        Lang::En => format!(
+            "⏳ Order {order_id} has received {received} of {price} so far.\nBuyer {user_id} was told what is missing."
+        ),
+        Lang::Zh => format!(
+            "⏳ 订单 {order_id} 目前收到 {received}，价格为 {price}。\n已告知买家 {user_id} 差额。"
+        ),
+    }
+}
+
 /// To operators: a transfer on chain paid more than the price.
 pub fn overpaid(lang: Lang, order_id: &str, price: &str, received: &str, user_id: i64) -> String {
     match lang {

@@ -87,7 +87,8 @@ pub const CLOCK_SLACK: u64 = 300;
 /// comment: for TON, as a text comment with the value in nanotons; for USDT,
 /// as the forward payload of a `transfer_notification` from the shop's own
 /// USDT jetton wallet (`usdt_wallet`, raw), since any contract can send a
-/// message that looks like one. Partial transfers add up.
+/// message that looks like one. Partial transfers add up; the one that
+/// reached the price settles the order, and all of them count as received.
 pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -> Settlement {
     let wanted = comment(&order.id);
     let price = u128::try_from(order.amount).unwrap_or(u128::MAX);
@@ -98,6 +99,7 @@ pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -
     counted.sort_by_key(|t| t.at);
     counted.dedup_by(|a, b| a.hash == b.hash);
     let mut received = 0u128;
+    let mut completed: Option<&Incoming> = None;
     for t in counted {
         let value = match (&t.memo, order.currency.as_str()) {
             (Memo::Comment(c), "TON") if *c == wanted => t.nanotons,
@@ -115,13 +117,17 @@ pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -
             _ => continue,
         };
         received = received.saturating_add(value);
-        if received >= price {
-            return Settlement::Paid {
-                hash: t.hash.clone(),
-                received,
-                at: t.at,
-            };
+        if received >= price && completed.is_none() {
+            completed = Some(t);
         }
+    }
+    // Everything seen counts as received: a second transfer is an overpayment.
+    if let Some(t) = completed {
+        return Settlement::Paid {
+            hash: t.hash.clone(),
+            received,
+            at: t.at,
+        };
     }
     if received > 0 {
         Settlement::Short { received }
@@ -249,6 +255,12 @@ mod tests {
             ton("h1", 1_010, 200, "tma-pay:o1"),
         ];
         assert_eq!(settle(&o, &both, None), paid("h2", 600, 1_020));
+        // Paid twice over: the first settles, both are received.
+        let twice = [
+            ton("h4", 1_040, 500, "tma-pay:o1"),
+            ton("h3", 1_030, 500, "tma-pay:o1"),
+        ];
+        assert_eq!(settle(&o, &twice, None), paid("h3", 1_000, 1_030));
     }
 
     #[test]

@@ -94,6 +94,64 @@
 
 /** @typedef {'cancel' | 'resume'} RenewalAction */
 
+/**
+ * @typedef {object} TonConnectConfig  `GET /api/products`' `ton_connect`: present when the shop sells for TON
+ * @property {string} network  TON Connect's chain id: `-239` (mainnet) or `-3` (testnet)
+ * @property {string} manifest_url  this shop's `tonconnect-manifest.json`
+ * @property {string | null} wallet_js  development only: a script that injects a wallet
+ */
+
+/**
+ * @typedef {object} Storefront  `GET /api/products`
+ * @property {Product[]} products
+ * @property {TonConnectConfig | null} tonConnect
+ */
+
+/**
+ * @typedef {object} TonWallet  the wallet linked to the user (`GET`/`POST /api/ton/wallet`)
+ * @property {string} address  user-friendly, as wallets show it
+ * @property {string} raw_address  `0:<hex>`
+ * @property {string} network
+ * @property {string} version
+ * @property {number} linked_at
+ */
+
+/**
+ * @typedef {object} TonMessage  one message of a `sendTransaction` request
+ * @property {string} address
+ * @property {string} amount  nanotons, decimal digits
+ * @property {string} [payload]  a base64 bag of cells
+ * @property {string} [stateInit]
+ */
+
+/**
+ * @typedef {object} TonTransaction  TON Connect's `sendTransaction` request, as the worker built it
+ *   (the page passes it on unchanged)
+ * @property {number} validUntil  Unix seconds
+ * @property {string} network
+ * @property {string} from  the linked wallet, raw
+ * @property {TonMessage[]} messages
+ */
+
+/**
+ * @typedef {object} TonOrder  `POST /api/ton/orders`
+ * @property {Order} order  pending
+ * @property {string} comment  `tma-pay:<order id>`
+ * @property {TonTransaction} transaction
+ */
+
+/**
+ * @typedef {object} TonCheck  `POST /api/ton/orders/{id}/check`
+ * @property {Order} order
+ * @property {string | null} received  what arrived so far, in the currency's smallest unit
+ */
+
+/**
+ * @typedef {object} TonProofPayload  `POST /api/ton/proof-payload`
+ * @property {string} payload
+ * @property {number | null} expires_at  Unix seconds; null when the shop does not expire them
+ */
+
 /** @typedef {ReturnType<typeof createApi>} Api */
 
 const TIMEOUT_MS = 20000;
@@ -191,6 +249,30 @@ function isEntitlement(v) {
     && (v.access === undefined || isAccess(v.access));
 }
 
+/** @param {unknown} v @returns {v is TonConnectConfig} */
+function isTonConnectConfig(v) {
+  return isObject(v) && typeof v.network === 'string' && typeof v.manifest_url === 'string'
+    && (v.wallet_js === null || v.wallet_js === undefined || typeof v.wallet_js === 'string');
+}
+
+/** @param {unknown} v @returns {v is TonWallet} */
+function isTonWallet(v) {
+  return isObject(v) && typeof v.address === 'string' && typeof v.raw_address === 'string'
+    && typeof v.network === 'string' && typeof v.version === 'string' && isNumber(v.linked_at);
+}
+
+/** @param {unknown} v @returns {v is TonMessage} */
+function isTonMessage(v) {
+  return isObject(v) && typeof v.address === 'string' && typeof v.amount === 'string' && /^\d+$/.test(v.amount)
+    && isOptString(v.payload) && isOptString(v.stateInit);
+}
+
+/** @param {unknown} v @returns {v is TonTransaction} */
+function isTonTransaction(v) {
+  return isObject(v) && isNumber(v.validUntil) && typeof v.network === 'string' && typeof v.from === 'string'
+    && Array.isArray(v.messages) && v.messages.length > 0 && v.messages.every(isTonMessage);
+}
+
 /**
  * The entries of `data[key]` that have the expected shape. An answer without the list is a
  * bad answer; a single odd entry is left out (and logged) so the rest still shows.
@@ -228,7 +310,7 @@ export function parseRetryAfter(value, now = Date.now()) {
 export function createApi(initData) {
   /**
    * One call. Resolves to the answer's JSON object; rejects with an ApiError.
-   * @param {'GET' | 'POST'} method
+   * @param {'GET' | 'POST' | 'DELETE'} method
    * @param {string} path
    * @param {unknown} [body]
    * @returns {Promise<{ data: Record<string, unknown>, status: number }>}
@@ -296,8 +378,18 @@ export function createApi(initData) {
     },
     /** @returns {Promise<Product[]>} */
     async products() {
+      return (await this.storefront()).products;
+    },
+    /**
+     * The catalog and, when the shop sells for TON, what TON Connect needs.
+     * @returns {Promise<Storefront>}
+     */
+    async storefront() {
       const { data, status } = await request('GET', '/api/products');
-      return listOf(data, 'products', isProduct, status);
+      const products = listOf(data, 'products', isProduct, status);
+      const connect = data.ton_connect;
+      if (connect !== undefined && !isTonConnectConfig(connect)) console.warn('api: left out a malformed ton_connect');
+      return { products, tonConnect: isTonConnectConfig(connect) ? { ...connect, wallet_js: connect.wallet_js ?? null } : null };
     },
     /** @returns {Promise<Order[]>} */
     async orders() {
@@ -329,6 +421,63 @@ export function createApi(initData) {
         throw new ApiError('bad_response', { status, serverMessage: 'no order_id / invoice_link' });
       }
       return { order_id: data.order_id, invoice_link: data.invoice_link };
+    },
+    /**
+     * A payload for the wallet to sign with `ton_proof` (one proof, this user).
+     * @returns {Promise<TonProofPayload>}
+     */
+    async tonProofPayload() {
+      const { data, status } = await request('POST', '/api/ton/proof-payload');
+      if (typeof data.payload !== 'string') throw new ApiError('bad_response', { status, serverMessage: 'no payload' });
+      return { payload: data.payload, expires_at: isNumber(data.expires_at) ? data.expires_at : null };
+    },
+    /** @returns {Promise<TonWallet | null>} the wallet linked to this user */
+    async tonWallet() {
+      const { data, status } = await request('GET', '/api/ton/wallet');
+      if (data.wallet === null) return null;
+      if (!isTonWallet(data.wallet)) throw new ApiError('bad_response', { status, serverMessage: 'no wallet' });
+      return data.wallet;
+    },
+    /**
+     * Links the wallet that signed a payload: TON Connect's `wallet.account` and
+     * `wallet.connectItems.tonProof.proof`, as they are.
+     * @param {unknown} account
+     * @param {unknown} proof
+     * @returns {Promise<TonWallet>}
+     */
+    async linkTonWallet(account, proof) {
+      const { data, status } = await request('POST', '/api/ton/wallet', { account, proof });
+      if (!isTonWallet(data.wallet)) throw new ApiError('bad_response', { status, serverMessage: 'no wallet' });
+      return data.wallet;
+    },
+    /** @returns {Promise<boolean>} whether a wallet was linked */
+    async unlinkTonWallet() {
+      const { data } = await request('DELETE', '/api/ton/wallet');
+      return data.unlinked === true;
+    },
+    /**
+     * A pending order for a TON or USDT product and the transaction that pays it.
+     * @param {string} productId
+     * @returns {Promise<TonOrder>}
+     */
+    async createTonOrder(productId) {
+      const { data, status } = await request('POST', '/api/ton/orders', { product_id: productId });
+      if (!isOrder(data.order) || typeof data.comment !== 'string' || !isTonTransaction(data.transaction)) {
+        throw new ApiError('bad_response', { status, serverMessage: 'no order / comment / transaction' });
+      }
+      return { order: data.order, comment: data.comment, transaction: data.transaction };
+    },
+    /**
+     * Asks the worker to look on chain for the order's payment.
+     * @param {string} orderId
+     * @returns {Promise<TonCheck>}
+     */
+    async checkTonOrder(orderId) {
+      const { data, status } = await request('POST', `/api/ton/orders/${encodeURIComponent(orderId)}/check`);
+      if (!isOrder(data.order) || (data.received !== null && typeof data.received !== 'string')) {
+        throw new ApiError('bad_response', { status, serverMessage: 'no order / received' });
+      }
+      return { order: data.order, received: data.received };
     },
   };
 }

@@ -22,6 +22,7 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_HIDE_BANNER := true
 
 .PHONY: dev bridge build emulator test test-native test-e2e lint tools rust-tools node-tools browser-tools migrate clean
+.PHONY: vendor
 .PHONY: bench bench-native bench-twiggy bench-floor bench-ab bench-ab-save bench-profile test-bench size
 .PHONY: fuzz fuzz-smoke fuzz-run fuzz-tools
 
@@ -44,8 +45,19 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+## The page's third-party browser code, served from its own origin (the CSP allows no
+## other): @tonconnect/ui's bundle and licence, copied from the npm package package.json
+## pins. static/vendor/ is not committed; `build` and `dev` make it.
+TONCONNECT_UI := static/vendor/tonconnect-ui.min.js
+vendor: $(TONCONNECT_UI)
+
+$(TONCONNECT_UI): node_modules/.installed
+	@mkdir -p $(@D)
+	cp node_modules/@tonconnect/ui/dist/tonconnect-ui.min.js $@
+	cp node_modules/@tonconnect/ui/LICENSE $(@D)/tonconnect-ui.LICENSE.txt
+
 ## The release worker in build/ (what wrangler dev and wrangler deploy run).
-build: rust-tools node-tools
+build: rust-tools node-tools vendor
 	WASM_BINDGEN_BIN=$(WASM_BINDGEN) ESBUILD_BIN=$(CURDIR)/node_modules/.bin/esbuild $(WORKER_BUILD) --release
 	@echo "wasm: $$(wc -c < build/index_bg.wasm) bytes, $$(gzip -9c build/index_bg.wasm | wc -c) gzip"
 
@@ -62,7 +74,7 @@ emulator:
 
 ## Run locally: the worker on http://127.0.0.1:8787 (local D1 and KV) and the
 ## Telegram emulator on http://127.0.0.1:8081, the URL to open.
-dev: tools .dev.vars migrate emulator
+dev: tools .dev.vars migrate emulator vendor
 	scripts/dev.sh
 
 ## Forward a real bot's updates (getUpdates) to the local worker's webhook.

@@ -109,8 +109,8 @@
 
 /**
  * @typedef {object} TonWallet  the wallet linked to the user (`GET`/`POST /api/ton/wallet`)
- * @property {string} address  user-friendly, as wallets show it
- * @property {string} raw_address  `0:<hex>`
+ * @property {string} address  raw, `0:<hex>`
+ * @property {string} friendly  user-friendly (non-bounceable), as wallets show it
  * @property {string} network
  * @property {string} version
  * @property {number} linked_at
@@ -257,7 +257,7 @@ function isTonConnectConfig(v) {
 
 /** @param {unknown} v @returns {v is TonWallet} */
 function isTonWallet(v) {
-  return isObject(v) && typeof v.address === 'string' && typeof v.raw_address === 'string'
+  return isObject(v) && typeof v.address === 'string' && typeof v.friendly === 'string'
     && typeof v.network === 'string' && typeof v.version === 'string' && isNumber(v.linked_at);
 }
 

@@ -4,9 +4,13 @@
  * others together at start-up:
  *   api.js            the worker's JSON API (typed answers, ApiError with the error code)
  *   telegram.js       every call to Telegram.WebApp (launch data, buttons, haptics, invoice, theme, share)
- *   buy.js            invoice → payment sheet → polling the order; the MainButton
+ *   buy.js            invoice → payment sheet → polling the order; TON: wallet → transaction →
+ *                     checking the chain; the MainButton
+ *   ton.js            TON Connect (@tonconnect/ui, loaded only when the catalog sells for TON):
+ *                     linking a wallet with ton_proof, sending a transaction
  *   views/            catalog.js, orders.js (lists), product.js, order.js (detail views),
- *                     navigation.js (which view shows), status.js (status line and banners)
+ *                     navigation.js (which view shows), status.js (status line and banners),
+ *                     wallet.js (the TON wallet bar)
  *   errors.js         error codes → translated texts; i18n.js strings (en, zh); format.js; dom.js el()
  *
  * Stable hooks for browser tests (do not rename without updating tests/browser):
@@ -26,6 +30,9 @@
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)
  *   #home, #product-view, #order-view   the three views; sub-views use Telegram's BackButton
  *                      (views/navigation.js)
+ *   #wallet            the TON wallet bar, shown only when the catalog sells for TON or USDT;
+ *                      data-state="loading|failed|none|linked", #wallet-address (short address,
+ *                      data-raw), button#wallet-connect, button#wallet-disconnect (views/wallet.js)
  *
  * All server data goes into the DOM through textContent / attributes (see dom.js el()), never innerHTML.
  */
@@ -36,11 +43,13 @@ import { errorText } from './errors.js';
 import { displayName } from './format.js';
 import { setLanguage, t, translateDom } from './i18n.js';
 import * as telegram from './telegram.js';
+import { createTon } from './ton.js';
 import { createCatalog } from './views/catalog.js';
 import { onViewChange, wireBackButton } from './views/navigation.js';
 import { createOrderView } from './views/order.js';
 import { createOrders } from './views/orders.js';
 import { clearError, dismissBannersOnTap, setStatus, showError } from './views/status.js';
+import { renderWallet, showWalletBar } from './views/wallet.js';
 
 /** @typedef {import('./api.js').TelegramUser} TelegramUser */
 
@@ -104,7 +113,23 @@ function start() {
   });
   const orders = createOrders({ api, catalog, onOpen: (o) => orderView.open(o) });
   const orderView = createOrderView({ api, catalog, orders });
-  const buyFlow = createBuyFlow({ api, catalog, orders });
+  /** @type {import('./ton.js').Ton | null} TON Connect, once the catalog sells for TON */
+  let ton = null;
+  const buyFlow = createBuyFlow({ api, catalog, orders, ton: () => ton });
+
+  /** Starts TON Connect (once) when the catalog has TON or USDT products. */
+  function startTon() {
+    const config = catalog.tonConnect();
+    if (ton || !config) return;
+    const started = createTon({ api, config, products: catalog.all(), onChange: renderWallet });
+    ton = started;
+    showWalletBar({
+      onConnect: () => { void started.connect(); },
+      onDisconnect: () => { void started.disconnect(); },
+    });
+    renderWallet(started.state());
+    void started.ready();
+  }
 
   onViewChange(() => buyFlow.updateMainButton());
   wireBackButton();
@@ -149,6 +174,7 @@ function start() {
       return;
     }
     orders.refreshTitles();
+    startTon();
     // Deep links pick and highlight a product: t.me/<bot>/<app>?startapp=<id> arrives as
     // start_param; the bot's own button (after /start buy_<id>) opens the page with ?product=<id>.
     const picked = startParam || new URLSearchParams(location.search).get('product');

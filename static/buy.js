@@ -1,13 +1,19 @@
 // @ts-check
-// Buying: POST /api/invoices → Telegram's payment sheet (openInvoice) → when it closes,
-// poll GET /api/orders until the server knows how the order ended. The client's
-// invoice status is a hint, not proof: only the server's order status says "paid".
+// Buying, on the rail the product's currency picks:
+// - Stars and cards: POST /api/invoices → Telegram's payment sheet (openInvoice) → when it
+//   closes, poll GET /api/orders until the server knows how the order ended.
+// - TON and USDT: a linked wallet (ton.js connects one first) → POST /api/ton/orders → the
+//   wallet sends the transaction the worker built → poll POST /api/ton/orders/{id}/check
+//   until the worker found the payment on chain.
+// What the client says (invoice status, the wallet's "sent") is a hint, not proof: only the
+// server's order status says "paid".
 // Also the MainButton ("Pay ⭐ 50"), which offers the product in focus.
 //
-// State owned here: whether an invoice is being created (`buying`: no double taps).
+// State owned here: whether an order is being made (`buying`: no double taps).
 
+import { ApiError } from './api.js';
 import { errorText, invoiceErrorText } from './errors.js';
-import { statusLabel, productPrice } from './format.js';
+import { formatPrice, isTonCurrency, statusLabel, productPrice } from './format.js';
 import { t } from './i18n.js';
 import { haptic, mainButton, openInvoice, openTelegramLink } from './telegram.js';
 import { currentView } from './views/navigation.js';
@@ -19,10 +25,18 @@ import { clearError, clearNotice, setStatus, showError, showNotice } from './vie
 /** @typedef {import('./telegram.js').InvoiceStatus} InvoiceStatus */
 /** @typedef {import('./views/catalog.js').Catalog} Catalog */
 /** @typedef {import('./views/orders.js').Orders} Orders */
+/** @typedef {import('./api.js').Order} Order */
+/** @typedef {import('./api.js').TonCheck} TonCheck */
+/** @typedef {import('./ton.js').Ton} Ton */
 /** @typedef {ReturnType<typeof createBuyFlow>} BuyFlow */
 
 const POLL_INTERVAL_MS = 700;
 const POLL_TIMEOUT_MS = 15000;
+/** The first look on chain (a transfer takes a moment to be final), then every few seconds. */
+const TON_FIRST_CHECK_MS = 1500;
+const TON_CHECK_INTERVAL_MS = 3000;
+/** A wallet sends within a minute or two; after that the scheduled job settles the order. */
+const TON_CHECK_TIMEOUT_MS = 120000;
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,8 +46,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {Api} deps.api
  * @param {Catalog} deps.catalog  the deep-linked product; what the user owns after paying
  * @param {Orders} deps.orders  polled until the order settles
+ * @param {() => Ton | null} deps.ton  TON Connect, once the catalog sells for TON
  */
-export function createBuyFlow({ api, catalog, orders }) {
+export function createBuyFlow({ api, catalog, orders, ton }) {
   let buying = false;
 
   /**
@@ -102,19 +117,135 @@ export function createBuyFlow({ api, catalog, orders }) {
     clearError();
     showNotice(t('confirming'), 'busy');
     const final = await waitForOrder(orderId);
-    if (final === 'paid') {
-      haptic.notify('success');
-      catalog.unselect(p.id);
-      showNotice(t('paidOk', { title: p.title }), 'success');
-      void catalog.loadEntitlements();
-    } else if (final) {
-      haptic.notify('error');
-      clearNotice();
-      showError(t('orderEnded', { status: statusLabel(final) }));
+    if (final) {
+      settled(p, final);
     } else {
       haptic.notify('warning');
       showNotice(t('stillConfirming'), 'info');
     }
+  }
+
+  /**
+   * The server says how the order ended.
+   * @param {Product} p
+   * @param {OrderStatus} status  not `pending`
+   */
+  function settled(p, status) {
+    if (status === 'paid') {
+      haptic.notify('success');
+      catalog.unselect(p.id);
+      showNotice(t('paidOk', { title: p.title }), 'success');
+      void catalog.loadEntitlements();
+    } else {
+      haptic.notify('error');
+      clearNotice();
+      showError(t('orderEnded', { status: statusLabel(status) }));
+    }
+  }
+
+  /**
+   * Polls POST /api/ton/orders/{id}/check until the worker found the order paid (or
+   * otherwise ended), or only part of the price arrived, or the time is up.
+   * @param {string} orderId
+   * @returns {Promise<TonCheck | null>} the last answer; null when none came
+   */
+  async function waitForTonPayment(orderId) {
+    const deadline = Date.now() + TON_CHECK_TIMEOUT_MS;
+    let delay = TON_FIRST_CHECK_MS;
+    /** @type {TonCheck | null} */
+    let last = null;
+    while (Date.now() < deadline) {
+      await sleep(delay);
+      delay = TON_CHECK_INTERVAL_MS;
+      try {
+        last = await api.checkTonOrder(orderId);
+      } catch (e) {
+        // toncenter busy, a lost connection: look again (after Retry-After when told).
+        console.warn('ton: check failed; trying again', e);
+        if (e instanceof ApiError && e.retryAfter) delay = Math.max(delay, e.retryAfter * 1000);
+        continue;
+      }
+      if (last.order.status !== 'pending') return last;
+      if (last.received !== null && Number(last.received) > 0) return last; // short: no more is coming
+    }
+    return last;
+  }
+
+  /**
+   * The wallet sent the transaction: wait for the worker to see it on chain.
+   * @param {Product} p
+   * @param {Order} order
+   */
+  async function followTonOrder(p, order) {
+    clearError();
+    showNotice(t('tonConfirming'), 'busy');
+    const last = await waitForTonPayment(order.id);
+    void orders.load({ quiet: true });
+    const status = last?.order.status ?? 'pending';
+    if (status !== 'pending') {
+      settled(p, status);
+    } else if (last?.received) {
+      haptic.notify('warning');
+      showNotice(t('tonShort', {
+        received: formatPrice(order.currency, Number(last.received)),
+        price: formatPrice(order.currency, order.amount),
+      }), 'info');
+    } else {
+      haptic.notify('warning');
+      showNotice(t('tonStillConfirming'), 'info');
+    }
+  }
+
+  /**
+   * Buys `p` through TON Connect: connects and links a wallet when none can pay, makes the
+   * order, has the wallet send it; null when it stopped on the way (the page says why).
+   * @param {Product} p
+   * @returns {Promise<Order | null>} the order the wallet sent the payment for
+   */
+  async function sendWithTon(p) {
+    const wallet = ton();
+    if (!wallet) {
+      showError(t('error_ton_not_configured'));
+      return null;
+    }
+    if (!wallet.payingWallet()) {
+      showNotice(t('walletConnectFirst', { title: p.title }), 'info');
+      const linked = await wallet.connect();
+      if (!linked) {
+        clearNotice();
+        return null;
+      }
+    }
+    setStatus(t('tonCreatingOrder'), 'busy');
+    /** @type {import('./api.js').TonOrder} */
+    let created;
+    try {
+      created = await api.createTonOrder(p.id);
+    } catch (e) {
+      clearNotice();
+      showError(errorText(e));
+      haptic.notify('error');
+      return null;
+    }
+    void orders.load({ quiet: true }); // the new pending order shows up right away
+    showNotice(t('tonConfirmInWallet', { price: productPrice(p) }), 'busy');
+    /** @type {'sent' | 'rejected'} */
+    let outcome;
+    try {
+      outcome = await wallet.send(created.transaction);
+    } catch (e) {
+      console.warn('ton: sendTransaction failed', e);
+      clearNotice();
+      showError(t('tonSendFailed'));
+      haptic.notify('error');
+      return null;
+    }
+    if (outcome === 'rejected') {
+      haptic.notify('warning');
+      showNotice(t('tonRejected'), 'info');
+      return null;
+    }
+    return created.order;
   }
 
   /**
@@ -132,6 +263,18 @@ export function createBuyFlow({ api, catalog, orders }) {
     clearError();
     clearNotice();
     setBuying(true);
+    if (isTonCurrency(p.currency)) {
+      /** @type {Order | null} */
+      let order = null;
+      try {
+        order = await sendWithTon(p);
+      } finally {
+        // Unlocked once the wallet answered: the look on chain needs no lock.
+        setBuying(false);
+      }
+      if (order) await followTonOrder(p, order);
+      return;
+    }
     setStatus(t('creatingInvoice'), 'busy');
     /** @type {import('./api.js').Invoice} */
     let invoice;

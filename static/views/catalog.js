@@ -9,7 +9,7 @@
 
 import { errorText } from '../errors.js';
 import { byId, el, image } from '../dom.js';
-import { formatDate, productPrice } from '../format.js';
+import { formatDate, isTonCurrency, productPrice } from '../format.js';
 import { t } from '../i18n.js';
 import { haptic } from '../telegram.js';
 import { openProduct } from './product.js';
@@ -18,6 +18,7 @@ import { showError } from './status.js';
 /** @typedef {import('../api.js').Api} Api */
 /** @typedef {import('../api.js').Product} Product */
 /** @typedef {import('../api.js').Entitlement} Entitlement */
+/** @typedef {import('../api.js').TonConnectConfig} TonConnectConfig */
 /** @typedef {ReturnType<typeof createCatalog>} Catalog */
 
 /**
@@ -35,6 +36,8 @@ export function createCatalog({ api, onBuy, onSelectionChange }) {
   let owned = new Map();
   /** @type {Product | null} the product the deep link picked */
   let selected = null;
+  /** @type {TonConnectConfig | null} what TON Connect needs, when the shop sells for TON */
+  let tonConnect = null;
 
   const list = () => byId('products');
 
@@ -43,7 +46,7 @@ export function createCatalog({ api, onBuy, onSelectionChange }) {
     return el('article', { class: 'product', dataset: { productId: p.id } },
       el('button', { class: 'product-main', type: 'button', onclick: () => { haptic.tap(); openProduct(p); } },
         image(p.photo_url, 'product-photo',
-          el('span', { class: 'product-photo placeholder', 'aria-hidden': 'true', text: p.currency === 'XTR' ? '⭐' : '💳' })),
+          el('span', { class: 'product-photo placeholder', 'aria-hidden': 'true', text: p.currency === 'XTR' ? '⭐' : isTonCurrency(p.currency) ? '💎' : '💳' })),
         el('span', { class: 'product-text' },
           el('span', { class: 'product-title', text: p.title }),
           el('span', { class: 'product-desc', text: p.description }))),
@@ -91,7 +94,7 @@ export function createCatalog({ api, onBuy, onSelectionChange }) {
      */
     async load() {
       try {
-        products = await api.products();
+        ({ products, tonConnect } = await api.storefront());
       } catch (e) {
         const message = t('productsFailed', { message: errorText(e) });
         list().removeAttribute('aria-busy');
@@ -128,6 +131,11 @@ export function createCatalog({ api, onBuy, onSelectionChange }) {
     /** Every product, in catalog order. */
     all() {
       return products;
+    },
+
+    /** TON Connect's settings when the catalog has products paid through it; else null. */
+    tonConnect() {
+      return products.some((p) => isTonCurrency(p.currency)) ? tonConnect : null;
     },
 
     /** The deep-linked product, if any. */

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { assertApiError } from './support/harness.mjs';
+import { assertApiError, GENEROUS_LIMITS } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually, freePort, SIGNING_SEED } from './support/emulator.mjs';
 
 const OPERATOR = 7400900;
@@ -34,6 +34,8 @@ describe('TON and USDT through the emulator', () => {
       users: Object.values(users),
       settings: { ADMIN_CHAT_IDS: String(OPERATOR) },
       ton: { TON_WALLET: SHOP },
+      // The limits have their own tests; these go past ten proofs a minute.
+      limits: GENEROUS_LIMITS,
     }));
   });
   after(async () => { await emu?.stop(); await w?.dispose(); });
@@ -145,6 +147,38 @@ describe('TON and USDT through the emulator', () => {
       body: JSON.stringify({ account: { address: addr.address, chain: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit }, proof }),
     });
     assertApiError(r, 400, 'domain_mismatch');
+    assert.equal((await w.fetch('/api/ton/wallet', { headers: auth(data) })).json.wallet, null);
+  });
+
+  test('each way a proof can be wrong is refused with its own code, and links nothing', async () => {
+    const data = await launch(users.stranger);
+    const other = await emu.get(`/control/ton/wallets/${users.twice.id}`);
+    /** A fresh proof of the stranger's wallet, changed by `spoil`. */
+    async function spoiled(spoil) {
+      const payload = (await w.fetch('/api/ton/proof-payload', { method: 'POST', headers: auth(data) })).json.payload;
+      const event = await emu.post('/control/ton/connect', {
+        user_id: users.stranger.id, origin: origin(),
+        request: { manifestUrl: `${w.url}/tonconnect-manifest.json`, items: [{ name: 'ton_addr' }, { name: 'ton_proof', payload }] },
+      });
+      const addr = event.payload.items.find((i) => i.name === 'ton_addr');
+      const body = {
+        account: { address: addr.address, chain: addr.network, publicKey: addr.publicKey, walletStateInit: addr.walletStateInit },
+        proof: event.payload.items.find((i) => i.name === 'ton_proof').proof,
+      };
+      spoil(body);
+      return w.fetch('/api/ton/wallet', { method: 'POST', headers: auth(data), body: JSON.stringify(body) });
+    }
+    const flip = (b64) => { const b = Buffer.from(b64, 'base64'); b[10] ^= 1; return b.toString('base64'); };
+    const cases = [
+      [400, 'invalid_ton_proof', (b) => { b.proof.signature = flip(b.proof.signature); }],
+      [400, 'public_key_mismatch', (b) => { b.account.publicKey = other.public_key; }],
+      [400, 'address_mismatch', (b) => { b.account.address = other.address_raw; }],
+      [400, 'malformed_ton_proof', (b) => { b.account.walletStateInit = 'not a bag of cells'; }],
+      [400, 'ton_proof_expired', (b) => { b.proof.timestamp -= 3600; }],
+      [409, 'wrong_network', (b) => { b.account.chain = '-3'; }],
+      [400, 'malformed_ton_proof', (b) => { delete b.proof; }],
+    ];
+    for (const [status, code, spoil] of cases) assertApiError(await spoiled(spoil), status, code, code);
     assert.equal((await w.fetch('/api/ton/wallet', { headers: auth(data) })).json.wallet, null);
   });
 

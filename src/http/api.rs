@@ -258,23 +258,10 @@ pub async fn create_invoice<P: Platform>(
     let order = Order {
         // The join request query the buyer came from: approved once paid.
         join_request_query_id: launch.get("chat_join_request_query_id").map(str::to_owned),
-        ..Order::new(
-            // 128 random bits as 22 characters of unpadded base64url.
-            URL_SAFE_NO_PAD.encode(platform.random()),
-            user.id,
-            product,
-            platform.now(),
-        )
+        ..Order::new(new_order_id(platform), user.id, product, platform.now())
     };
     // Within the cap, or refused: then nothing is stored and Telegram is not called.
-    let cap = settings.max_pending_orders;
-    if !store
-        .insert_pending_order(&order, cap)
-        .await
-        .map_err(storage_error)?
-    {
-        return Err(too_many_pending(cap));
-    }
+    insert_pending(store, settings, &order).await?;
 
     let params = InvoiceLinkParams {
         title: product.title.clone(),
@@ -307,6 +294,26 @@ pub async fn create_invoice<P: Platform>(
                 &e,
             ))
         }
+    }
+}
+
+/// A new order's id: 128 random bits as 22 characters of unpadded base64url.
+pub fn new_order_id<P: Platform>(platform: &P) -> String {
+    URL_SAFE_NO_PAD.encode(platform.random())
+}
+
+/// Stores `order` as pending if its buyer is within `MAX_PENDING_ORDERS`;
+/// else nothing is stored and the 409 is the answer.
+pub async fn insert_pending<S: Store>(
+    store: &S,
+    settings: &Settings,
+    order: &Order,
+) -> Result<(), ApiError> {
+    let cap = settings.max_pending_orders;
+    match store.insert_pending_order(order, cap).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(too_many_pending(cap)),
+        Err(e) => Err(storage_error(e)),
     }
 }
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::api::{catalog, storage_error, too_many_pending};
+use super::api::{catalog, insert_pending, new_order_id, storage_error};
 use super::router::Route;
 use super::views::{OrderView, WalletView};
 use super::{courier, limits, Platform, Request, Response};
@@ -349,16 +349,9 @@ pub async fn create_order<P: Platform>(
     let buyer = Address::parse(&wallet.address)
         .map_err(|_| ApiError::new(500, "internal", "a stored wallet does not read"))?;
     let now = platform.now();
-    let order = Order::new(base64_id(platform.random()), user.id, product, now);
+    let order = Order::new(new_order_id(platform), user.id, product, now);
     let message = transfer(platform, settings, &order, product, &shop, &buyer).await?;
-    let cap = settings.max_pending_orders;
-    if !store
-        .insert_pending_order(&order, cap)
-        .await
-        .map_err(storage_error)?
-    {
-        return Err(too_many_pending(cap));
-    }
+    insert_pending(store, settings, &order).await?;
     let transaction = TxRequest {
         valid_until: now + TRANSACTION_TTL,
         network: settings.ton.network.as_str(),
@@ -374,12 +367,6 @@ pub async fn create_order<P: Platform>(
             "transaction": transaction,
         }),
     ))
-}
-
-/// 128 random bits as 22 characters of unpadded base64url: an order id.
-fn base64_id(bytes: [u8; 16]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The one message that pays `order`.

@@ -130,10 +130,27 @@ struct Account {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Proof {
-    timestamp: u64,
+    timestamp: Timestamp,
     domain: Domain,
     signature: String,
     payload: String,
+}
+
+/// Wallets send the proof's timestamp as a number or as a decimal string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Timestamp {
+    Number(u64),
+    Text(String),
+}
+
+impl Timestamp {
+    fn seconds(&self) -> Option<u64> {
+        match self {
+            Timestamp::Number(n) => Some(*n),
+            Timestamp::Text(t) => t.parse().ok(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -177,13 +194,19 @@ pub async fn link<P: Platform>(
             "the payload expired: connect the wallet again",
         ));
     }
+    let timestamp = body.proof.timestamp.seconds().ok_or_else(|| {
+        ApiError::bad_request(
+            "malformed_ton_proof",
+            "the proof's timestamp is not a number",
+        )
+    })?;
     let domains = proof_domains(settings, req);
     let request = ProofRequest {
         address: &body.account.address,
         network: &body.account.chain,
         public_key: &body.account.public_key,
         wallet_state_init: &body.account.wallet_state_init,
-        timestamp: body.proof.timestamp,
+        timestamp,
         domain: &body.proof.domain.value,
         domain_len: body.proof.domain.length_bytes,
         signature: &body.proof.signature,
@@ -382,22 +405,16 @@ async fn transfer<P: Platform>(
     let testnet = settings.ton.network == crate::ton::Network::Testnet;
     let amount = u64::try_from(product.amount).unwrap_or_default();
     if product.currency == "TON" {
-        let configured = settings.ton.wallet.clone().unwrap_or_default();
         return Ok(TxMessage {
-            // A user-friendly address as the operator wrote it (its flags say
-            // whether to bounce); a raw one as wallets expect, non-bounceable,
-            // so that money reaches a wallet not deployed yet.
-            address: if configured.contains(':') {
-                shop.to_friendly(
-                    Flags {
-                        bounceable: false,
-                        testnet,
-                    },
-                    true,
-                )
-            } else {
-                configured
-            },
+            // User-friendly and bounceable, as TON Connect asks: should the
+            // shop's wallet not be deployed, the money goes back to the buyer.
+            address: shop.to_friendly(
+                Flags {
+                    bounceable: true,
+                    testnet,
+                },
+                true,
+            ),
             amount: amount.to_string(),
             payload: payload::comment(&comment).map_err(unbuildable)?,
         });

@@ -89,9 +89,13 @@ pub const CLOCK_SLACK: u64 = 300;
 /// USDT jetton wallet (`usdt_wallet`, raw), since any contract can send a
 /// message that looks like one. Partial transfers add up; the one that
 /// reached the price settles the order, and all of them count as received.
+/// Transfers under 1 % of the price are dust and count for nothing.
 pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -> Settlement {
     let wanted = comment(&order.id);
     let price = u128::try_from(order.amount).unwrap_or(u128::MAX);
+    // Dust: once a comment is public on chain, anyone can send it for a fee;
+    // a transfer under 1 % of the price is no payment and earns no notice.
+    let dust = price / 100;
     let mut counted: Vec<&Incoming> = incoming
         .iter()
         .filter(|t| !t.failed && !t.pending && t.at + CLOCK_SLACK >= order.created_at)
@@ -116,6 +120,9 @@ pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -
             }
             _ => continue,
         };
+        if value < dust {
+            continue;
+        }
         received = received.saturating_add(value);
         if received >= price && completed.is_none() {
             completed = Some(t);
@@ -261,6 +268,18 @@ mod tests {
             ton("h3", 1_030, 500, "tma-pay:o1"),
         ];
         assert_eq!(settle(&o, &twice, None), paid("h3", 1_000, 1_030));
+    }
+
+    #[test]
+    fn dust_counts_for_nothing() {
+        let o = order("TON", 1_000);
+        let t = [
+            ton("d1", 1_010, 9, "tma-pay:o1"),
+            ton("d2", 1_011, 9, "tma-pay:o1"),
+        ];
+        assert_eq!(settle(&o, &t, None), Settlement::Unpaid);
+        let t = [ton("h1", 1_010, 10, "tma-pay:o1")];
+        assert_eq!(settle(&o, &t, None), Settlement::Short { received: 10 });
     }
 
     #[test]

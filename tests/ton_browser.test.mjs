@@ -6,8 +6,9 @@
 // which must never load the TON Connect bundle. No mocks: the chain, toncenter and the wallet
 // are the emulator's.
 //
-// The TON tests share one page, in order (connect → buy → buy → decline → disconnect), as a
-// user would: each starts from where the previous one left the wallet.
+// The TON tests share one page, in order (connect → buy → buy → reopen and decline →
+// disconnect → buy with no wallet → disconnect in the wallet), as a user would: each starts
+// from where the previous one left the wallet.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -200,7 +201,14 @@ describe('paying in TON and USDT from the Mini App through TON Connect', () => {
     await page.locator('#chat [data-testid="message"].from-bot', { hasText: 'Pick a time for your call' }).waitFor({ timeout: 10000 });
   });
 
-  test('declining in the wallet: the page says so and the order stays pending', async () => {
+  test('reopened, the app restores the connection; declining in the wallet leaves the order pending', async () => {
+    // A new launch of the Mini App: TON Connect restores the session (no proof this time),
+    // and it is the wallet the worker linked, so it can pay at once.
+    await page.locator('#reload-app').click();
+    await app.locator('#user-name', { hasText: 'Nikola Tesla' }).waitFor({ timeout: 15000 });
+    await app.locator('#wallet[data-state="linked"]').waitFor({ timeout: 15000 });
+    await app.locator('#products .product.owned[data-product-id="consultation"]').waitFor({ timeout: 10000 });
+
     const id = await buyAndDecide(LAMP, 'comment', 'reject');
     await app.locator('#notice[data-kind="info"]', { hasText: 'You declined the payment in your wallet' }).waitFor({ timeout: 10000 });
     assert.equal(await app.locator('#error').isHidden(), true);
@@ -226,6 +234,28 @@ describe('paying in TON and USDT from the Mini App through TON Connect', () => {
     assert.equal(linked.json.wallet, null);
     await eventually(async () => (await emu.get(`/control/ton/connections?user_id=${buyer.id}`)).length === 0,
       { what: 'the wallet to forget the connection' });
+  });
+
+  test('with no wallet, Buy connects one first and goes on to pay; Disconnect apps in the wallet unlinks it', async () => {
+    await app.locator(`#products .product[data-product-id="${LAMP.id}"] button.buy`).click();
+    await app.locator('#notice', { hasText: 'Connect a TON wallet to pay for "Brass desk lamp"' }).waitFor({ timeout: 10000 });
+    const listed = app.getByText('Emulator Wallet', { exact: true }).first();
+    await listed.waitFor({ timeout: 15000 });
+    await listed.click();
+    await app.locator('#wallet[data-state="linked"]').waitFor({ timeout: 15000 });
+    // Linked, the purchase goes on by itself: the wallet is asked to pay.
+    const panel = page.locator('#ton-confirm[data-status="pending"]');
+    await panel.waitFor({ state: 'visible', timeout: 15000 });
+    assert.match(await page.locator('#ton-confirm-messages').textContent(), /tma-pay:/);
+    await page.locator('#ton-reject-button').click();
+    await app.locator('#notice', { hasText: 'You declined the payment' }).waitFor({ timeout: 10000 });
+    assert.ok((await w.fetch('/api/ton/wallet', { headers: headers() })).json.wallet, 'linked');
+
+    // The wallet ends the connection from its side (its "Disconnect apps"): the shop unlinks.
+    await page.locator('#ton-disconnect').click();
+    await app.locator('#wallet[data-state="none"]').waitFor({ timeout: 10000 });
+    await eventually(async () => (await w.fetch('/api/ton/wallet', { headers: headers() })).json.wallet === null,
+      { what: 'the worker to unlink the wallet' });
 
     // The whole session: no uncaught errors, no CSP violations, in the Mini App or the client.
     assert.deepEqual(await frameProblems(page, w.url), []);

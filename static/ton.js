@@ -323,7 +323,8 @@ export function createTon({ api, config, products, onChange }) {
    */
   function payingWallet() {
     const w = state.wallet;
-    if (!w || !ui?.connected || connectedTo !== sameRaw(w.address)) return null;
+    const account = ui?.account;
+    if (!w || !account || sameRaw(account.address) !== sameRaw(w.address)) return null;
     return w;
   }
 

@@ -25,8 +25,8 @@
  *   #orders            contains .order[data-order-id="<id>"], each with
  *                      .order-status[data-status="pending|paid|refunded|failed|expired"] (views/orders.js)
  *                      paid orders with goods show .order-delivery in the order view;
- *                      an active subscription's order view has button.renewal[data-action="cancel|resume"]
- *                      (views/order.js)
+ *                      an active subscription's order view has button.renewal[data-action="cancel|resume"],
+ *                      a pending TON/USDT order's view button.check-payment (views/order.js)
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)
  *   #home, #product-view, #order-view   the three views; sub-views use Telegram's BackButton
  *                      (views/navigation.js)

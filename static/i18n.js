@@ -94,6 +94,8 @@ const en = {
   tonConfirming: 'Waiting for your payment to arrive on the TON network…',
   tonShort: 'Only {received} of {price} has arrived so far. The bot has sent you what is missing.',
   tonStillConfirming: 'Your payment has not arrived yet. The order will update once the network confirms it.',
+  checkPayment: 'Check payment',
+  tonNotArrived: 'No payment for this order has arrived yet.',
   // What went wrong, in the user's words (errors.js picks one per error code; the
   // server's own English `message` is never shown).
   error_network: "Can't reach the shop. Check your connection and try again.",
@@ -236,6 +238,8 @@ const zh = {
   tonConfirming: '正在等待付款到达 TON 网络…',
   tonShort: '目前只收到 {price} 中的 {received}。机器人已告诉你还差多少。',
   tonStillConfirming: '付款尚未到账。网络确认后订单会自动更新。',
+  checkPayment: '检查付款',
+  tonNotArrived: '此订单的付款尚未到账。',
   error_network: '无法连接到商店，请检查网络后重试。',
   error_timeout: '商店响应超时，请检查网络后重试。',
   error_bad_response: '商店返回了无法识别的内容（HTTP {status}），请重试。',

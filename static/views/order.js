@@ -1,12 +1,13 @@
 // @ts-check
 // The order view (#order-view): the order's fields, its goods once paid (.order-delivery),
 // the chat it lets its buyer into (.order-access with button.join),
-// and for an active subscription a button to turn renewal off or on
-// (button.renewal[data-action="cancel|resume"]).
+// for an active subscription a button to turn renewal off or on
+// (button.renewal[data-action="cancel|resume"]), and for a pending TON or USDT order a
+// button that asks the worker to look for its payment on chain (button.check-payment).
 
 import { errorText } from '../errors.js';
 import { byId, el } from '../dom.js';
-import { formatDate, formatPrice } from '../format.js';
+import { formatDate, formatPrice, isTonCurrency, statusLabel } from '../format.js';
 import { t } from '../i18n.js';
 import { haptic, openTelegramLink } from '../telegram.js';
 import { backLink, showView } from './navigation.js';
@@ -89,6 +90,50 @@ export function createOrderView({ api, catalog, orders }) {
   }
 
   /**
+   * A pending TON or USDT order: look on chain now (the scheduled job would, later).
+   * @param {Order} o
+   */
+  function checkButton(o) {
+    if (o.status !== 'pending' || !isTonCurrency(o.currency)) return null;
+    const button = el('button', {
+      class: 'check-payment', type: 'button', text: t('checkPayment'),
+      onclick: async () => {
+        haptic.tap();
+        button.disabled = true;
+        clearError();
+        /** @type {import('../api.js').TonCheck} */
+        let check;
+        try {
+          check = await api.checkTonOrder(o.id);
+        } catch (e) {
+          showError(errorText(e));
+          haptic.notify('error');
+          button.disabled = false;
+          return;
+        }
+        const now = check.order;
+        if (now.status === 'paid') {
+          haptic.notify('success');
+          showNotice(t('paidOk', { title: catalog.title(now.product_id) }), 'success');
+          void catalog.loadEntitlements();
+        } else if (now.status !== 'pending') {
+          showError(t('orderEnded', { status: statusLabel(now.status) }));
+        } else if (check.received !== null && Number(check.received) > 0) {
+          showNotice(t('tonShort', {
+            received: formatPrice(now.currency, Number(check.received)),
+            price: formatPrice(now.currency, now.amount),
+          }), 'info');
+        } else {
+          showNotice(t('tonNotArrived'), 'info');
+        }
+        await orders.load({ quiet: true });
+        open(orders.find(o.id) ?? now);
+      },
+    });
+    return button;
+  }
+
+  /**
    * Renders `o` into #order-view and shows it.
    * @param {Order} o
    */
@@ -113,7 +158,8 @@ export function createOrderView({ api, catalog, orders }) {
         o.status === 'paid' && deliveryBlock(o.delivery),
         accessBlock(o.access),
         isSubscription && o.renewal_canceled && el('p', { class: 'hint', text: t('renewalOff') }),
-        isSubscription && renewalButton(o)),
+        isSubscription && renewalButton(o),
+        checkButton(o)),
     ].filter((n) => n !== null));
     showView({ name: 'order', order: o });
   }

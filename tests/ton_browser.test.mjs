@@ -201,7 +201,7 @@ describe('paying in TON and USDT from the Mini App through TON Connect', () => {
     await page.locator('#chat [data-testid="message"].from-bot', { hasText: 'Pick a time for your call' }).waitFor({ timeout: 10000 });
   });
 
-  test('reopened, the app restores the connection; declining in the wallet leaves the order pending', async () => {
+  test('reopened, the app restores the connection; declined in the wallet, the order stays pending until paid', async () => {
     // A new launch of the Mini App: TON Connect restores the session (no proof this time),
     // and it is the wallet the worker linked, so it can pay at once.
     await page.locator('#reload-app').click();
@@ -223,6 +223,23 @@ describe('paying in TON and USDT from the Mini App through TON Connect', () => {
     assert.equal((await order(id)).status, 'pending');
     // Buttons are usable again.
     assert.equal(await app.locator(`#products .product[data-product-id="${LAMP.id}"] button.buy`).isDisabled(), false);
+
+    // The order's view offers to look on chain: nothing yet; then the buyer pays it from the
+    // wallet by hand, with the comment, and the next look finds it.
+    await app.locator(`#orders .order[data-order-id="${id}"] button.order-main`).click();
+    const checkButton = app.locator('#order-view button.check-payment');
+    await checkButton.click();
+    await app.locator('#notice', { hasText: 'No payment for this order has arrived yet.' }).waitFor({ timeout: 10000 });
+    await emu.post('/control/ton/pay', { user_id: buyer.id, to: SHOP, amount: LAMP.amount, comment: `tma-pay:${id}` });
+    await emu.post('/control/ton/finalize', {});
+    await checkButton.click();
+    await app.locator('#notice[data-kind="success"]', { hasText: 'Brass desk lamp' }).waitFor({ timeout: 10000 });
+    await app.locator(`#order-view .order-detail[data-order-id="${id}"] .order-status[data-status="paid"]`).waitFor({ timeout: 10000 });
+    await app.locator('#order-view .order-delivery .delivery-text', { hasText: 'shipping address' }).waitFor();
+    assert.equal(await checkButton.count(), 0, 'a paid order has nothing to check');
+    assert.equal((await order(id)).status, 'paid');
+    await page.locator('#back-button').click();
+    await app.locator('#home').waitFor();
   });
 
   test('Disconnect unlinks the wallet at the worker and ends the wallet\'s connection', async () => {

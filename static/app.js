@@ -112,7 +112,7 @@ function start() {
     onSelectionChange: () => buyFlow.updateMainButton(),
   });
   const orders = createOrders({ api, catalog, onOpen: (o) => orderView.open(o) });
-  const orderView = createOrderView({ api, catalog, orders });
+  const orderView = createOrderView({ api, catalog, orders, checkPayment: (o) => buyFlow.checkTonPayment(o) });
   /** @type {import('./ton.js').Ton | null} TON Connect, once the catalog sells for TON */
   let ton = null;
   const buyFlow = createBuyFlow({ api, catalog, orders, ton: () => ton });

@@ -118,7 +118,7 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     showNotice(t('confirming'), 'busy');
     const final = await waitForOrder(orderId);
     if (final) {
-      settled(p, final);
+      settled(p.id, final);
     } else {
       haptic.notify('warning');
       showNotice(t('stillConfirming'), 'info');
@@ -126,15 +126,15 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
   }
 
   /**
-   * The server says how the order ended.
-   * @param {Product} p
+   * The server says how the order for a product ended.
+   * @param {string} productId
    * @param {OrderStatus} status  not `pending`
    */
-  function settled(p, status) {
+  function settled(productId, status) {
     if (status === 'paid') {
       haptic.notify('success');
-      catalog.unselect(p.id);
-      showNotice(t('paidOk', { title: p.title }), 'success');
+      catalog.unselect(productId);
+      showNotice(t('paidOk', { title: catalog.title(productId) }), 'success');
       void catalog.loadEntitlements();
     } else {
       haptic.notify('error');
@@ -172,28 +172,60 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
   }
 
   /**
+   * Says what the last look on chain found for `order`.
+   * @param {Order} order
+   * @param {TonCheck | null} last
+   * @param {'tonStillConfirming' | 'tonNotArrived'} nothing  the words for "nothing yet"
+   */
+  function reportTonCheck(order, last, nothing) {
+    const status = last?.order.status ?? 'pending';
+    if (status !== 'pending') {
+      settled(order.product_id, status);
+      return;
+    }
+    haptic.notify('warning');
+    const received = Number(last?.received ?? 0);
+    if (received > 0) {
+      showNotice(t('tonShort', {
+        received: formatPrice(order.currency, received),
+        price: formatPrice(order.currency, order.amount),
+      }), 'info');
+    } else {
+      showNotice(t(nothing), 'info');
+    }
+  }
+
+  /**
    * The wallet sent the transaction: wait for the worker to see it on chain.
-   * @param {Product} p
    * @param {Order} order
    */
-  async function followTonOrder(p, order) {
+  async function followTonOrder(order) {
     clearError();
     showNotice(t('tonConfirming'), 'busy');
     const last = await waitForTonPayment(order.id);
     void orders.load({ quiet: true });
-    const status = last?.order.status ?? 'pending';
-    if (status !== 'pending') {
-      settled(p, status);
-    } else if (last?.received) {
-      haptic.notify('warning');
-      showNotice(t('tonShort', {
-        received: formatPrice(order.currency, Number(last.received)),
-        price: formatPrice(order.currency, order.amount),
-      }), 'info');
-    } else {
-      haptic.notify('warning');
-      showNotice(t('tonStillConfirming'), 'info');
+    reportTonCheck(order, last, 'tonStillConfirming');
+  }
+
+  /**
+   * One look on chain for a pending TON or USDT order (the order view's Check payment).
+   * @param {Order} order
+   * @returns {Promise<Order | null>} the order as it now stands; null when the look failed
+   */
+  async function checkTonPayment(order) {
+    clearError();
+    /** @type {TonCheck} */
+    let check;
+    try {
+      check = await api.checkTonOrder(order.id);
+    } catch (e) {
+      showError(errorText(e));
+      haptic.notify('error');
+      return null;
     }
+    reportTonCheck(order, check, 'tonNotArrived');
+    await orders.load({ quiet: true });
+    return check.order;
   }
 
   /**
@@ -272,7 +304,7 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
         // Unlocked once the wallet answered: the look on chain needs no lock.
         setBuying(false);
       }
-      if (order) await followTonOrder(p, order);
+      if (order) await followTonOrder(order);
       return;
     }
     setStatus(t('creatingInvoice'), 'busy');
@@ -299,5 +331,5 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     void orders.load({ quiet: true }); // the new pending order shows up right away
   }
 
-  return { buy, productInFocus, updateMainButton };
+  return { buy, checkTonPayment, productInFocus, updateMainButton };
 }

@@ -7,7 +7,7 @@
 
 import { errorText } from '../errors.js';
 import { byId, el } from '../dom.js';
-import { formatDate, formatPrice, isTonCurrency, statusLabel } from '../format.js';
+import { formatDate, formatPrice, isTonCurrency } from '../format.js';
 import { t } from '../i18n.js';
 import { haptic, openTelegramLink } from '../telegram.js';
 import { backLink, showView } from './navigation.js';
@@ -55,8 +55,10 @@ function accessBlock(a) {
  * @param {Api} deps.api
  * @param {Catalog} deps.catalog  titles, and what the user owns after a renewal change
  * @param {Orders} deps.orders  reloaded after a renewal change
+ * @param {(o: Order) => Promise<Order | null>} deps.checkPayment  one look on chain for a pending
+ *   TON or USDT order (buy.js): the order as it now stands, or null when the look failed
  */
-export function createOrderView({ api, catalog, orders }) {
+export function createOrderView({ api, catalog, orders, checkPayment }) {
   /**
    * Cancel or resume renewal of an active subscription (the server asks Telegram).
    * @param {Order} o
@@ -100,34 +102,9 @@ export function createOrderView({ api, catalog, orders }) {
       onclick: async () => {
         haptic.tap();
         button.disabled = true;
-        clearError();
-        /** @type {import('../api.js').TonCheck} */
-        let check;
-        try {
-          check = await api.checkTonOrder(o.id);
-        } catch (e) {
-          showError(errorText(e));
-          haptic.notify('error');
-          button.disabled = false;
-          return;
-        }
-        const now = check.order;
-        if (now.status === 'paid') {
-          haptic.notify('success');
-          showNotice(t('paidOk', { title: catalog.title(now.product_id) }), 'success');
-          void catalog.loadEntitlements();
-        } else if (now.status !== 'pending') {
-          showError(t('orderEnded', { status: statusLabel(now.status) }));
-        } else if (check.received !== null && Number(check.received) > 0) {
-          showNotice(t('tonShort', {
-            received: formatPrice(now.currency, Number(check.received)),
-            price: formatPrice(now.currency, now.amount),
-          }), 'info');
-        } else {
-          showNotice(t('tonNotArrived'), 'info');
-        }
-        await orders.load({ quiet: true });
-        open(orders.find(o.id) ?? now);
+        const now = await checkPayment(o);
+        if (now) open(orders.find(o.id) ?? now);
+        else button.disabled = false;
       },
     });
     return button;

@@ -240,6 +240,8 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
       showError(t('error_ton_not_configured'));
       return null;
     }
+    setStatus(t('walletLoading'), 'busy');
+    await wallet.ready(); // a session TON Connect restores can pay at once
     if (!wallet.payingWallet()) {
       showNotice(t('walletConnectFirst', { title: p.title }), 'info');
       const linked = await wallet.connect();

@@ -18,6 +18,9 @@ const CODES = [
   'telegram_rate_limited', 'rate_limited', 'too_many_pending_orders', 'storage_unavailable', 'not_configured', 'invalid_catalog',
   'subscription_not_found', 'not_a_subscription', 'subscription_not_active', 'payload_too_large',
   'unsupported_media_type', 'invalid_json', 'internal', 'not_found', 'method_not_allowed',
+  'pay_with_invoice', 'pay_with_ton', 'wallet_not_linked', 'wrong_network', 'no_usdt_wallet', 'ton_unavailable',
+  'ton_not_configured', 'unknown_payload', 'ton_proof_expired', 'malformed_ton_proof', 'domain_mismatch',
+  'address_mismatch', 'unsupported_wallet', 'public_key_mismatch', 'invalid_ton_proof',
   'network', 'timeout',
 ];
 

@@ -3,9 +3,11 @@
  * tma-pay Mini App: who you are, the catalog, and your orders. This module only wires the
  * others together at start-up:
  *   api.js            the worker's JSON API (typed answers, ApiError with the error code)
- *   telegram.js       every call to Telegram.WebApp (launch data, buttons, haptics, invoice, theme, share)
+ *   telegram.js       every call to Telegram.WebApp (launch data, buttons, haptics, invoice, write
+ *                     access, theme, share)
  *   buy.js            invoice → payment sheet → polling the order; TON: wallet → transaction →
  *                     checking the chain; the MainButton
+ *   writeaccess.js    asks, once per launch before buying, to let the bot message the user
  *   ton.js            TON Connect (@tonconnect/ui, loaded only when the catalog sells for TON):
  *                     linking a wallet with ton_proof, sending a transaction
  *   views/            catalog.js, orders.js (lists), product.js, order.js (detail views),
@@ -27,6 +29,8 @@
  *                      paid orders with goods show .order-delivery in the order view;
  *                      an active subscription's order view has button.renewal[data-action="cancel|resume"],
  *                      a pending TON/USDT order's view button.check-payment (views/order.js)
+ *   #write-access-note shown once the user refused, in this launch, to let the bot message them
+ *                      (writeaccess.js)
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)
  *   #home, #product-view, #order-view   the three views; sub-views use Telegram's BackButton
  *                      (views/navigation.js)
@@ -50,6 +54,7 @@ import { createOrderView } from './views/order.js';
 import { createOrders } from './views/orders.js';
 import { clearError, dismissBannersOnTap, setStatus, showError } from './views/status.js';
 import { renderWallet, showWalletBar } from './views/wallet.js';
+import { dismissNoteOnTap } from './writeaccess.js';
 
 /** @typedef {import('./api.js').TelegramUser} TelegramUser */
 
@@ -138,6 +143,7 @@ function start() {
     if (p) void buyFlow.buy(p);
   });
   dismissBannersOnTap();
+  dismissNoteOnTap();
 
   // Share the product in focus, else the first product with a t.me link (the server adds
   // them when it knows the bot's username), else this page.

@@ -7,6 +7,8 @@
 //   until the worker found the payment on chain.
 // What the client says (invoice status, the wallet's "sent") is a hint, not proof: only the
 // server's order status says "paid".
+// Before the first purchase of a launch, unless the bot may already message the buyer, the
+// page asks for that (writeaccess.js): the goods go by private message.
 // Also the MainButton ("Pay ⭐ 50"), which offers the product in focus.
 //
 // State owned here: whether an order is being made (`buying`: no double taps).
@@ -18,6 +20,7 @@ import { t } from './i18n.js';
 import { haptic, mainButton, openInvoice, openTelegramLink } from './telegram.js';
 import { currentView } from './views/navigation.js';
 import { clearError, clearNotice, setStatus, showError, showNotice } from './views/status.js';
+import { ensureWriteAccess } from './writeaccess.js';
 
 /** @typedef {import('./api.js').Api} Api */
 /** @typedef {import('./api.js').Product} Product */
@@ -297,6 +300,8 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     clearError();
     clearNotice();
     setBuying(true);
+    // The goods go by private message: make sure the bot may send them (asked once).
+    await ensureWriteAccess();
     if (isTonCurrency(p.currency)) {
       /** @type {Order | null} */
       let order = null;

@@ -50,6 +50,10 @@ const en = {
   yourGoods: 'Your purchase',
   openGoods: 'Open',
   fileInChat: 'The file was sent to your chat with the bot.',
+  writeAccessAsking: 'Telegram asks if the bot may message you, so it can send you what you buy.',
+  writeAccessRefused:
+    "The bot can't message you. You can still buy: what you buy shows under My orders in this app, " +
+    "but files and links won't be sent to your chat, so find them here.",
   accessTo: 'Access to {title}',
   accessToChat: 'Access to the chat',
   joinChat: 'Join',
@@ -195,6 +199,10 @@ const zh = {
   yourGoods: '您购买的内容',
   openGoods: '打开',
   fileInChat: '文件已发送到您与机器人的聊天中。',
+  writeAccessAsking: 'Telegram 会询问是否允许机器人给你发消息，这样才能把购买的内容发给你。',
+  writeAccessRefused:
+    '机器人无法给你发消息。你仍然可以购买：买到的内容会显示在本应用的「我的订单」里，' +
+    '但文件和链接不会发到聊天中，请在这里查看。',
   accessTo: '{title} 入群资格',
   accessToChat: '入群资格',
   joinChat: '加入',

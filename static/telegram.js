@@ -1,12 +1,14 @@
 // @ts-check
 // The one module that talks to Telegram's SDK (`window.Telegram.WebApp`, from
 // telegram-web-app.js): launch data, version checks, haptics, the MainButton and
-// BackButton, openInvoice, the theme and sharing. Every other module calls these.
+// BackButton, openInvoice, asking to message the user, the theme and sharing. Every other module calls these.
 //
 // Calls that need a newer client than 6.0 are guarded with isVersionAtLeast, so none of
 // them throws on any client; the SDK's own argument checks cannot fail on what this module
 // passes (fixed colour keys and haptic styles, MainButton text clipped to its 64 characters,
 // t.me links only). openInvoice is the exception: its errors are the caller's to show.
+// Popups that answer later (write access) are promises that settle when the client
+// answers; on a client too old for them they settle at once with 'unsupported'.
 
 /** @typedef {import('@twa-dev/types').WebApp} WebApp */
 /** @typedef {import('@twa-dev/types').InvoiceStatuses} InvoiceStatus */
@@ -16,6 +18,8 @@ const webApp = window.Telegram?.WebApp ?? null;
 
 /** BackButton, haptics, openInvoice and the header and background colours need Bot API 6.1. */
 const BOT_API_6_1 = '6.1';
+/** requestWriteAccess needs Bot API 6.9. */
+const BOT_API_6_9 = '6.9';
 /** Telegram's limit on the MainButton's text (the SDK throws beyond it). */
 const MAIN_BUTTON_MAX = 64;
 
@@ -47,6 +51,32 @@ export function launchData() {
     startParam: unsafe.start_param || null,
     languageCode: unsafe.user?.language_code || null,
   };
+}
+
+/**
+ * Whether the launch data says the bot may message the user (`user.allows_write_to_pm`).
+ * Absent counts as no: only then does Telegram promise that messages reach the user.
+ */
+export function botMayWrite() {
+  return webApp?.initDataUnsafe.user?.allows_write_to_pm === true;
+}
+
+/**
+ * Telegram's popup asking the user to let the bot message them (Bot API 6.9). Settles when
+ * the user answers; 'unsupported' at once outside Telegram or on an older client.
+ * @returns {Promise<'allowed' | 'refused' | 'unsupported'>}
+ */
+export function requestWriteAccess() {
+  return new Promise((resolve) => {
+    if (!webApp || !supports(BOT_API_6_9)) { resolve('unsupported'); return; }
+    try {
+      webApp.requestWriteAccess((allowed) => resolve(allowed ? 'allowed' : 'refused'));
+    } catch (e) {
+      // WebAppWriteAccessRequested: a popup is already open (never, as buy.js asks once).
+      console.warn('requestWriteAccess failed', e);
+      resolve('unsupported');
+    }
+  });
 }
 
 /** Tells the client the page is ready (it drops its placeholder). A no-op without the SDK. */

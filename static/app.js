@@ -6,7 +6,7 @@
  *   telegram.js       every call to Telegram.WebApp (launch data, buttons, haptics, invoice, write
  *                     access, theme, share)
  *   buy.js            invoice → payment sheet → polling the order; TON: wallet → transaction →
- *                     checking the chain; the MainButton
+ *                     checking the chain; what the MainButton offers on the home and product views
  *   writeaccess.js    asks, once per launch before buying, to let the bot message the user
  *   ton.js            TON Connect (@tonconnect/ui, loaded only when the catalog sells for TON):
  *                     linking a wallet with ton_proof, sending a transaction
@@ -28,7 +28,9 @@
  *                      .order-status[data-status="pending|paid|refunded|failed|expired"] (views/orders.js)
  *                      paid orders with goods show .order-delivery in the order view;
  *                      an active subscription's order view has button.renewal[data-action="cancel|resume"],
- *                      a pending TON/USDT order's view button.check-payment (views/order.js)
+ *                      a pending TON/USDT order's view button.check-payment (views/order.js);
+ *                      Telegram's MainButton repeats join, its SecondaryButton renewal (else
+ *                      check-payment)
  *   #write-access-note shown once the user refused, in this launch, to let the bot message them
  *                      (writeaccess.js)
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)
@@ -49,7 +51,7 @@ import { setLanguage, t, translateDom } from './i18n.js';
 import * as telegram from './telegram.js';
 import { createTon } from './ton.js';
 import { createCatalog } from './views/catalog.js';
-import { onViewChange, wireBackButton } from './views/navigation.js';
+import { currentView, onViewChange, wireBackButton } from './views/navigation.js';
 import { createOrderView } from './views/order.js';
 import { createOrders } from './views/orders.js';
 import { clearError, dismissBannersOnTap, setStatus, showError } from './views/status.js';
@@ -114,13 +116,27 @@ function start() {
   const catalog = createCatalog({
     api,
     onBuy: (p) => buyFlow.buy(p),
-    onSelectionChange: () => buyFlow.updateMainButton(),
+    onSelectionChange: () => updateBottomButtons(),
   });
   const orders = createOrders({ api, catalog, onOpen: (o) => orderView.open(o) });
-  const orderView = createOrderView({ api, catalog, orders, checkPayment: (o) => buyFlow.checkTonPayment(o) });
+  const orderView = createOrderView({
+    api, catalog, orders,
+    checkPayment: (o) => buyFlow.checkTonPayment(o),
+    onButtonsChange: () => updateBottomButtons(),
+  });
   /** @type {import('./ton.js').Ton | null} TON Connect, once the catalog sells for TON */
   let ton = null;
-  const buyFlow = createBuyFlow({ api, catalog, orders, ton: () => ton });
+  const buyFlow = createBuyFlow({ api, catalog, orders, ton: () => ton, onButtonsChange: () => updateBottomButtons() });
+
+  /**
+   * Telegram's bottom buttons follow the view: the order view's own two actions, else the
+   * MainButton paying for the product in focus. Called after anything they depend on changed.
+   */
+  function updateBottomButtons() {
+    telegram.bottomButtons.set(currentView().name === 'order'
+      ? orderView.bottomButtons()
+      : { main: buyFlow.mainButton(), secondary: null });
+  }
 
   /** Starts TON Connect (once) when the catalog has TON or USDT products. */
   function startTon() {
@@ -136,12 +152,8 @@ function start() {
     void started.ready();
   }
 
-  onViewChange(() => buyFlow.updateMainButton());
+  onViewChange(() => updateBottomButtons());
   wireBackButton();
-  telegram.mainButton.onClick(() => {
-    const p = buyFlow.productInFocus();
-    if (p) void buyFlow.buy(p);
-  });
   dismissBannersOnTap();
   dismissNoteOnTap();
 

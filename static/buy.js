@@ -9,7 +9,7 @@
 // server's order status says "paid".
 // Before the first purchase of a launch, unless the bot may already message the buyer, the
 // page asks for that (writeaccess.js): the goods go by private message.
-// Also the MainButton ("Pay ⭐ 50"), which offers the product in focus.
+// Also what the MainButton offers ("Pay ⭐ 50"): the product in focus (app.js shows it).
 //
 // State owned here: whether an order is being made (`buying`: no double taps).
 
@@ -17,7 +17,7 @@ import { ApiError } from './api.js';
 import { errorText, invoiceErrorText } from './errors.js';
 import { formatPrice, isTonCurrency, statusLabel, productPrice } from './format.js';
 import { t } from './i18n.js';
-import { haptic, mainButton, openInvoice, openTelegramLink } from './telegram.js';
+import { haptic, openInvoice, openTelegramLink } from './telegram.js';
 import { currentView } from './views/navigation.js';
 import { clearError, clearNotice, setStatus, showError, showNotice } from './views/status.js';
 import { ensureWriteAccess } from './writeaccess.js';
@@ -31,6 +31,7 @@ import { ensureWriteAccess } from './writeaccess.js';
 /** @typedef {import('./api.js').Order} Order */
 /** @typedef {import('./api.js').TonCheck} TonCheck */
 /** @typedef {import('./ton.js').Ton} Ton */
+/** @typedef {import('./telegram.js').BottomButtonSpec} BottomButtonSpec */
 /** @typedef {ReturnType<typeof createBuyFlow>} BuyFlow */
 
 const POLL_INTERVAL_MS = 700;
@@ -50,8 +51,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {Catalog} deps.catalog  the deep-linked product; what the user owns after paying
  * @param {Orders} deps.orders  polled until the order settles
  * @param {() => Ton | null} deps.ton  TON Connect, once the catalog sells for TON
+ * @param {() => void} deps.onButtonsChange  what mainButton() answers may have changed
  */
-export function createBuyFlow({ api, catalog, orders, ton }) {
+export function createBuyFlow({ api, catalog, orders, ton, onButtonsChange }) {
   let buying = false;
 
   /**
@@ -66,10 +68,19 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     return null;
   }
 
-  function updateMainButton() {
+  /**
+   * The MainButton for the product in focus, busy while an order is being made; null when
+   * no product is in focus.
+   * @returns {BottomButtonSpec | null}
+   */
+  function mainButton() {
     const p = productInFocus();
-    if (!p) { mainButton.hide(); return; }
-    mainButton.show(t(p.subscription_period ? 'subscribeMain' : 'payMain', { price: productPrice(p) }), buying);
+    if (!p) return null;
+    return {
+      text: t(p.subscription_period ? 'subscribeMain' : 'payMain', { price: productPrice(p) }),
+      busy: buying,
+      onClick: () => { void buy(p); },
+    };
   }
 
   /** @param {boolean} on */
@@ -78,7 +89,7 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     for (const b of document.querySelectorAll('button.buy')) {
       if (b instanceof HTMLButtonElement) b.disabled = on;
     }
-    updateMainButton();
+    onButtonsChange();
   }
 
   /**
@@ -338,5 +349,5 @@ export function createBuyFlow({ api, catalog, orders, ton }) {
     void orders.load({ quiet: true }); // the new pending order shows up right away
   }
 
-  return { buy, checkTonPayment, productInFocus, updateMainButton };
+  return { buy, checkTonPayment, mainButton, productInFocus };
 }

@@ -1,14 +1,15 @@
 // @ts-check
 // The one module that talks to Telegram's SDK (`window.Telegram.WebApp`, from
-// telegram-web-app.js): launch data, version checks, haptics, the MainButton and
-// BackButton, openInvoice, asking to message the user, the theme and sharing. Every other module calls these.
+// telegram-web-app.js): launch data, version checks, haptics, the bottom buttons (MainButton
+// and SecondaryButton) and the BackButton, openInvoice, asking to message the user, the theme
+// and sharing. Every other module calls these.
 //
 // Calls that need a newer client than 6.0 are guarded with isVersionAtLeast, so none of
 // them throws on any client; the SDK's own argument checks cannot fail on what this module
-// passes (fixed colour keys and haptic styles, MainButton text clipped to its 64 characters,
+// passes (fixed colour keys and haptic styles, button texts clipped to their 64 characters,
 // t.me links only). openInvoice is the exception: its errors are the caller's to show.
-// Popups that answer later (write access) are promises that settle when the client
-// answers; on a client too old for them they settle at once with 'unsupported'.
+// Popups that answer later (write access) are promises that settle when
+// the client answers; on a client too old for them they settle at once with 'unsupported'.
 
 /** @typedef {import('@twa-dev/types').WebApp} WebApp */
 /** @typedef {import('@twa-dev/types').InvoiceStatuses} InvoiceStatus */
@@ -20,8 +21,10 @@ const webApp = window.Telegram?.WebApp ?? null;
 const BOT_API_6_1 = '6.1';
 /** requestWriteAccess needs Bot API 6.9. */
 const BOT_API_6_9 = '6.9';
-/** Telegram's limit on the MainButton's text (the SDK throws beyond it). */
-const MAIN_BUTTON_MAX = 64;
+/** The SecondaryButton needs Bot API 7.10. */
+const BOT_API_7_10 = '7.10';
+/** Telegram's limit on a bottom button's text (the SDK throws beyond it). */
+const BUTTON_TEXT_MAX = 64;
 
 /**
  * Whether the client speaks at least this Bot API version (false outside Telegram).
@@ -132,32 +135,65 @@ export const haptic = {
   },
 };
 
-/* ---------- MainButton and BackButton ---------- */
+/* ---------- the bottom buttons and the BackButton ---------- */
 
-export const mainButton = {
+/**
+ * One bottom button: its text, whether it is busy (spinner, no taps), what a tap does.
+ * @typedef {object} BottomButtonSpec
+ * @property {string} text
+ * @property {boolean} busy
+ * @property {() => void} onClick
+ */
+
+/**
+ * What the bottom bar shows: the MainButton and the SecondaryButton beside it (each hidden
+ * when null).
+ * @typedef {{ main: BottomButtonSpec | null, secondary: BottomButtonSpec | null }} BottomButtons
+ */
+
+/** @type {BottomButtons} the bar as last set: the one record of what the buttons show and do */
+let bar = { main: null, secondary: null };
+let barWired = false;
+
+/**
+ * @param {import('@twa-dev/types').BottomButton} button
+ * @param {BottomButtonSpec | null} spec
+ */
+function applyButton(button, spec) {
+  const label = spec ? spec.text.trim().slice(0, BUTTON_TEXT_MAX) : '';
+  if (!spec || !label) { // the SDK refuses an empty text
+    button.hideProgress();
+    button.hide();
+    return;
+  }
+  button.setText(label);
+  if (spec.busy) { button.showProgress(false); button.disable(); } else { button.hideProgress(); button.enable(); }
+  button.show();
+}
+
+export const bottomButtons = {
+  /** Whether the client has a SecondaryButton (7.10); without it, the in-page buttons are the only ones. */
+  get secondaryAvailable() {
+    return supports(BOT_API_7_10);
+  },
   /**
-   * Shows the MainButton with `text`; `busy` shows its spinner and disables it.
-   * @param {string} text
-   * @param {boolean} busy
+   * Shows exactly `next`: each button set or hidden, taps going to its `onClick`.
+   * @param {BottomButtons} next
    */
-  show(text, busy) {
-    const mb = webApp?.MainButton;
-    if (!mb) return;
-    const label = text.trim().slice(0, MAIN_BUTTON_MAX);
-    if (!label) { mainButton.hide(); return; } // the SDK refuses an empty text
-    mb.setText(label);
-    if (busy) { mb.showProgress(false); mb.disable(); } else { mb.hideProgress(); mb.enable(); }
-    mb.show();
-  },
-  hide() {
-    const mb = webApp?.MainButton;
-    if (!mb) return;
-    mb.hideProgress();
-    mb.hide();
-  },
-  /** @param {() => void} cb */
-  onClick(cb) {
-    webApp?.MainButton.onClick(cb);
+  set(next) {
+    if (!webApp) return;
+    const app = webApp;
+    bar = next;
+    if (!barWired) {
+      // Wired once; a tap does what the bar says now (nothing while busy).
+      barWired = true;
+      app.MainButton.onClick(() => { if (bar.main && !bar.main.busy) bar.main.onClick(); });
+      if (bottomButtons.secondaryAvailable) {
+        app.SecondaryButton.onClick(() => { if (bar.secondary && !bar.secondary.busy) bar.secondary.onClick(); });
+      }
+    }
+    applyButton(app.MainButton, next.main);
+    if (bottomButtons.secondaryAvailable) applyButton(app.SecondaryButton, next.secondary);
   },
 };
 

@@ -4,7 +4,7 @@
  * others together at start-up:
  *   api.js            the worker's JSON API (typed answers, ApiError with the error code)
  *   telegram.js       every call to Telegram.WebApp (launch data, buttons, haptics, invoice, write
- *                     access, theme, share)
+ *                     access, file download, theme, share)
  *   buy.js            invoice → payment sheet → polling the order; TON: wallet → transaction →
  *                     checking the chain; what the MainButton offers on the home and product views
  *   writeaccess.js    asks, once per launch before buying, to let the bot message the user
@@ -28,9 +28,9 @@
  *                      .order-status[data-status="pending|paid|refunded|failed|expired"] (views/orders.js)
  *                      paid orders with goods show .order-delivery in the order view;
  *                      an active subscription's order view has button.renewal[data-action="cancel|resume"],
- *                      a pending TON/USDT order's view button.check-payment (views/order.js);
- *                      Telegram's MainButton repeats join, its SecondaryButton renewal (else
- *                      check-payment)
+ *                      a pending TON/USDT order's view button.check-payment, a paid order whose file
+ *                      is at an https URL button.save-file (views/order.js); Telegram's MainButton
+ *                      repeats save-file (else join), its SecondaryButton renewal (else check-payment)
  *   #write-access-note shown once the user refused, in this launch, to let the bot message them
  *                      (writeaccess.js)
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)

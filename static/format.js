@@ -139,3 +139,25 @@ export function displayName(user) {
   const name = [user.first_name, user.last_name].map((s) => s ?? '').join(' ').trim();
   return name || (user.username ? `@${user.username}` : t('someone'));
 }
+
+/** Characters file systems refuse in a name, and control characters. */
+const NOT_IN_FILE_NAMES = /[\u0000-\u001f\u007f\\/:*?"<>|]/g;
+
+/**
+ * The name to save a file at `url` under: the URL's last path segment
+ * ("…/guides/field%20guide.pdf" → "field guide.pdf"), else `fallback` (the product's title);
+ * never empty, at most 255 characters.
+ * @param {string} url
+ * @param {string} fallback
+ */
+export function fileNameOf(url, fallback) {
+  /** @param {string} s */
+  const clean = (s) => s.replace(NOT_IN_FILE_NAMES, '').trim().slice(0, 255);
+  let last = '';
+  try {
+    last = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  } catch {
+    last = ''; // not a URL, or a broken %-escape: the fallback
+  }
+  return clean(last) || clean(fallback) || 'download';
+}

@@ -50,6 +50,9 @@ const en = {
   yourGoods: 'Your purchase',
   openGoods: 'Open',
   fileInChat: 'The file was sent to your chat with the bot.',
+  fileNotInChat: "The bot can't message you, so this file can't reach your chat. Open the bot and tap Start to let it write to you.",
+  saveFile: 'Save file',
+  fileDownloading: 'Telegram is downloading the file.',
   writeAccessAsking: 'Telegram asks if the bot may message you, so it can send you what you buy.',
   writeAccessRefused:
     "The bot can't message you. You can still buy: what you buy shows under My orders in this app, " +
@@ -199,6 +202,9 @@ const zh = {
   yourGoods: '您购买的内容',
   openGoods: '打开',
   fileInChat: '文件已发送到您与机器人的聊天中。',
+  fileNotInChat: '机器人无法给你发消息，文件发不到聊天里。请打开机器人并点击「开始」，允许它给你发消息。',
+  saveFile: '保存文件',
+  fileDownloading: 'Telegram 正在下载文件。',
   writeAccessAsking: 'Telegram 会询问是否允许机器人给你发消息，这样才能把购买的内容发给你。',
   writeAccessRefused:
     '机器人无法给你发消息。你仍然可以购买：买到的内容会显示在本应用的「我的订单」里，' +

@@ -1,14 +1,14 @@
 // @ts-check
 // The one module that talks to Telegram's SDK (`window.Telegram.WebApp`, from
 // telegram-web-app.js): launch data, version checks, haptics, the bottom buttons (MainButton
-// and SecondaryButton) and the BackButton, openInvoice, asking to message the user, the theme
-// and sharing. Every other module calls these.
+// and SecondaryButton) and the BackButton, openInvoice, asking to message the user, saving a
+// file, the theme and sharing. Every other module calls these.
 //
 // Calls that need a newer client than 6.0 are guarded with isVersionAtLeast, so none of
 // them throws on any client; the SDK's own argument checks cannot fail on what this module
 // passes (fixed colour keys and haptic styles, button texts clipped to their 64 characters,
 // t.me links only). openInvoice is the exception: its errors are the caller's to show.
-// Popups that answer later (write access) are promises that settle when
+// Popups that answer later (write access, file download) are promises that settle when
 // the client answers; on a client too old for them they settle at once with 'unsupported'.
 
 /** @typedef {import('@twa-dev/types').WebApp} WebApp */
@@ -23,6 +23,8 @@ const BOT_API_6_1 = '6.1';
 const BOT_API_6_9 = '6.9';
 /** The SecondaryButton needs Bot API 7.10. */
 const BOT_API_7_10 = '7.10';
+/** downloadFile needs Bot API 8.0 (as do fullscreen and the safe-area insets app.css reads). */
+const BOT_API_8_0 = '8.0';
 /** Telegram's limit on a bottom button's text (the SDK throws beyond it). */
 const BUTTON_TEXT_MAX = 64;
 
@@ -226,6 +228,37 @@ export const backButton = {
 export function openInvoice(url, onClosed) {
   if (!webApp) throw new Error('WebAppMethodUnsupported');
   webApp.openInvoice(url, onClosed);
+}
+
+/**
+ * Telegram's popup to save the file at `url` (https) as `fileName` (Bot API 8.0). Settles
+ * when the user answers: 'downloading' (Telegram saves it) or 'cancelled'; 'busy' when the
+ * popup is already open; 'unsupported' at once outside Telegram or on an older client.
+ * @param {string} url
+ * @param {string} fileName
+ * @returns {Promise<'downloading' | 'cancelled' | 'busy' | 'unsupported'>}
+ */
+export function downloadFile(url, fileName) {
+  return new Promise((resolve) => {
+    if (!webApp || !supports(BOT_API_8_0)) { resolve('unsupported'); return; }
+    try {
+      webApp.downloadFile({ url, file_name: fileName }, (accepted) => resolve(accepted ? 'downloading' : 'cancelled'));
+    } catch (e) {
+      if (e instanceof Error && e.message === 'WebAppDownloadFilePopupOpened') { resolve('busy'); return; }
+      console.warn('downloadFile failed', e); // WebAppDownloadFileParamInvalid: not https, no name
+      resolve('unsupported');
+    }
+  });
+}
+
+/**
+ * Opens an https link in the browser (Telegram's in-app one inside Telegram), e.g. a file
+ * the client cannot save itself. Outside Telegram, a new tab.
+ * @param {string} url
+ */
+export function openLink(url) {
+  if (webApp) webApp.openLink(url);
+  else window.open(url, '_blank', 'noopener');
 }
 
 /**

@@ -1,22 +1,24 @@
 // @ts-check
-// The order view (#order-view): the order's fields, its goods once paid (.order-delivery),
-// the chat it lets its buyer into (.order-access with button.join), for an active
-// subscription a button to turn renewal off or on (button.renewal[data-action="cancel|resume"]),
-// and for a pending TON or USDT order a button that asks the worker to look for its payment
-// on chain (button.check-payment).
+// The order view (#order-view): the order's fields, its goods once paid (.order-delivery,
+// with button.save-file for a file at an https URL), the chat it lets its buyer into
+// (.order-access with button.join), for an active subscription a button to turn renewal
+// off or on (button.renewal[data-action="cancel|resume"]), and for a pending TON or USDT
+// order a button that asks the worker to look for its payment on chain (button.check-payment).
 //
 // Each of those buttons is an action, shown in the page on every client; Telegram's bottom
-// bar repeats the view's two main ones: the MainButton does what the order is for (join the
-// chat), the SecondaryButton manages it (renewal, or checking a TON payment). An action's `busy` flag is the one record of whether it is running: the in-page
+// bar repeats the view's two main ones: the MainButton does what the order is for (save the
+// file, else join the chat), the SecondaryButton manages it (renewal, or checking a TON
+// payment). An action's `busy` flag is the one record of whether it is running: the in-page
 // button and the bottom button (bottomButtons()) both follow it.
 //
 // State owned here: the actions of the order on screen.
 
 import { errorText } from '../errors.js';
 import { byId, el } from '../dom.js';
-import { formatDate, formatPrice, isTonCurrency } from '../format.js';
+import { fileNameOf, formatDate, formatPrice, isTonCurrency } from '../format.js';
 import { t } from '../i18n.js';
-import { haptic, openTelegramLink } from '../telegram.js';
+import { downloadFile, haptic, openLink, openTelegramLink } from '../telegram.js';
+import { writeAccessRefused } from '../writeaccess.js';
 import { backLink, currentView, showView } from './navigation.js';
 import { isActiveSubscription, statusBadge, subscriptionLine } from './orders.js';
 import { clearError, showError, showNotice } from './status.js';
@@ -98,6 +100,21 @@ export function createOrderView({ api, catalog, orders, checkPayment, onButtonsC
   }
 
   /**
+   * Saves a delivered file at an https URL through Telegram (downloadFile, Bot API 8.0);
+   * a client that cannot opens the link instead.
+   * @param {Order} o
+   * @param {string} url
+   */
+  function saveFileAction(o, url) {
+    return action({ class: 'save-file' }, t('saveFile'), async () => {
+      const result = await downloadFile(url, fileNameOf(url, catalog.title(o.product_id)));
+      if (result === 'downloading') showNotice(t('fileDownloading'), 'success');
+      else if (result === 'unsupported') openLink(url);
+      // cancelled: the user said no; busy: Telegram's popup is already open.
+    });
+  }
+
+  /**
    * The chat's personal invite link, opened in Telegram.
    * @param {string} link  a t.me link
    */
@@ -140,17 +157,21 @@ export function createOrderView({ api, catalog, orders, checkPayment, onButtonsC
   }
 
   /**
-   * The goods of a paid order: text, a link (https only) and a note about a sent file.
+   * The goods of a paid order: text, a link (https only), a file (saved here when it is at
+   * an https URL) and where the file went.
    * @param {Delivery | undefined} d
+   * @param {Action | null} save  the file's action, when it can be saved here
    */
-  function deliveryBlock(d) {
+  function deliveryBlock(d, save) {
     if (!d) return null;
     const url = d.url ?? '';
+    const refused = writeAccessRefused();
     return el('section', { class: 'order-delivery' },
       el('h3', { text: t('yourGoods') }),
       d.text && el('p', { class: 'delivery-text', text: d.text }),
       isHttps(url) && el('a', { class: 'delivery-link', href: url, target: '_blank', rel: 'noopener', text: t('openGoods') }),
-      d.document && el('p', { class: 'hint', text: t('fileInChat') }));
+      save?.button,
+      d.document && !(save && refused) && el('p', { class: 'hint', text: t(refused ? 'fileNotInChat' : 'fileInChat') }));
   }
 
   /**
@@ -181,19 +202,22 @@ export function createOrderView({ api, catalog, orders, checkPayment, onButtonsC
       ['fieldOrder', el('code', { text: o.id })],
       ['fieldCharge', o.telegram_payment_charge_id ? el('code', { text: o.telegram_payment_charge_id }) : null],
     ];
+    const paid = o.status === 'paid';
+    const documentUrl = paid ? o.delivery?.document ?? '' : '';
     const inviteLink = o.access?.invite_link ?? '';
+    const save = isHttps(documentUrl) ? saveFileAction(o, documentUrl) : null;
     const join = /^https:\/\/t\.me\//.test(inviteLink) ? joinAction(inviteLink) : null;
     const isSubscription = o.subscription_expiration_date !== undefined;
     const renewal = isSubscription && isActiveSubscription(o) ? renewalAction(o) : null;
     const check = o.status === 'pending' && isTonCurrency(o.currency) ? checkAction(o) : null;
-    shown = { main: join, secondary: renewal ?? check };
+    shown = { main: save ?? join, secondary: renewal ?? check };
 
     byId('order-view').replaceChildren(...[
       backLink(),
       el('article', { class: 'detail order-detail', dataset: { orderId: o.id } },
         el('h2', { class: 'detail-title', text: t('orderDetails') }),
         el('dl', { class: 'fields' }, ...fields.flatMap(([k, v]) => (v ? [el('dt', { text: t(k) }), el('dd', {}, v)] : []))),
-        o.status === 'paid' && deliveryBlock(o.delivery),
+        paid && deliveryBlock(o.delivery, save),
         accessBlock(o.access, join),
         isSubscription && o.renewal_canceled && el('p', { class: 'hint', text: t('renewalOff') }),
         renewal?.button,

@@ -12,8 +12,9 @@ pub mod ton;
 pub use ton::TonSettings;
 
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::catalog::Catalog;
-use crate::shop::notice::{Lang, Operators};
+use crate::shop::notice::Operators;
 use crate::telegram::{BotKeys, BotToken, TelegramEnv};
 
 /// Where orders and transactions live.
@@ -234,10 +235,13 @@ impl Settings {
             None => Vec::new(),
         };
         let admin_language = match get("ADMIN_LANGUAGE") {
-            Some(v) => {
-                Lang::parse(&v).ok_or_else(|| invalid("ADMIN_LANGUAGE", "expected en or zh"))?
-            }
-            None => Lang::En,
+            Some(v) => Lang::parse(&v).ok_or_else(|| {
+                invalid(
+                    "ADMIN_LANGUAGE",
+                    format!("expected one of {}", Lang::codes()),
+                )
+            })?,
+            None => Lang::EN,
         };
         let name = |setting: &'static str| {
             get(setting)
@@ -412,7 +416,7 @@ mod tests {
         assert_eq!(s.max_pending_orders, 3);
         assert_eq!(s.bot_api_timeout_ms, 250);
         assert_eq!(s.admin_chat_ids, [42, -100123]);
-        assert_eq!(s.admin_language, Lang::Zh);
+        assert_eq!(s.admin_language, Lang::ZH);
         assert_eq!(s.bot_username.as_deref(), Some("ShopBot"));
         assert_eq!(s.mini_app_name.as_deref(), Some("shop"));
         assert_eq!(s.pending_order_ttl, 3600);

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod json;
 pub mod shop;
 pub mod store;

@@ -298,7 +298,8 @@ pub struct State {
     pub calls: Vec<CallRecord>,
     pub next_call_seq: u64,
     pub faults: Vec<Fault>,
-    pub commands: Value,
+    /// The bot's command lists by `(scope, language_code)`: see `botapi::commands`.
+    pub commands: BTreeMap<(String, String), Value>,
     pub default_menu_button: Option<Value>,
     pub chat_menu_buttons: HashMap<i64, Value>,
     /// Update being POSTed right now.
@@ -330,7 +331,6 @@ impl State {
         let mut s = State {
             next_message_id: 1,
             next_update_id: first_update_id,
-            commands: json!([]),
             bot_id: config.bot_id(),
             bot_user: bot_as_user(config),
             ton: crate::ton::TonState::new(&config.ton),

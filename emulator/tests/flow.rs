@@ -748,3 +748,48 @@ async fn documents_are_sent_by_file_id_with_a_caption() {
         );
     }
 }
+
+#[tokio::test]
+async fn command_lists_are_kept_per_language() {
+    let emu = Emu::start(config(None)).await;
+    let list = |description: &str| json!([{"command": "start", "description": description}]);
+    let (status, _) = emu
+        .bot("setMyCommands", json!({"commands": list("Open the shop")}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = emu
+        .bot(
+            "setMyCommands",
+            json!({"commands": list("进入商店"), "language_code": "zh"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let get = |params: Value| {
+        let emu = &emu;
+        async move { emu.bot("getMyCommands", params).await.1["result"].clone() }
+    };
+    assert_eq!(get(json!({})).await, list("Open the shop"));
+    assert_eq!(get(json!({"language_code": "zh"})).await, list("进入商店"));
+    // Exactly the list of that scope and language: none set for `fr`, nor for group chats.
+    assert_eq!(get(json!({"language_code": "fr"})).await, json!([]));
+    assert_eq!(
+        get(json!({"scope": {"type": "all_group_chats"}})).await,
+        json!([])
+    );
+    let (status, body) = emu
+        .bot(
+            "setMyCommands",
+            json!({"commands": list("x"), "language_code": "zh-hans"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["description"].as_str()),
+        (400, Some("Bad Request: invalid language code specified"))
+    );
+    let (status, _) = emu
+        .bot("deleteMyCommands", json!({"language_code": "zh"}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(get(json!({"language_code": "zh"})).await, json!([]));
+    assert_eq!(get(json!({})).await, list("Open the shop"));
+}

@@ -10,6 +10,7 @@ use super::webhook::{done, reply};
 use super::{courier, faults, Platform, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::access::{self, AccessLink, Ended, Grant, Member, QueryAnswer, Removal};
 use crate::shop::outbox::{after_failure, backoff, flood_wait, Outgoing, Queued, Settle};
 use crate::shop::{Catalog, Order, Product};
@@ -100,7 +101,8 @@ pub async fn join_request<P: Platform>(
         }
         (Some(false), None) => {
             // The offer is worth a try, not a retry of the whole update.
-            let offer = access::offer(product, jr.user_chat_id, app_url, update_id);
+            let lang = Lang::of(jr.from.language_code.as_deref());
+            let offer = access::offer(product, jr.user_chat_id, app_url, update_id, lang);
             if let Err(e) = courier::queue_and_send(platform, settings, store, &[offer]).await {
                 platform.log(&format!("chat_join_request {update_id}: the offer: {e}"));
             }
@@ -299,7 +301,7 @@ async fn make_link<P: Platform>(
 }
 
 fn granted(g: &Grant, product: &Product, link: &AccessLink) -> Outgoing {
-    let message = access::granted_message(g.user_id, product, &link.invite_link);
+    let message = access::granted_message(g.user_id, product, &link.invite_link, g.lang);
     Outgoing {
         id: format!("granted:{}", g.order_id),
         kind: crate::shop::outbox::Kind::Notice,

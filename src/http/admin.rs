@@ -11,6 +11,7 @@ use super::{access, admin_access};
 use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::export::{self, Format};
 use crate::shop::reconcile::{self, Difference};
 use crate::shop::{bot, notice, Refund};
@@ -103,10 +104,20 @@ pub async fn setup<P: Platform>(
     )
     .await
     .map_err(|e| telegram_error("setWebhook", e))?;
-    bot.set_my_commands(bot::COMMANDS)
-        .await
-        .map_err(|e| telegram_error("setMyCommands", e))?;
-    bot.set_menu_web_app("Shop", app_url.as_str())
+    // The default list (English), then one per other language the shop speaks.
+    let mut by_language = serde_json::Map::new();
+    for lang in Lang::all() {
+        let commands = bot::commands(lang);
+        let code = (lang != Lang::EN).then(|| lang.code());
+        bot.set_my_commands(&commands, code)
+            .await
+            .map_err(|e| telegram_error("setMyCommands", e))?;
+        if let Some(code) = code {
+            by_language.insert(code.into(), json!(commands));
+        }
+    }
+    let menu = Lang::EN.text("bot.menu_button");
+    bot.set_menu_web_app(menu, app_url.as_str())
         .await
         .map_err(|e| telegram_error("setChatMenuButton", e))?;
     let (chats, links) = admin_access::setup(platform, settings, &bot).await?;
@@ -114,8 +125,9 @@ pub async fn setup<P: Platform>(
         200,
         &json!({
             "webhook": { "url": webhook_url.as_str(), "allowed_updates": allowed },
-            "commands": bot::COMMANDS,
-            "menu_button": { "type": "web_app", "text": "Shop", "url": app_url.as_str() },
+            "commands": bot::commands(Lang::EN),
+            "commands_by_language": by_language,
+            "menu_button": { "type": "web_app", "text": menu, "url": app_url.as_str() },
             "access": chats,
             "subscription_links": links,
         }),

@@ -9,6 +9,7 @@ use super::api::{catalog, storage_error};
 use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::access::{self, Removal};
 use crate::shop::export::{Filter, MAX_ROWS};
 use crate::shop::{notice, OrderStatus, Product};
@@ -160,7 +161,7 @@ async fn subscription<P: Platform>(
     }
     let create = CreateSubscriptionLink {
         chat_id,
-        name: &product.title,
+        name: product.title.get(Lang::EN),
         subscription_period: product.subscription_period.unwrap_or_default(),
         subscription_price: product.amount,
     };

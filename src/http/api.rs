@@ -15,12 +15,13 @@ use super::views::{AccessView, EntitlementView, OrderView, ProductView};
 use super::{auth, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::access;
 use crate::shop::catalog::Rail;
 use crate::shop::entitlement::{self, Renewal};
 use crate::shop::{Catalog, Order, OrderStatus, Payload};
 use crate::store::{Store, StoreError};
-use crate::telegram::init_data::{self, InitData};
+use crate::telegram::init_data::{self, InitData, WebAppUser};
 use crate::telegram::login_widget;
 use crate::telegram::types::{InvoiceLinkParams, LabeledPrice};
 
@@ -176,6 +177,7 @@ pub async fn products<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     let catalog = catalog(settings)?;
+    let lang = catalog_language(platform, settings, req);
     let mut products = Vec::new();
     // TON products are on sale once the shop has a wallet to be paid to.
     let ton = settings.ton.wallet.is_some();
@@ -184,15 +186,19 @@ pub async fn products<P: Platform>(
         .iter()
         .filter(|p| ton || p.rail() != Rail::Ton)
     {
-        let mut view = ProductView::of(p, product_link(settings, &p.id));
+        let mut view = ProductView::of(p, product_link(settings, &p.id), lang);
         if p.access.as_ref().is_some_and(|a| a.telegram_subscription) {
             let store = platform.store(settings.storage)?;
             view.join_link = admin_access::subscription_link(store, p).await;
         }
         products.push(view);
     }
+    let language = lang.code();
     if !ton {
-        return Ok(Response::json(200, &json!({ "products": products })));
+        return Ok(Response::json(
+            200,
+            &json!({ "products": products, "language": language }),
+        ));
     }
     let connect = json!({
         "network": settings.ton.network.as_str(),
@@ -201,8 +207,29 @@ pub async fn products<P: Platform>(
     });
     Ok(Response::json(
         200,
-        &json!({ "products": products, "ton_connect": connect }),
+        &json!({ "products": products, "language": language, "ton_connect": connect }),
     ))
+}
+
+/// The language `GET /api/products` answers in: `?lang=<code>` when the
+/// request names one; else the language of the user in the launch data
+/// (`Authorization: tma <initData>`), once it passed its check; else English.
+/// Launch data that fails the check is not refused here: the catalog is
+/// public, so it is answered in English.
+fn catalog_language<P: Platform>(platform: &P, settings: &Settings, req: &Request) -> Lang {
+    let asked = form_urlencoded::parse(req.query.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| Lang::of(Some(&v)));
+    if let Some(lang) = asked {
+        return lang;
+    }
+    if req.header("authorization").is_none() {
+        return Lang::EN;
+    }
+    auth::init_data(platform, settings, req)
+        .ok()
+        .and_then(|data| data.user().ok().flatten())
+        .map_or(Lang::EN, |user| Lang::of(user.language_code.as_deref()))
 }
 
 #[derive(Deserialize)]
@@ -255,22 +282,26 @@ pub async fn create_invoice<P: Platform>(
     let bot = super::bot(platform, settings)?;
     let store = platform.store(settings.storage)?;
 
+    // The buyer's language: the invoice's, and what the bot tells them later.
+    let lang = Lang::of(user.language_code.as_deref());
     let order = Order {
         // The join request query the buyer came from: approved once paid.
         join_request_query_id: launch.get("chat_join_request_query_id").map(str::to_owned),
+        language: lang,
         ..Order::new(new_order_id(platform), user.id, product, platform.now())
     };
     // Within the cap, or refused: then nothing is stored and Telegram is not called.
     insert_pending(store, settings, &order).await?;
 
+    let title = product.title.get(lang);
     let params = InvoiceLinkParams {
-        title: product.title.clone(),
-        description: product.description.clone(),
+        title: title.to_owned(),
+        description: product.description.get(lang).to_owned(),
         payload: Payload::of(&order),
         provider_token,
         currency: product.currency.clone(),
         prices: vec![LabeledPrice {
-            label: product.title.clone(),
+            label: title.to_owned(),
             amount: product.amount,
         }],
         subscription_period: product.subscription_period,
@@ -326,21 +357,21 @@ pub fn too_many_pending(cap: usize) -> ApiError {
     )
 }
 
-/// The verified caller's id and orders, newest first.
+/// The verified caller and their orders, newest first.
 async fn own_orders<P: Platform>(
     platform: &P,
     settings: &Settings,
     req: &Request,
     route: Route,
     limit: usize,
-) -> Result<(i64, Vec<Order>), ApiError> {
+) -> Result<(WebAppUser, Vec<Order>), ApiError> {
     let user = limits::user(platform, settings, req, route).await?;
     let store = platform.store(settings.storage)?;
     let orders = store
         .orders_for_user(user.id, limit)
         .await
         .map_err(storage_error)?;
-    Ok((user.id, orders))
+    Ok((user, orders))
 }
 
 /// `GET /api/orders`: the caller's orders, newest first. A paid order shows
@@ -350,7 +381,8 @@ pub async fn orders<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (user_id, orders) = own_orders(platform, settings, req, Route::Orders, 100).await?;
+    let (user, orders) = own_orders(platform, settings, req, Route::Orders, 100).await?;
+    let (user_id, lang) = (user.id, Lang::of(user.language_code.as_deref()));
     let catalog = catalog(settings).ok();
     let access = match catalog {
         Some(c) => access_granted(platform, settings, c, user_id, &orders).await?,
@@ -363,7 +395,7 @@ pub async fn orders<P: Platform>(
                 .filter(|_| o.status == OrderStatus::Paid)
                 .and_then(|c| c.get(&o.product_id)?.delivery.as_ref());
             OrderView::of(o)
-                .with_delivery(goods)
+                .with_delivery(goods, lang)
                 .with_access(access.get(&o.id))
         })
         .collect();
@@ -424,7 +456,7 @@ pub async fn entitlements<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    let (user_id, orders) = own_orders(
+    let (user, orders) = own_orders(
         platform,
         settings,
         req,
@@ -432,6 +464,7 @@ pub async fn entitlements<P: Platform>(
         ENTITLEMENT_ORDERS,
     )
     .await?;
+    let user_id = user.id;
     let now = platform.now();
     let mut owned = entitlement::owned(&orders, now);
     let mut access = HashMap::new();

@@ -12,6 +12,7 @@ use super::views::{OrderView, WalletView};
 use super::{courier, limits, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::catalog::Rail;
 use crate::shop::checkout::format_price;
 use crate::shop::order::{Order, OrderStatus};
@@ -372,7 +373,11 @@ pub async fn create_order<P: Platform>(
     let buyer = Address::parse(&wallet.address)
         .map_err(|_| ApiError::new(500, "internal", "a stored wallet does not read"))?;
     let now = platform.now();
-    let order = Order::new(new_order_id(platform), user.id, product, now);
+    let order = Order {
+        // The buyer's language: what the bot tells them once it is paid.
+        language: Lang::of(user.language_code.as_deref()),
+        ..Order::new(new_order_id(platform), user.id, product, now)
+    };
     let message = transfer(platform, settings, &order, product, &shop, &buyer).await?;
     insert_pending(store, settings, &order).await?;
     let transaction = TxRequest {
@@ -642,7 +647,8 @@ async fn settled<P: Platform>(
             let catalog = catalog(settings).ok();
             let operators = settings.operators();
             let owes = catalog.and_then(|c| {
-                payment::owed_if_as_named(&operators, c, &paid, &order.product_id, app_url)
+                let lang = order.language;
+                payment::owed_if_as_named(&operators, c, &paid, &order.product_id, app_url, lang)
             });
             let mut messages: Vec<Outgoing> = Vec::new();
             if let Some(owes) = &owes {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::i18n::Lang;
 use crate::shop::catalog::Delivery;
 use crate::shop::entitlement::{self, Entitlement};
 use crate::shop::ton::TonWallet;
@@ -30,7 +31,7 @@ pub struct OrderView<'a> {
     pub renewal_canceled: bool,
     /// The goods, on the buyer's own paid orders.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery: Option<&'a Delivery>,
+    pub delivery: Option<DeliveryView<'a>>,
     /// The chat the order lets its buyer into, while it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<&'a AccessView>,
@@ -56,13 +57,32 @@ impl<'a> OrderView<'a> {
         }
     }
 
-    pub fn with_delivery(self, delivery: Option<&'a Delivery>) -> OrderView<'a> {
-        OrderView { delivery, ..self }
+    /// The goods, their text in the buyer's `lang`.
+    pub fn with_delivery(self, delivery: Option<&'a Delivery>, lang: Lang) -> OrderView<'a> {
+        OrderView {
+            delivery: delivery.map(|d| DeliveryView {
+                text: d.text.as_ref().map(|t| t.get(lang)),
+                url: d.url.as_deref(),
+                document: d.document.as_deref(),
+            }),
+            ..self
+        }
     }
 
     pub fn with_access(self, access: Option<&'a AccessView>) -> OrderView<'a> {
         OrderView { access, ..self }
     }
+}
+
+/// The goods of a paid order, in the buyer's language.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<&'a str>,
 }
 
 /// Access to a chat as the buyer's views show it.
@@ -105,7 +125,8 @@ impl<'a> EntitlementView<'a> {
     }
 }
 
-/// A product as the catalog shows it: never its goods (`delivery`).
+/// A product as the catalog shows it, in the caller's language: never its
+/// goods (`delivery`).
 #[derive(Debug, Serialize)]
 pub struct ProductView<'a> {
     pub id: &'a str,
@@ -127,11 +148,11 @@ pub struct ProductView<'a> {
 }
 
 impl<'a> ProductView<'a> {
-    pub fn of(p: &'a Product, link: Option<String>) -> ProductView<'a> {
+    pub fn of(p: &'a Product, link: Option<String>, lang: Lang) -> ProductView<'a> {
         ProductView {
             id: &p.id,
-            title: &p.title,
-            description: &p.description,
+            title: p.title.get(lang),
+            description: p.description.get(lang),
             currency: &p.currency,
             amount: p.amount,
             subscription_period: p.subscription_period,
@@ -157,7 +178,7 @@ mod tests {
             }),
             ..Product::stars("p1", 5, None)
         };
-        let shown = serde_json::to_string(&ProductView::of(&p, None)).unwrap();
+        let shown = serde_json::to_string(&ProductView::of(&p, None, Lang::EN)).unwrap();
         assert!(
             !shown.contains("delivery") && !shown.contains("code 42"),
             "{shown}"

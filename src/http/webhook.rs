@@ -14,6 +14,7 @@ use super::api::{catalog, storage_error};
 use super::{access, auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::shop::checkout::{decide_pre_checkout, Declined};
 use crate::shop::payment::{self, Reported};
 use crate::shop::{bot, notice, Catalog, Payload};
@@ -118,7 +119,8 @@ pub async fn receive<P: Platform>(
             return Ok(done());
         }
         let catalog = catalog(settings).unwrap_or(&NO_CATALOG);
-        let (text, reply_markup) = bot::reply(&command, arg, &req.app_url()?, catalog);
+        let lang = Lang::of(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
+        let (text, reply_markup) = bot::reply(&command, arg, &req.app_url()?, catalog, lang);
         let params = SendMessage {
             chat_id: msg.chat.id,
             text,
@@ -167,7 +169,10 @@ async fn pre_checkout<P: Platform>(
     let answer = PreCheckoutAnswer {
         pre_checkout_query_id: &q.id,
         ok: decision.is_ok(),
-        error_message: decision.err().map(Declined::message),
+        // In the buyer's language: Telegram shows it on the payment sheet.
+        error_message: decision
+            .err()
+            .map(|why| why.message(Lang::of(q.from.language_code.as_deref()))),
     };
     reply("answerPreCheckoutQuery", answer)
 }
@@ -187,7 +192,8 @@ async fn successful_payment<P: Platform>(
     // What the payment owes if the order is the one the payload names: queued
     // by the payment's own write, so one round trip records both.
     let expected = reported.product_id.and_then(|id| {
-        let owes = payment::owed_if_as_named(&operators, catalog, payment, id, app_url)?;
+        let owes =
+            payment::owed_if_as_named(&operators, catalog, payment, id, app_url, reported.lang)?;
         Some((id, owes))
     });
     let owed = expected.as_ref().map(|(product_id, owes)| Owed {
@@ -226,7 +232,7 @@ async fn successful_payment<P: Platform>(
         // the order as stored calls for. On every delivery of the update, so
         // a redelivery repairs a queueing that failed; ids make it once.
         _ => {
-            let owes = payment::owed(&operators, catalog, order, payment, app_url);
+            let owes = payment::owed(&operators, catalog, order, payment, app_url, reported.lang);
             let leased = store
                 .enqueue(&owes.messages, platform.now())
                 .await

@@ -16,6 +16,7 @@ use super::catalog::{Catalog, Product};
 use super::checkout::format_price;
 use super::order::{Order, OrderStatus};
 use super::outbox::{Kind, Outgoing};
+use crate::i18n::Lang;
 use crate::telegram::types::{InlineKeyboard, SendMessage};
 
 /// The bot's composite calls for access, carried out by the courier.
@@ -87,6 +88,9 @@ pub struct Grant {
     pub product_id: String,
     /// The page, for the buttons in later messages (e.g. after a removal).
     pub app_url: String,
+    /// The buyer's language, for the message with the link.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 /// What the courier needs to remove a member whose access ended.
@@ -98,14 +102,18 @@ pub struct Removal {
     pub product_id: String,
     pub ended: Ended,
     pub app_url: String,
+    /// The buyer's language (the order's), for the message that says why.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 fn to_json(params: &impl Serialize) -> String {
     serde_json::to_string(params).expect("access parameters serialize")
 }
 
-/// The grant a paid `order` of `product` owes: once per order.
-pub fn grant(order: &Order, product: &Product, app_url: &str) -> Option<Outgoing> {
+/// The grant a paid `order` of `product` owes: once per order. Its message
+/// will be in `lang`, the buyer's.
+pub fn grant(order: &Order, product: &Product, app_url: &str, lang: Lang) -> Option<Outgoing> {
     let access = product
         .access
         .as_ref()
@@ -116,6 +124,7 @@ pub fn grant(order: &Order, product: &Product, app_url: &str) -> Option<Outgoing
         order_id: order.id.clone(),
         product_id: product.id.clone(),
         app_url: app_url.to_owned(),
+        lang,
     };
     Some(Outgoing {
         id: format!("access:{}", order.id),
@@ -141,6 +150,7 @@ pub fn removal(order: &Order, chat_id: i64, why: Ended, app_url: &str) -> Outgoi
         product_id: order.product_id.clone(),
         ended: why,
         app_url: app_url.to_owned(),
+        lang: order.language,
     };
     Outgoing {
         id: format!("removal:{}:{cause}", order.id),
@@ -184,18 +194,27 @@ pub fn product_page(app_url: &str, product: &Product) -> String {
     url.into()
 }
 
-/// What a requester who holds no access is told: the product, its price and a
-/// button that opens the page on it. `update_id` makes it once per request.
-pub fn offer(product: &Product, user_chat_id: i64, app_url: &str, update_id: i64) -> Outgoing {
+/// What a requester who holds no access is told, in their `lang`: the
+/// product, its price and a button that opens the page on it. `update_id`
+/// makes it once per request.
+pub fn offer(
+    product: &Product,
+    user_chat_id: i64,
+    app_url: &str,
+    update_id: i64,
+    lang: Lang,
+) -> Outgoing {
     let price = format_price(&product.currency, product.amount);
+    let args = [
+        ("title", product.title.get(lang)),
+        ("price", &price),
+        ("description", product.description.get(lang)),
+    ];
     let params = SendMessage {
         chat_id: user_chat_id,
-        text: format!(
-            "This chat is for members. {} gives you access: {price}.\n{}",
-            product.title, product.description
-        ),
+        text: lang.fill("access.offer", &args),
         reply_markup: Some(InlineKeyboard::web_app(
-            &format!("Buy for {price}"),
+            &lang.fill("bot.buy_for", &[("price", &price)]),
             &product_page(app_url, product),
         )),
     };
@@ -209,30 +228,41 @@ pub fn offer(product: &Product, user_chat_id: i64, app_url: &str, update_id: i64
     }
 }
 
-/// The message that carries a buyer's personal link.
-pub fn granted_message(user_id: i64, product: &Product, invite_link: &str) -> SendMessage {
+/// The message that carries a buyer's personal link, in their `lang`.
+pub fn granted_message(
+    user_id: i64,
+    product: &Product,
+    invite_link: &str,
+    lang: Lang,
+) -> SendMessage {
     SendMessage {
         chat_id: user_id,
-        text: format!(
-            "🔑 Your access to {} is ready. Tap Join: your request to join is approved at once.",
-            product.title
-        ),
-        reply_markup: Some(InlineKeyboard::link("Join", invite_link)),
+        text: lang.fill("access.granted", &[("title", product.title.get(lang))]),
+        reply_markup: Some(InlineKeyboard::link(lang.text("access.join"), invite_link)),
     }
 }
 
-/// The message that tells a removed member why, with a way back.
+/// The message that tells a removed member why, with a way back, in the
+/// buyer's language.
 pub fn removed_message(r: &Removal, product: Option<&Product>) -> SendMessage {
-    let title = product.map_or("the chat", |p| p.title.as_str());
-    let why = match r.ended {
-        Ended::Refunded => "the payment was refunded",
-        Ended::Lapsed => "the subscription ended",
+    let lang = r.lang;
+    let why = lang.text(match r.ended {
+        Ended::Refunded => "access.why_refunded",
+        Ended::Lapsed => "access.why_lapsed",
+    });
+    let text = match product {
+        Some(p) => lang.fill(
+            "access.ended",
+            &[("title", p.title.get(lang)), ("why", why)],
+        ),
+        None => lang.fill("access.ended_chat", &[("why", why)]),
     };
     SendMessage {
         chat_id: r.user_id,
-        text: format!("Your access to {title} has ended: {why}. You can buy it again any time."),
-        reply_markup: product
-            .map(|p| InlineKeyboard::web_app("Buy again", &product_page(&r.app_url, p))),
+        text,
+        reply_markup: product.map(|p| {
+            InlineKeyboard::web_app(lang.text("access.buy_again"), &product_page(&r.app_url, p))
+        }),
     }
 }
 

@@ -4,40 +4,24 @@ use url::Url;
 
 use super::catalog::Catalog;
 use super::checkout::format_price;
+use crate::i18n::Lang;
 use crate::telegram::types::{BotCommand, InlineButton, InlineKeyboard, WebAppInfo};
 
-/// The commands registered with `setMyCommands` by `/api/admin/setup`.
-pub const COMMANDS: &[BotCommand] = &[
-    BotCommand {
-        command: "start",
-        description: "Open the shop",
-    },
-    BotCommand {
-        command: "paysupport",
-        description: "Help with a payment",
-    },
-    BotCommand {
-        command: "terms",
-        description: "Terms of sale",
-    },
-    BotCommand {
-        command: "help",
-        description: "What this bot can do",
-    },
-];
-
-const PAYSUPPORT: &str = "Need help with a payment? Reply here with your order id (shown in the shop under \"My orders\") \
-and what went wrong, and we will answer within 24 hours. Purchases made with Telegram Stars can be refunded by us; \
-Telegram support cannot help with purchases made in this bot.";
-
-const TERMS: &str = "Terms of sale: prices are shown before you pay and charged in Telegram Stars or by card. \
-Digital goods are delivered right after payment. Subscriptions renew every 30 days until cancelled; you can cancel \
-any time and keep access until the end of the paid period. If something you bought does not work, use /paysupport \
-and we will fix it or refund you.";
-
-const HELP: &str =
-    "This bot sells digital goods.\n/start opens the shop\n/paysupport gets help with a payment\n\
-/terms shows the terms of sale";
+/// The commands registered with `setMyCommands` by `/api/admin/setup`, in `lang`.
+pub fn commands(lang: Lang) -> Vec<BotCommand> {
+    [
+        ("start", "commands.start"),
+        ("paysupport", "commands.paysupport"),
+        ("terms", "commands.terms"),
+        ("help", "commands.help"),
+    ]
+    .into_iter()
+    .map(|(command, key)| BotCommand {
+        command,
+        description: lang.text(key),
+    })
+    .collect()
+}
 
 /// The command in a message text (`/start@MyBot param` → `start`), lower-cased.
 pub fn command_of(text: &str) -> Option<(String, &str)> {
@@ -60,14 +44,16 @@ fn web_app_button(text: String, url: Url) -> Option<InlineKeyboard> {
     })
 }
 
-/// The reply to a command. `app_url` is the Mini App (this deployment's page).
-/// `/start buy_<product id>` (the deep link `t.me/<bot>?start=buy_<id>`)
-/// answers with that product and a button that opens it in the Mini App.
+/// The reply to a command, in the user's `lang`. `app_url` is the Mini App
+/// (this deployment's page). `/start buy_<product id>` (the deep link
+/// `t.me/<bot>?start=buy_<id>`) answers with that product and a button that
+/// opens it in the Mini App.
 pub fn reply(
     command: &str,
     arg: &str,
     app_url: &Url,
     catalog: &Catalog,
+    lang: Lang,
 ) -> (String, Option<InlineKeyboard>) {
     let wanted = arg
         .strip_prefix("buy_")
@@ -77,19 +63,24 @@ pub fn reply(
         let price = format_price(&p.currency, p.amount);
         let mut url = app_url.clone();
         url.query_pairs_mut().append_pair("product", &p.id);
+        let card = [
+            ("title", p.title.get(lang)),
+            ("price", &price),
+            ("description", p.description.get(lang)),
+        ];
         return (
-            format!("{}, {price}\n{}", p.title, p.description),
-            web_app_button(format!("Buy for {price}"), url),
+            lang.fill("bot.product", &card),
+            web_app_button(lang.fill("bot.buy_for", &[("price", &price)]), url),
         );
     }
     match command {
         "start" => (
-            "Welcome! Tap the button below to open the shop and pay with Telegram Stars.".into(),
-            web_app_button("🛍 Open the shop".into(), app_url.clone()),
+            lang.text("bot.welcome").into(),
+            web_app_button(lang.text("bot.open_shop").into(), app_url.clone()),
         ),
-        "paysupport" => (PAYSUPPORT.into(), None),
-        "terms" => (TERMS.into(), None),
-        _ => (HELP.into(), None),
+        "paysupport" => (lang.text("bot.paysupport").into(), None),
+        "terms" => (lang.text("bot.terms").into(), None),
+        _ => (lang.text("bot.help").into(), None),
     }
 }
 
@@ -118,7 +109,7 @@ mod tests {
 
     #[test]
     fn start_with_a_product_opens_that_product() {
-        let (text, kb) = reply("start", "buy_sticker_pack", &shop(), &catalog());
+        let (text, kb) = reply("start", "buy_sticker_pack", &shop(), &catalog(), Lang::EN);
         assert!(text.starts_with("Sticker pack, ⭐ 50"), "{text}");
         let button = &kb.unwrap().inline_keyboard[0][0];
         assert_eq!(button.text, "Buy for ⭐ 50");
@@ -127,14 +118,14 @@ mod tests {
             "https://shop.example/?product=sticker_pack"
         );
         // An unknown product is a plain welcome.
-        let (text, _) = reply("start", "buy_nothing", &shop(), &catalog());
+        let (text, _) = reply("start", "buy_nothing", &shop(), &catalog(), Lang::EN);
         assert!(text.contains("Welcome"));
     }
 
     #[test]
     fn start_opens_the_mini_app_and_the_rest_answer_in_words() {
         let c = catalog();
-        let reply = |cmd| reply(cmd, "", &shop(), &c);
+        let reply = |cmd| reply(cmd, "", &shop(), &c, Lang::EN);
         let (text, kb) = reply("start");
         assert!(text.contains("Welcome"));
         assert_eq!(
@@ -148,6 +139,35 @@ mod tests {
         assert!(reply("paysupport").0.contains("payment"));
         assert!(reply("terms").0.contains("Terms"));
         assert_eq!(reply("whatever").0, reply("help").0);
-        assert!(COMMANDS.iter().any(|c| c.command == "paysupport"));
+        assert!(commands(Lang::EN).iter().any(|c| c.command == "paysupport"));
+    }
+
+    #[test]
+    fn a_chinese_user_is_answered_in_chinese() {
+        let c = catalog();
+        let (text, kb) = reply("start", "", &shop(), &c, Lang::ZH);
+        assert!(text.starts_with("欢迎光临"), "{text}");
+        assert_eq!(kb.unwrap().inline_keyboard[0][0].text, "🛍 进入商店");
+        let (card, kb) = reply("start", "buy_sticker_pack", &shop(), &c, Lang::ZH);
+        assert!(card.starts_with("贴纸包，⭐ 50\n十二张"), "{card}");
+        assert_eq!(kb.unwrap().inline_keyboard[0][0].text, "购买 · ⭐ 50");
+        assert!(reply("paysupport", "", &shop(), &c, Lang::ZH)
+            .0
+            .contains("订单号"));
+        assert!(reply("terms", "", &shop(), &c, Lang::ZH)
+            .0
+            .starts_with("购买须知"));
+        assert!(reply("help", "", &shop(), &c, Lang::ZH)
+            .0
+            .contains("/start"));
+        let zh = commands(Lang::ZH);
+        let en = commands(Lang::EN);
+        // The same commands, described in each language.
+        assert_eq!(
+            zh.iter().map(|c| c.command).collect::<Vec<_>>(),
+            en.iter().map(|c| c.command).collect::<Vec<_>>()
+        );
+        assert_eq!(zh[0].description, "进入商店");
+        assert_eq!(en[0].description, "Open the shop");
     }
 }

@@ -2,8 +2,12 @@
 //! setting; without it the built-in `catalog.default.json` is used. It is
 //! validated on load, so an invalid product never reaches an invoice.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::i18n::Lang;
 use crate::telegram::TelegramEnv;
 
 /// The only subscription period Telegram accepts on production servers (30 days).
@@ -23,8 +27,8 @@ pub struct Product {
     /// services; cards and TON only for physical goods and real-world services.
     #[serde(default, skip_serializing_if = "Kind::is_digital")]
     pub kind: Kind,
-    pub title: String,
-    pub description: String,
+    pub title: Text,
+    pub description: Text,
     pub currency: String,
     /// In the currency's smallest units; whole Stars for `XTR`.
     pub amount: i64,
@@ -101,11 +105,117 @@ pub struct Access {
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+    pub text: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
+}
+
+/// A text the operator wrote once (`"Sticker pack"`) or per language
+/// (`{"en": "Sticker pack", "zh": "贴纸包"}`, English required). It is
+/// written back as it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    One(String),
+    /// By language code, in the operator's order.
+    ByLanguage(Vec<(String, String)>),
+}
+
+impl Text {
+    /// The text in `lang`, else in English.
+    pub fn get(&self, lang: Lang) -> &str {
+        match self {
+            Text::One(s) => s,
+            Text::ByLanguage(texts) => {
+                let find = |code: &str| texts.iter().find(|(c, _)| c == code);
+                find(lang.code())
+                    .or_else(|| find(Lang::EN.code()))
+                    .or(texts.first())
+                    .map_or("", |(_, t)| t.as_str())
+            }
+        }
+    }
+
+    /// Checks it as the catalog's `field`: English present, every language
+    /// one the shop speaks, and `len` (a text's length) within `range`.
+    fn validate(
+        &self,
+        field: &str,
+        len: impl Fn(&str) -> usize,
+        range: std::ops::RangeInclusive<usize>,
+    ) -> Result<(), String> {
+        let (min, max) = (range.start(), range.end());
+        let texts = match self {
+            Text::One(s) => {
+                return if range.contains(&len(s)) {
+                    Ok(())
+                } else {
+                    Err(format!("{field} must be {min}-{max} characters"))
+                }
+            }
+            Text::ByLanguage(texts) => texts,
+        };
+        for (i, (code, text)) in texts.iter().enumerate() {
+            if !Lang::all().any(|l| l.code() == code) {
+                return Err(format!(
+                    "{field} has a text in {code:?}, not a language the shop speaks ({})",
+                    Lang::codes()
+                ));
+            }
+            if texts[..i].iter().any(|(c, _)| c == code) {
+                return Err(format!("{field} has two texts in {code:?}"));
+            }
+            if !range.contains(&len(text)) {
+                return Err(format!("{field} ({code}) must be {min}-{max} characters"));
+            }
+        }
+        if !texts.iter().any(|(c, _)| c == Lang::EN.code()) {
+            return Err(format!("{field} needs an \"en\" text"));
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::One(s.to_owned())
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Text::One(text) => s.serialize_str(text),
+            Text::ByLanguage(texts) => s.collect_map(texts.iter().map(|(c, t)| (c, t))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, or an object of strings by language")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::One(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text::One(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+                let mut texts = Vec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    texts.push(entry);
+                }
+                Ok(Text::ByLanguage(texts))
+            }
+        }
+        d.deserialize_any(TextVisitor)
+    }
 }
 
 impl Product {
@@ -204,14 +314,9 @@ fn validate(p: &Product, env: TelegramEnv) -> Result<(), String> {
     {
         return Err("id must be 1-48 characters of A-Z, a-z, 0-9, _ and -".into());
     }
-    let title_len = p.title.chars().count();
-    if !(1..=32).contains(&title_len) {
-        return Err("title must be 1-32 characters".into());
-    }
-    let description_len = p.description.chars().count();
-    if !(1..=255).contains(&description_len) {
-        return Err("description must be 1-255 characters".into());
-    }
+    let chars = |s: &str| s.chars().count();
+    p.title.validate("title", chars, 1..=32)?;
+    p.description.validate("description", chars, 1..=255)?;
     let iso = p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase());
     if !(iso || p.currency == "USDT") {
         return Err("currency must be XTR, TON, USDT or a three-letter ISO 4217 code".into());
@@ -289,10 +394,7 @@ fn validate_delivery(d: &Delivery) -> Result<(), String> {
     // for a caption; a receipt line goes before it, hence the margin.
     let max_text = if d.document.is_some() { 900 } else { 3900 };
     if let Some(t) = &d.text {
-        let n = t.encode_utf16().count();
-        if n == 0 || n > max_text {
-            return Err(format!("delivery text must be 1-{max_text} characters"));
-        }
+        t.validate("delivery.text", |s| s.encode_utf16().count(), 1..=max_text)?;
     }
     if let Some(u) = &d.url {
         if !u.starts_with("https://") || u.len() > 2048 {
@@ -317,6 +419,28 @@ mod tests {
         format!(
             r#"[{{"id":"p1","title":"T","description":"D","currency":"XTR","amount":5{extra}}}]"#
         )
+    }
+
+    #[test]
+    fn the_default_catalog_speaks_every_language() {
+        let c = Catalog::load(None, P).unwrap();
+        for p in &c.products {
+            let mut texts = vec![&p.title, &p.description];
+            texts.extend(p.delivery.as_ref().and_then(|d| d.text.as_ref()));
+            for t in texts {
+                let Text::ByLanguage(by) = t else {
+                    panic!("{}: {t:?} is one text for every language", p.id)
+                };
+                for lang in Lang::all() {
+                    assert!(
+                        by.iter().any(|(c, _)| c == lang.code()),
+                        "{}: no {}",
+                        p.id,
+                        lang.code()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -426,7 +550,7 @@ mod tests {
         for (delivery, want) in [
             ("{}", "needs a text"),
             (r#"{"url":"http://x"}"#, "https URL"),
-            (r#"{"text":""}"#, "delivery text"),
+            (r#"{"text":""}"#, "delivery.text must be"),
             (r#"{"document":" "}"#, "file_id"),
             (r#"{"text":"x","secret":1}"#, "not a JSON array"),
         ] {
@@ -450,9 +574,101 @@ mod tests {
                 .as_ref()
                 .unwrap()
                 .text
-                .as_deref(),
+                .as_ref()
+                .map(|t| t.get(Lang::ZH)),
             Some("code 42")
         );
+    }
+
+    #[test]
+    fn texts_may_be_given_per_language_and_are_written_back_as_given() {
+        let json = r#"[{"id":"p1","title":{"en":"Pack","zh":"贴纸包"},"description":"Stickers",
+            "currency":"XTR","amount":5,"delivery":{"text":{"zh":"兑换码 42","en":"code 42"}}}]"#;
+        let c = Catalog::parse(json, P).unwrap();
+        let p = c.get("p1").unwrap();
+        assert_eq!(
+            (p.title.get(Lang::EN), p.title.get(Lang::ZH)),
+            ("Pack", "贴纸包")
+        );
+        // A plain string serves every language.
+        assert_eq!(p.description.get(Lang::ZH), "Stickers");
+        let text = p.delivery.as_ref().unwrap().text.as_ref().unwrap();
+        assert_eq!(
+            (text.get(Lang::EN), text.get(Lang::ZH)),
+            ("code 42", "兑换码 42")
+        );
+        // Written back as it was read: maps stay maps, in their order; strings stay strings.
+        let again = serde_json::to_value(&c.products).unwrap();
+        assert_eq!(
+            again[0]["title"],
+            serde_json::json!({"en": "Pack", "zh": "贴纸包"})
+        );
+        assert_eq!(again[0]["description"], "Stickers");
+        let written = serde_json::to_string(&c.products).unwrap();
+        assert!(
+            written.contains(r#"{"zh":"兑换码 42","en":"code 42"}"#),
+            "{written}"
+        );
+        assert_eq!(Catalog::parse(&written, P).unwrap(), c);
+        // Only English: every language reads it.
+        let only_en = product("").replace(r#""title":"T""#, r#""title":{"en":"T"}"#);
+        assert_eq!(
+            Catalog::parse(&only_en, P).unwrap().products[0]
+                .title
+                .get(Lang::ZH),
+            "T"
+        );
+    }
+
+    #[test]
+    fn a_text_map_without_english_or_with_an_unknown_language_is_refused_by_name() {
+        let with = |field: &str, value: &str| {
+            let base = product(r#","delivery":{"text":"x"}"#);
+            let json = match field {
+                "title" => base.replace(r#""title":"T""#, &format!(r#""title":{value}"#)),
+                "description" => {
+                    base.replace(r#""description":"D""#, &format!(r#""description":{value}"#))
+                }
+                _ => base.replace(r#""text":"x""#, &format!(r#""text":{value}"#)),
+            };
+            Catalog::parse(&json, P).unwrap_err()
+        };
+        for field in ["title", "description", "delivery.text"] {
+            let err = with(field, r#"{"zh":"只有中文"}"#);
+            assert!(
+                err.contains(r#"product "p1""#)
+                    && err.contains(&format!(r#"{field} needs an "en" text"#)),
+                "{err}"
+            );
+            let err = with(field, r#"{"en":"x","fr":"y"}"#);
+            assert!(
+                err.contains(r#"product "p1""#)
+                    && err.contains(field)
+                    && err.contains(r#""fr""#)
+                    && err.contains("en, zh"),
+                "{err}"
+            );
+            let err = with(field, r#"{"en":"x","zh-hans":"y"}"#);
+            assert!(err.contains(r#""zh-hans""#), "{err}");
+            let err = with(field, r#"{"en":"x","zh":"y","zh":"z"}"#);
+            assert!(err.contains("two texts"), "{err}");
+            let err = with(field, r#"{}"#);
+            assert!(err.contains("needs an"), "{err}");
+            let err = with(field, r#"{"en":"x","zh":""}"#);
+            assert!(err.contains(&format!("{field} (zh) must be 1-")), "{err}");
+            // Not a string nor an object of strings.
+            assert!(with(field, "5").contains("not a JSON array"));
+            assert!(with(field, r#"{"en":5}"#).contains("not a JSON array"));
+        }
+        // The length rules hold for each language.
+        let long = format!(r#"{{"en":"ok","zh":"{}"}}"#, "星".repeat(33));
+        assert!(with("title", &long).contains("title (zh) must be 1-32 characters"));
+        let fits = format!(r#"{{"en":"ok","zh":"{}"}}"#, "星".repeat(32));
+        assert!(Catalog::parse(
+            &product("").replace(r#""title":"T""#, &format!(r#""title":{fits}"#)),
+            P
+        )
+        .is_ok());
     }
 
     #[test]

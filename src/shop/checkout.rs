@@ -3,6 +3,7 @@
 
 use super::catalog::Catalog;
 use super::order::{Order, OrderStatus};
+use crate::i18n::Lang;
 use crate::telegram::types::PreCheckoutQuery;
 
 /// Why a pre-checkout query is declined.
@@ -18,24 +19,16 @@ pub enum Declined {
 }
 
 impl Declined {
-    /// What Telegram shows the buyer.
-    pub fn message(self) -> &'static str {
-        match self {
-            Declined::UnknownOrder => {
-                "This invoice is not known to the shop. Please start a new purchase."
-            }
-            Declined::AnotherBuyer => "This invoice belongs to another account.",
-            Declined::AlreadyPaid => "This order has already been paid.",
-            Declined::NoLongerPayable => {
-                "This order can no longer be paid. Please start a new purchase."
-            }
-            Declined::PriceChanged => {
-                "The price of this order has changed. Please start a new purchase."
-            }
-            Declined::Unavailable => {
-                "The shop is briefly unavailable. Please try again in a minute."
-            }
-        }
+    /// What Telegram shows the buyer, in their `lang`.
+    pub fn message(self, lang: Lang) -> &'static str {
+        lang.text(match self {
+            Declined::UnknownOrder => "precheckout.unknown_order",
+            Declined::AnotherBuyer => "precheckout.another_buyer",
+            Declined::AlreadyPaid => "precheckout.already_paid",
+            Declined::NoLongerPayable => "precheckout.no_longer_payable",
+            Declined::PriceChanged => "precheckout.price_changed",
+            Declined::Unavailable => "precheckout.unavailable",
+        })
     }
 }
 
@@ -96,27 +89,36 @@ fn decimal(amount: i64, scale: u32, min: usize) -> String {
     }
 }
 
-/// The receipt sent to the buyer once a payment is stored.
+/// The receipt sent to the buyer once a payment is stored, in their `lang`.
 pub fn receipt(
     order: Option<&Order>,
     catalog: &Catalog,
     currency: &str,
     amount: i64,
     renewal: bool,
+    lang: Lang,
 ) -> String {
-    let title = order
-        .and_then(|o| catalog.get(&o.product_id))
-        .map_or("your purchase", |p| p.title.as_str());
     let price = format_price(currency, amount);
-    let what = if renewal {
-        "Subscription renewed"
-    } else {
-        "Payment received"
+    let Some(o) = order else {
+        let key = if renewal {
+            "receipt.renewed_no_order"
+        } else {
+            "receipt.paid_no_order"
+        };
+        return lang.fill(key, &[("price", &price)]);
     };
-    match order {
-        Some(o) => format!("✅ {what}: {title}, {price}.\nOrder {}. Thank you!", o.id),
-        None => format!("✅ {what}: {price}. Thank you!"),
-    }
+    let title = catalog
+        .get(&o.product_id)
+        .map_or(lang.text("receipt.your_purchase"), |p| p.title.get(lang));
+    let key = if renewal {
+        "receipt.renewed"
+    } else {
+        "receipt.paid"
+    };
+    lang.fill(
+        key,
+        &[("title", title), ("price", &price), ("order", &o.id)],
+    )
 }
 
 #[cfg(test)]
@@ -180,7 +182,9 @@ mod tests {
         ] {
             assert_eq!(decide(Some(&order(s)), 7, "XTR", 50), Err(why), "{s:?}");
         }
-        assert!(Declined::AnotherBuyer.message().contains("another account"));
+        assert!(Declined::AnotherBuyer
+            .message(Lang::EN)
+            .contains("another account"));
     }
 
     #[test]
@@ -203,11 +207,39 @@ mod tests {
         let c = Catalog::load(None, crate::telegram::TelegramEnv::Production).unwrap();
         let mut o = order(OrderStatus::Paid);
         o.product_id = "sticker_pack".into();
-        let r = receipt(Some(&o), &c, "XTR", 50, false);
+        let r = receipt(Some(&o), &c, "XTR", 50, false, Lang::EN);
         assert!(
             r.contains("Sticker pack") && r.contains("⭐ 50") && r.contains("o1"),
             "{r}"
         );
-        assert!(receipt(None, &c, "XTR", 50, true).contains("renewed"));
+        assert!(receipt(None, &c, "XTR", 50, true, Lang::EN).contains("renewed"));
+    }
+
+    #[test]
+    fn a_chinese_buyer_reads_the_receipt_and_refusals_in_chinese() {
+        let c = Catalog::load(None, crate::telegram::TelegramEnv::Production).unwrap();
+        let mut o = order(OrderStatus::Paid);
+        o.product_id = "sticker_pack".into();
+        let r = receipt(Some(&o), &c, "XTR", 50, false, Lang::ZH);
+        assert_eq!(r, "✅ 付款成功：贴纸包，⭐ 50。\n订单号 o1。谢谢惠顾！");
+        assert!(receipt(Some(&o), &c, "XTR", 50, true, Lang::ZH).contains("订阅已续费"));
+        o.product_id = "gone".into();
+        assert!(receipt(Some(&o), &c, "XTR", 50, false, Lang::ZH).contains("你购买的商品"));
+        assert_eq!(
+            Declined::PriceChanged.message(Lang::ZH),
+            "订单价格有变动，请重新下单。"
+        );
+        for why in [
+            Declined::UnknownOrder,
+            Declined::AnotherBuyer,
+            Declined::AlreadyPaid,
+            Declined::NoLongerPayable,
+            Declined::PriceChanged,
+            Declined::Unavailable,
+        ] {
+            assert_ne!(why.message(Lang::ZH), why.message(Lang::EN), "{why:?}");
+            // Telegram shows at most 255 characters (UTF-16 units).
+            assert!(why.message(Lang::ZH).encode_utf16().count() < 256);
+        }
     }
 }

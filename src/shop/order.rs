@@ -11,6 +11,7 @@
 //! renews; whether it is active is its `subscription_expiration_date`.
 
 use super::catalog::Product;
+use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {
@@ -63,6 +64,10 @@ pub struct Order {
     /// The join request query the buyer opened the page from (Bot API 10.1):
     /// answered `approve` once the order is paid.
     pub join_request_query_id: Option<String>,
+    /// The buyer's language when they ordered (their launch data's
+    /// `language_code`), for what the bot tells them later without an
+    /// update of theirs at hand: a TON payment found on chain, a removal.
+    pub language: Lang,
 }
 
 impl Order {
@@ -82,6 +87,7 @@ impl Order {
             subscription_charge_id: None,
             renewal_canceled: false,
             join_request_query_id: None,
+            language: Lang::EN,
         }
     }
 

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::catalog::{Delivery, Product};
 use super::order::Order;
+use crate::i18n::Lang;
 use crate::telegram::client::BotError;
 use crate::telegram::types::{InlineKeyboard, SendDocument, SendMessage};
 
@@ -171,17 +172,17 @@ pub fn after_failure(err: &BotError, attempts: u32, now: u64) -> Settle {
     }
 }
 
-/// The goods for a paid `order`, with the receipt first.
-pub fn delivery(order: &Order, product: &Product, receipt: &str) -> Option<Outgoing> {
+/// The goods for a paid `order`, with the receipt first, in the buyer's `lang`.
+pub fn delivery(order: &Order, product: &Product, receipt: &str, lang: Lang) -> Option<Outgoing> {
     let d: &Delivery = product.delivery.as_ref()?;
     let body = match &d.text {
-        Some(t) => format!("{receipt}\n\n{t}"),
+        Some(t) => format!("{receipt}\n\n{}", t.get(lang)),
         None => receipt.to_owned(),
     };
     let button = d
         .url
         .as_deref()
-        .map(|url| InlineKeyboard::link("Open", url));
+        .map(|url| InlineKeyboard::link(lang.text("goods.open"), url));
     let (method, params) = match &d.document {
         Some(doc) => (
             "sendDocument",
@@ -236,6 +237,7 @@ fn to_json(params: &impl serde::Serialize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shop::catalog::Text;
     use crate::telegram::client::TransportError;
     use serde_json::{json, Value};
 
@@ -318,13 +320,13 @@ mod tests {
     #[test]
     fn deliveries_carry_the_receipt_and_the_goods() {
         let order = Order::new("o1".into(), 7, &product(None), 0);
-        assert_eq!(delivery(&order, &product(None), "R"), None);
+        assert_eq!(delivery(&order, &product(None), "R", Lang::EN), None);
         let text = product(Some(Delivery {
             text: Some("code 42".into()),
             url: Some("https://x/y".into()),
             document: None,
         }));
-        let m = delivery(&order, &text, "Paid.").unwrap();
+        let m = delivery(&order, &text, "Paid.", Lang::EN).unwrap();
         assert_eq!(
             (m.id.as_str(), m.method.as_str(), m.chat_id),
             ("delivery:o1", "sendMessage", 7)
@@ -340,12 +342,33 @@ mod tests {
             url: None,
             document: Some("BQAC".into()),
         }));
-        let m = delivery(&order, &doc, "Paid.").unwrap();
+        let m = delivery(&order, &doc, "Paid.", Lang::EN).unwrap();
         let p: Value = serde_json::from_str(&m.params).unwrap();
         assert_eq!(
             (m.method.as_str(), &p["document"], &p["caption"]),
             ("sendDocument", &json!("BQAC"), &json!("Paid."))
         );
+    }
+
+    #[test]
+    fn the_goods_come_in_the_buyers_language() {
+        let order = Order::new("o1".into(), 7, &product(None), 0);
+        let goods = product(Some(Delivery {
+            text: Some(Text::ByLanguage(vec![
+                ("en".into(), "code 42".into()),
+                ("zh".into(), "兑换码 42".into()),
+            ])),
+            url: Some("https://x/y".into()),
+            document: None,
+        }));
+        let zh = delivery(&order, &goods, "已付款。", Lang::ZH).unwrap();
+        let p: Value = serde_json::from_str(&zh.params).unwrap();
+        assert_eq!(p["text"], "已付款。\n\n兑换码 42");
+        assert_eq!(p["reply_markup"]["inline_keyboard"][0][0]["text"], "打开");
+        let en = delivery(&order, &goods, "Paid.", Lang::EN).unwrap();
+        let p: Value = serde_json::from_str(&en.params).unwrap();
+        assert_eq!(p["text"], "Paid.\n\ncode 42");
+        assert_eq!(p["reply_markup"]["inline_keyboard"][0][0]["text"], "Open");
     }
 
     #[test]

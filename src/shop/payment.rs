@@ -9,6 +9,7 @@ use super::checkout::{format_price, receipt};
 use super::notice::{self, Operators};
 use super::order::{Order, OrderStatus, Payload, Payment};
 use super::outbox::{self, Outgoing};
+use crate::i18n::Lang;
 use crate::telegram::types::{Message, SuccessfulPayment};
 
 /// A `successful_payment`, read: the payment to store, and the product its
@@ -19,6 +20,8 @@ pub struct Reported<'a> {
     pub product_id: Option<&'a str>,
     /// The chat the payment was made in, where the receipt goes.
     pub chat_id: i64,
+    /// The payer's language (`from.language_code`): the receipt's and the goods'.
+    pub lang: Lang,
 }
 
 /// Reads the payment in `msg`. `raw_update` is kept for audit; `now` stands
@@ -51,6 +54,7 @@ pub fn reported<'a>(
         },
         product_id: payload.product_id,
         chat_id: msg.chat.id,
+        lang: Lang::of(msg.from.as_ref().and_then(|u| u.language_code.as_deref())),
     }
 }
 
@@ -66,28 +70,37 @@ pub struct Owes {
 }
 
 /// What `payment` owes for `order` as it stands after the payment. `app_url`
-/// is the page, for the buttons of later messages.
+/// is the page, for the buttons of later messages; what the buyer reads is
+/// written in `lang`, theirs, now (the outbox keeps it as written).
 pub fn owed(
     operators: &Operators,
     catalog: &Catalog,
     order: Option<&Order>,
     payment: &Payment,
     app_url: &str,
+    lang: Lang,
 ) -> Owes {
     let renewal = payment.is_renewal();
-    let receipt = receipt(order, catalog, &payment.currency, payment.amount, renewal);
+    let receipt = receipt(
+        order,
+        catalog,
+        &payment.currency,
+        payment.amount,
+        renewal,
+        lang,
+    );
     let paid = order.filter(|o| o.status == OrderStatus::Paid && !renewal);
-    let goods = paid.and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt));
+    let goods = paid.and_then(|o| outbox::delivery(o, catalog.get(&o.product_id)?, &receipt, lang));
     // Access: a personal link, and the join request query the buyer came from.
     let access = paid.into_iter().flat_map(|o| {
         let grant = catalog
             .get(&o.product_id)
-            .and_then(|p| access::grant(o, p, app_url));
+            .and_then(|p| access::grant(o, p, app_url, lang));
         grant.into_iter().chain(access::approve_query(o))
     });
     let title = order
         .and_then(|o| catalog.get(&o.product_id))
-        .map_or("?", |p| p.title.as_str());
+        .map_or("?", |p| p.title.get(operators.lang));
     let sale = notice::paid(
         operators.lang,
         title,
@@ -116,11 +129,19 @@ pub fn owed_if_as_named(
     payment: &Payment,
     product_id: &str,
     app_url: &str,
+    lang: Lang,
 ) -> Option<Owes> {
     let product = catalog.get(product_id)?;
     let mut order = Order::new(payment.order_id.clone(), payment.user_id, product, 0);
     order.status = OrderStatus::Paid;
-    Some(owed(operators, catalog, Some(&order), payment, app_url))
+    Some(owed(
+        operators,
+        catalog,
+        Some(&order),
+        payment,
+        app_url,
+        lang,
+    ))
 }
 
 /// How a stored payment does not fit its order; for reconciliation by hand.
@@ -160,8 +181,7 @@ impl fmt::Display for Mismatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shop::catalog::{Delivery, Product};
-    use crate::shop::notice::Lang;
+    use crate::shop::catalog::{Delivery, Product, Text};
     use crate::telegram::types::{Chat, User};
 
     fn message(from: Option<i64>, date: i64) -> Message {
@@ -173,7 +193,7 @@ mod tests {
                 first_name: "A".into(),
                 last_name: None,
                 username: None,
-                language_code: None,
+                language_code: Some("zh-hans".into()),
             }),
             chat: Chat {
                 id: 99,
@@ -214,11 +234,13 @@ mod tests {
             ("ord1", 7, 1_000)
         );
         assert_eq!(r.payment.raw_update, "{}");
-        // No sender: the chat paid; no date: now.
+        assert_eq!(r.lang, Lang::ZH, "the payer's language_code");
+        // No sender: the chat paid; no date: now; no language: English.
         let bare = paid("ord1");
         let r = reported(&message(None, 0), &bare, b"{}", 5_000);
         assert_eq!((r.payment.user_id, r.payment.paid_at), (99, 5_000));
         assert_eq!(r.product_id, None);
+        assert_eq!(r.lang, Lang::EN);
     }
 
     const APP: &str = "https://shop.example/";
@@ -246,9 +268,9 @@ mod tests {
     fn a_paid_order_owes_its_goods_and_a_notice_per_operator() {
         let ops = Operators {
             chats: &[900, 901],
-            lang: Lang::En,
+            lang: Lang::EN,
         };
-        let owes = owed_if_as_named(&ops, &catalog(), &payment(), "pack", APP).unwrap();
+        let owes = owed_if_as_named(&ops, &catalog(), &payment(), "pack", APP, Lang::EN).unwrap();
         assert!(owes.goods);
         let ids: Vec<&str> = owes.messages.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(
@@ -260,24 +282,57 @@ mod tests {
             ]
         );
         assert!(owes.messages[0].params.contains("code 42"));
-        assert!(owed_if_as_named(&ops, &catalog(), &payment(), "gone", APP).is_none());
+        assert!(owed_if_as_named(&ops, &catalog(), &payment(), "gone", APP, Lang::EN).is_none());
+    }
+
+    #[test]
+    fn a_chinese_buyer_gets_receipt_and_goods_in_chinese_and_operators_theirs() {
+        let ops = Operators {
+            chats: &[900],
+            lang: Lang::EN,
+        };
+        let mut c = catalog();
+        c.products[0].title = Text::ByLanguage(vec![
+            ("en".into(), "Pack".into()),
+            ("zh".into(), "贴纸包".into()),
+        ]);
+        c.products[0].delivery.as_mut().unwrap().text = Some(Text::ByLanguage(vec![
+            ("en".into(), "code 42".into()),
+            ("zh".into(), "兑换码 42".into()),
+        ]));
+        let owes = owed_if_as_named(&ops, &c, &payment(), "pack", APP, Lang::ZH).unwrap();
+        assert!(
+            owes.receipt.starts_with("✅ 付款成功：贴纸包，⭐ 50"),
+            "{}",
+            owes.receipt
+        );
+        let goods: serde_json::Value = serde_json::from_str(&owes.messages[0].params).unwrap();
+        assert_eq!(goods["text"], format!("{}\n\n兑换码 42", owes.receipt));
+        let notice: serde_json::Value = serde_json::from_str(&owes.messages[1].params).unwrap();
+        assert!(
+            notice["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("💰 New sale: Pack"),
+            "{notice}"
+        );
     }
 
     #[test]
     fn an_unpaid_order_or_a_renewal_owes_no_goods() {
         let ops = Operators {
             chats: &[],
-            lang: Lang::En,
+            lang: Lang::EN,
         };
         let order = Order::new("ord1".into(), 7, &catalog().products[0], 0);
-        let owes = owed(&ops, &catalog(), Some(&order), &payment(), APP);
+        let owes = owed(&ops, &catalog(), Some(&order), &payment(), APP, Lang::EN);
         assert!(!owes.goods && owes.messages.is_empty());
         let mut renewal = payment();
         renewal.subscription_expiration_date = Some(9);
         (renewal.is_recurring, renewal.is_first_recurring) = (true, false);
         let mut paid_order = order.clone();
         paid_order.status = OrderStatus::Paid;
-        let owes = owed(&ops, &catalog(), Some(&paid_order), &renewal, APP);
+        let owes = owed(&ops, &catalog(), Some(&paid_order), &renewal, APP, Lang::EN);
         assert!(!owes.goods);
         assert!(owes.receipt.contains("renewed"), "{}", owes.receipt);
     }

@@ -143,18 +143,21 @@ pub fn settle(order: &Order, incoming: &[Incoming], usdt_wallet: Option<&str>) -
     }
 }
 
-/// To the buyer: what arrived for `order` so far is short of its price.
+/// To the buyer, in the order's language: what arrived for `order` so far is
+/// short of its price.
 pub fn short_notice(order: &Order, received: u128) -> String {
     let received = i64::try_from(received).unwrap_or(i64::MAX);
     let missing = order.amount.saturating_sub(received);
-    format!(
-        "We received {} of {} for order {}. Send the remaining {} with the comment {} to complete it.",
-        format_price(&order.currency, received),
-        format_price(&order.currency, order.amount),
-        order.id,
-        format_price(&order.currency, missing),
-        comment(&order.id),
-    )
+    let price = |amount| format_price(&order.currency, amount);
+    let args = [
+        ("received", price(received)),
+        ("price", price(order.amount)),
+        ("order", order.id.clone()),
+        ("missing", price(missing)),
+        ("comment", comment(&order.id)),
+    ];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    order.language.fill("ton.short", &args)
 }
 
 /// The payment a settled order records: the completing transfer's hash is
@@ -302,6 +305,21 @@ mod tests {
         assert_eq!(
             settle(&order("TON", 5), &real, Some(USDT_WALLET)),
             Settlement::Unpaid
+        );
+    }
+
+    #[test]
+    fn the_buyer_is_told_what_is_missing_in_their_language() {
+        let mut o = order("TON", 2_000_000_000);
+        let en = short_notice(&o, 500_000_000);
+        assert_eq!(
+            en,
+            "We received 0.5 TON of 2 TON for order o1. Send the remaining 1.5 TON with the comment tma-pay:o1 to complete it."
+        );
+        o.language = crate::i18n::Lang::ZH;
+        assert_eq!(
+            short_notice(&o, 500_000_000),
+            "订单 o1 目前已收到 0.5 TON，价格为 2 TON。请再转 1.5 TON，并附上备注 tma-pay:o1，即可完成付款。"
         );
     }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use crate::i18n::Lang;
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::outbox::{Kind, Outgoing, Queued, Tracked};
 use crate::shop::ton::TonWallet;
@@ -37,6 +38,9 @@ pub struct OrderRow {
     pub renewal_canceled: bool,
     #[serde(default)]
     pub join_request_query_id: Option<String>,
+    /// The buyer's language code; none on orders from before it was kept.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl From<&Order> for OrderRow {
@@ -55,6 +59,7 @@ impl From<&Order> for OrderRow {
             subscription_charge_id: o.subscription_charge_id.clone(),
             renewal_canceled: o.renewal_canceled,
             join_request_query_id: o.join_request_query_id.clone(),
+            language: Some(o.language.code().to_owned()),
         }
     }
 }
@@ -77,6 +82,7 @@ impl TryFrom<OrderRow> for Order {
             subscription_charge_id: r.subscription_charge_id,
             renewal_canceled: r.renewal_canceled,
             join_request_query_id: r.join_request_query_id,
+            language: Lang::of(r.language.as_deref()),
         })
     }
 }
@@ -376,6 +382,7 @@ mod tests {
     fn rows_round_trip_the_records() {
         let mut o = order();
         o.renewal_canceled = true;
+        o.language = Lang::ZH;
         o.subscription_expiration_date = Some(9);
         assert_eq!(Order::try_from(OrderRow::from(&o)), Ok(o));
     }

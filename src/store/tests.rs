@@ -9,6 +9,7 @@ use super::kv::KvStore;
 use super::memory::MemoryKv;
 use super::sqlite::Sqlite;
 use super::{Outcome, Owed, Store};
+use crate::i18n::Lang;
 use crate::shop::access::{AccessLink, Member};
 use crate::shop::export::Filter;
 use crate::shop::outbox::{self, Outgoing, Settle, LEASE};
@@ -72,6 +73,14 @@ async fn orders_are_stored_and_listed_newest_first<S: Store>(s: &S) -> Vec<Strin
     }
     s.insert_order(&order("x", 8, "pack", T0)).await.unwrap();
     assert_eq!(s.order("a").await.unwrap(), Some(order("a", 7, "pack", T0)));
+    // The buyer's language is kept with the order, however it was inserted.
+    let zh = Order {
+        language: Lang::ZH,
+        ..order("z", 9, "pack", T0)
+    };
+    assert!(s.insert_pending_order(&zh, 10).await.unwrap());
+    assert_eq!(s.order("z").await.unwrap(), Some(zh.clone()));
+    assert_eq!(s.orders_for_user(9, 5).await.unwrap(), [zh]);
     assert_eq!(s.order("nope").await.unwrap(), None);
     let listed = s.orders_for_user(7, 2).await.unwrap();
     listed.into_iter().map(|o| o.id).collect()

@@ -236,9 +236,18 @@ impl<'a, T: Transport> BotApi<'a, T> {
         self.call("setWebhook", &params).await
     }
 
-    pub async fn set_my_commands(&self, commands: &[BotCommand]) -> Result<bool, BotError> {
-        self.call("setMyCommands", &json!({ "commands": commands }))
-            .await
+    /// The command list for users whose language is `language_code` (two
+    /// letters), or for everyone else with `None`.
+    pub async fn set_my_commands(
+        &self,
+        commands: &[BotCommand],
+        language_code: Option<&str>,
+    ) -> Result<bool, BotError> {
+        let mut params = json!({ "commands": commands });
+        if let Some(code) = language_code {
+            params["language_code"] = json!(code);
+        }
+        self.call("setMyCommands", &params).await
     }
 
     pub async fn set_menu_web_app(&self, text: &str, url: &str) -> Result<bool, BotError> {
@@ -437,7 +446,7 @@ mod tests {
         let base = Url::parse("http://x").unwrap();
         let api = BotApi::new(&t, &base, &tok, TelegramEnv::Production);
         t.fail(TransportError::Network);
-        let e = block_on(api.set_my_commands(&[])).unwrap_err();
+        let e = block_on(api.set_my_commands(&[], None)).unwrap_err();
         assert!(!e.to_string().contains("TEST"));
         assert!(!format!("{e:?}").contains("TEST"));
         // Nor when the server's error quotes the request URL.
@@ -445,7 +454,7 @@ mod tests {
             404,
             json!({"ok": false, "error_code": 404, "description": "no route POST /bot42:TEST/setMyCommands"}),
         );
-        let e = block_on(api.set_my_commands(&[])).unwrap_err();
+        let e = block_on(api.set_my_commands(&[], None)).unwrap_err();
         assert!(!format!("{e} {e:?}").contains("TEST"), "{e}");
         assert!(e.to_string().contains("/bot42:***/setMyCommands"), "{e}");
     }

@@ -1,24 +1,68 @@
-//! The bot's commands and menu button: `setMyCommands`, `getMyCommands`, `deleteMyCommands`,
-//! `setChatMenuButton` and `getChatMenuButton`.
+//! The bot's commands and menu button: `setMyCommands`, `getMyCommands`, `deleteMyCommands`
+//! (a list per scope and language), `setChatMenuButton` and `getChatMenuButton`.
 
 use serde_json::{json, Value};
 
 use crate::params::{ApiError, ApiResult, Params};
 use crate::state::Ctx;
 
+/// `setMyCommands`: the list for one scope and language, as Telegram keeps them: each
+/// `(scope, language_code)` pair has its own list, the default scope and no language when
+/// absent.
 pub(super) fn set_my_commands(ctx: &Ctx, p: &Params) -> ApiResult {
     let commands = validate_commands(p)?;
-    ctx.mutate(|s| s.commands = commands);
+    let key = command_list_key(p)?;
+    ctx.mutate(|s| s.commands.insert(key, commands));
     Ok(json!(true))
 }
 
-pub(super) fn get_my_commands(ctx: &Ctx) -> ApiResult {
-    Ok(ctx.lock().commands.clone())
+/// `getMyCommands`: the list set for exactly that scope and language, or `[]`.
+pub(super) fn get_my_commands(ctx: &Ctx, p: &Params) -> ApiResult {
+    let key = command_list_key(p)?;
+    Ok(ctx
+        .lock()
+        .commands
+        .get(&key)
+        .cloned()
+        .unwrap_or_else(|| json!([])))
 }
 
-pub(super) fn delete_my_commands(ctx: &Ctx) -> ApiResult {
-    ctx.mutate(|s| s.commands = json!([]));
+/// `deleteMyCommands`: forgets the list of that scope and language.
+pub(super) fn delete_my_commands(ctx: &Ctx, p: &Params) -> ApiResult {
+    let key = command_list_key(p)?;
+    ctx.mutate(|s| s.commands.remove(&key));
     Ok(json!(true))
+}
+
+/// Which command list a call names: its `scope` (a `BotCommandScope`, `default` when
+/// absent) and `language_code` (empty, or two lowercase letters, as TDLib's
+/// `validate_bot_language_code` requires: `zh-hans` or `ZH` is refused).
+pub fn command_list_key(p: &Params) -> Result<(String, String), ApiError> {
+    let language = p.str("language_code")?.unwrap_or_default();
+    let two_letters = language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase());
+    if !language.is_empty() && !two_letters {
+        return Err(ApiError::bad("invalid language code specified"));
+    }
+    let scope = match p.json("scope")? {
+        None => "default".to_string(),
+        Some(scope) => {
+            let kind = scope.get("type").and_then(Value::as_str).unwrap_or("");
+            let id = |field: &str| scope.get(field).map_or(String::new(), Value::to_string);
+            match kind {
+                "default" | "all_private_chats" | "all_group_chats" | "all_chat_administrators" => {
+                    kind.to_string()
+                }
+                "chat" | "chat_administrators" => format!("{kind}:{}", id("chat_id")),
+                "chat_member" => format!("{kind}:{}:{}", id("chat_id"), id("user_id")),
+                _ => {
+                    return Err(ApiError::bad(
+                        "can't parse BotCommandScope: Unsupported type specified",
+                    ))
+                }
+            }
+        }
+    };
+    Ok((scope, language))
 }
 
 /// `setMyCommands`: at most 100 of `{command: [a-z0-9_]{1,32}, description: 1-256 chars}`.

@@ -44,7 +44,7 @@ use serde_json::Value;
 use crate::params::{ok_body, ApiError, ApiResult, Params};
 use crate::state::{now_ms, CallRecord, Ctx};
 
-pub use commands::{validate_commands, validate_menu_button};
+pub use commands::{command_list_key, validate_commands, validate_menu_button};
 pub use invite_links::{validate_link_settings, validate_subscription_link, LinkSettings};
 pub use invoices::{
     validate_invoice, validate_pre_checkout_answer, MAX_SUBSCRIPTION_STARS, QUERY_TOO_OLD,
@@ -144,8 +144,8 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
         "deletewebhook" => webhook::delete_webhook(ctx, p),
         "getwebhookinfo" => Ok(webhook::webhook_info(ctx)),
         "setmycommands" => commands::set_my_commands(ctx, p),
-        "getmycommands" => commands::get_my_commands(ctx),
-        "deletemycommands" => commands::delete_my_commands(ctx),
+        "getmycommands" => commands::get_my_commands(ctx, p),
+        "deletemycommands" => commands::delete_my_commands(ctx, p),
         "setchatmenubutton" => commands::set_chat_menu_button(ctx, p),
         "getchatmenubutton" => commands::get_chat_menu_button(ctx, p),
         "getupdates" => webhook::get_updates(ctx, p).await,

@@ -284,6 +284,39 @@ fn command_and_menu_refusals() {
 }
 
 #[test]
+fn command_lists_are_named_by_scope_and_a_two_letter_language() {
+    let key = |v: Value| command_list_key(&p(v)).map_err(|e| e.description);
+    assert_eq!(key(json!({})), Ok(("default".into(), String::new())));
+    assert_eq!(
+        key(json!({"language_code": "zh"})),
+        Ok(("default".into(), "zh".into()))
+    );
+    assert_eq!(
+        key(json!({"scope": {"type": "default"}, "language_code": ""})),
+        key(json!({}))
+    );
+    assert_eq!(
+        key(json!({"scope": "{\"type\":\"all_private_chats\"}"})),
+        Ok(("all_private_chats".into(), String::new()))
+    );
+    assert_eq!(
+        key(json!({"scope": {"type": "chat", "chat_id": 7}, "language_code": "en"})),
+        Ok(("chat:7".into(), "en".into()))
+    );
+    // Telegram takes ISO 639-1 codes only: a region, a script or capitals are refused.
+    for bad in ["zh-hans", "zh_CN", "ZH", "z", "zho", "e1"] {
+        assert_eq!(
+            key(json!({"language_code": bad})),
+            Err("Bad Request: invalid language code specified".into()),
+            "{bad}"
+        );
+    }
+    assert!(key(json!({"scope": {"type": "everyone"}}))
+        .unwrap_err()
+        .contains("Unsupported type specified"));
+}
+
+#[test]
 fn webhook_reply_methods() {
     assert!(allowed_in_webhook_reply("answerPreCheckoutQuery"));
     assert!(allowed_in_webhook_reply("sendMessage"));

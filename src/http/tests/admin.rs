@@ -50,10 +50,25 @@ fn setup_registers_webhook_commands_and_menu() {
     assert_eq!(s, 200, "{v}");
     // Then the default catalog's access chat is checked (see tests/access.rs).
     assert_eq!(
-        p.bot.methods()[..3],
-        ["setWebhook", "setMyCommands", "setChatMenuButton"]
+        p.bot.methods()[..4],
+        [
+            "setWebhook",
+            "setMyCommands",
+            "setMyCommands",
+            "setChatMenuButton"
+        ]
     );
     let calls = p.bot.calls.borrow();
+    // The default list, in English, then the Chinese one for `zh` users.
+    assert!(calls[1].1.get("language_code").is_none());
+    assert_eq!(calls[1].1["commands"][0]["description"], "Open the shop");
+    assert_eq!(calls[2].1["language_code"], "zh");
+    assert_eq!(calls[2].1["commands"][0]["description"], "进入商店");
+    assert_eq!(
+        calls[1].1["commands"].as_array().unwrap().len(),
+        calls[2].1["commands"].as_array().unwrap().len()
+    );
+    assert_eq!(v["commands_by_language"]["zh"][0]["command"], "start");
     assert_eq!(calls[0].1["url"], "https://shop.example/telegram/webhook");
     assert_eq!(calls[0].1["secret_token"], "hook_secret");
     assert!(calls[0].1["allowed_updates"]
@@ -61,7 +76,7 @@ fn setup_registers_webhook_commands_and_menu() {
         .unwrap()
         .contains(&json!("pre_checkout_query")));
     assert_eq!(
-        calls[2].1["menu_button"]["web_app"]["url"],
+        calls[3].1["menu_button"]["web_app"]["url"],
         "https://shop.example/"
     );
 }

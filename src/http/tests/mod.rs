@@ -6,6 +6,7 @@
 mod access;
 mod admin;
 mod api;
+mod languages;
 mod limits;
 mod sales;
 mod ton;
@@ -141,7 +142,13 @@ pub(super) fn init_data(user_id: i64) -> String {
 
 /// Launch data signed with the test bot's key, with `extra` fields too.
 pub(super) fn init_data_with(user_id: i64, extra: &[(&str, &str)]) -> String {
-    let user = format!(r#"{{"id":{user_id},"first_name":"Ann","language_code":"en"}}"#);
+    init_data_in(user_id, "en", extra)
+}
+
+/// Launch data of a user whose Telegram speaks `language_code`.
+pub(super) fn init_data_in(user_id: i64, language_code: &str, extra: &[(&str, &str)]) -> String {
+    let user =
+        format!(r#"{{"id":{user_id},"first_name":"Ann","language_code":"{language_code}"}}"#);
     let mut pairs = vec![
         ("auth_date", NOW.to_string()),
         ("query_id", "Q1".to_string()),

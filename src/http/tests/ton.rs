@@ -357,6 +357,51 @@ fn the_scheduled_job_settles_pending_orders_from_one_read() {
     assert!(told[0].contains("1.25 TON of 2.5 TON"), "{}", told[0]);
 }
 
+/// The scheduled job has no update of the buyer's at hand: it writes in the
+/// language kept with the order, from the launch data it was made with.
+#[test]
+fn what_the_job_finds_on_chain_is_told_in_the_language_of_the_order() {
+    let p = shop();
+    link_wallet(&p, 5);
+    link_wallet(&p, 6);
+    let zh_order = |user: i64| {
+        let auth = format!("tma {}", init_data_in(user, "zh-hans", &[]));
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let body = json!({ "product_id": "desk_lamp" }).to_string();
+        let (s, v) = send(&p, request("POST", "/api/ton/orders", &headers, &body));
+        assert_eq!(s, 201, "{v}");
+        v["order"]["id"].as_str().unwrap().to_owned()
+    };
+    let (a, b) = (zh_order(5), zh_order(6));
+    let pay = |id: &str, hash: &str, n: i64| {
+        let comment = payload::comment(&format!("tma-pay:{id}")).unwrap();
+        tx(hash, NOW + 30, BUYER, n, &comment)
+    };
+    transactions(&p, vec![pay(&a, "ha", LAMP), pay(&b, "hb", LAMP / 2)]);
+    assert_eq!(block_on(scheduled::run(&p)).ton_paid, 1);
+    let paid = sent_to(&p, 5);
+    assert_eq!(
+        paid,
+        [format!(
+            "✅ 付款成功：黄铜台灯，2.5 TON。\n订单号 {a}。谢谢惠顾！\n\n谢谢！请回复你的收货地址，我们会把台灯寄给你。"
+        )]
+    );
+    let short = sent_to(&p, 6);
+    assert_eq!(
+        short,
+        [format!(
+            "订单 {b} 目前已收到 1.25 TON，价格为 2.5 TON。请再转 1.25 TON，并附上备注 tma-pay:{b}，即可完成付款。"
+        )]
+    );
+    // The operator keeps ADMIN_LANGUAGE (English by default).
+    assert!(sent_to(&p, 900)
+        .iter()
+        .any(|t| t.contains("New sale: Brass desk lamp")));
+}
+
 #[test]
 fn overpaying_pays_and_tells_the_operator() {
     let p = shop();

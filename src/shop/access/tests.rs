@@ -1,5 +1,5 @@
 use super::*;
-use crate::shop::catalog::Access;
+use crate::shop::catalog::{Access, Text};
 use crate::shop::Payment;
 
 const CHAT: i64 = -1_001_234_567_890;
@@ -109,15 +109,21 @@ fn access_ends_on_a_refund_or_after_the_grace() {
 fn each_piece_of_work_is_owed_once_per_order_and_cause() {
     let c = catalog();
     let once = paid("a", "insiders", None);
-    let g = grant(&once, c.get("insiders").unwrap(), "https://shop.example/").unwrap();
+    let g = grant(
+        &once,
+        c.get("insiders").unwrap(),
+        "https://shop.example/",
+        Lang::EN,
+    )
+    .unwrap();
     assert_eq!(
         (g.id.as_str(), g.method.as_str(), g.kind),
         ("access:a", GRANT, Kind::Access)
     );
     let params: Grant = serde_json::from_str(&g.params).unwrap();
     assert_eq!((params.chat_id, params.user_id), (CHAT, 7));
-    assert!(grant(&once, c.get("pack").unwrap(), "https://x/").is_none());
-    assert!(grant(&once, c.get("insiders_tg").unwrap(), "https://x/").is_none());
+    assert!(grant(&once, c.get("pack").unwrap(), "https://x/", Lang::EN).is_none());
+    assert!(grant(&once, c.get("insiders_tg").unwrap(), "https://x/", Lang::EN).is_none());
 
     let monthly = paid("b", "insiders_monthly", Some(T0 + 30 * DAY));
     let lapsed = removal(&monthly, CHAT, Ended::Lapsed, "https://x/");
@@ -152,7 +158,7 @@ fn each_piece_of_work_is_owed_once_per_order_and_cause() {
 fn the_offer_and_the_messages_say_what_and_how() {
     let c = catalog();
     let p = c.get("insiders").unwrap();
-    let o = offer(p, 7, "https://shop.example/", 42);
+    let o = offer(p, 7, "https://shop.example/", 42, Lang::EN);
     assert_eq!(o.id, "offer:42");
     let v: serde_json::Value = serde_json::from_str(&o.params).unwrap();
     assert!(v["text"].as_str().unwrap().contains("Insiders"));
@@ -160,7 +166,7 @@ fn the_offer_and_the_messages_say_what_and_how() {
         v["reply_markup"]["inline_keyboard"][0][0]["web_app"]["url"],
         "https://shop.example/?product=insiders"
     );
-    let m = granted_message(7, p, "https://t.me/+abc");
+    let m = granted_message(7, p, "https://t.me/+abc", Lang::EN);
     assert_eq!(
         m.reply_markup.unwrap().inline_keyboard[0][0].url.as_deref(),
         Some("https://t.me/+abc")
@@ -172,8 +178,71 @@ fn the_offer_and_the_messages_say_what_and_how() {
         product_id: "insiders".into(),
         ended: Ended::Refunded,
         app_url: "https://shop.example/".into(),
+        lang: Lang::EN,
     };
     let m = removed_message(&r, Some(p));
     assert!(m.text.contains("refunded"), "{}", m.text);
     assert!(is_staff("creator") && is_staff("administrator") && !is_staff("member"));
+}
+
+#[test]
+fn a_chinese_buyer_is_offered_let_in_and_told_of_removal_in_chinese() {
+    let mut c = catalog();
+    c.products[0].title = Text::ByLanguage(vec![
+        ("en".into(), "Insiders".into()),
+        ("zh".into(), "内部频道".into()),
+    ]);
+    let p = c.get("insiders").unwrap();
+    let o = offer(p, 7, "https://shop.example/", 42, Lang::ZH);
+    let v: serde_json::Value = serde_json::from_str(&o.params).unwrap();
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("该群组仅限会员加入。购买「内部频道」"),
+        "{v}"
+    );
+    assert_eq!(
+        v["reply_markup"]["inline_keyboard"][0][0]["text"],
+        "购买 · ⭐ 100"
+    );
+
+    // The grant carries the buyer's language to the message sent with the link.
+    let once = paid("a", "insiders", None);
+    let g = grant(&once, p, "https://shop.example/", Lang::ZH).unwrap();
+    let params: Grant = serde_json::from_str(&g.params).unwrap();
+    assert_eq!(params.lang, Lang::ZH);
+    let m = granted_message(7, p, "https://t.me/+abc", params.lang);
+    assert!(
+        m.text.contains("「内部频道」的入群资格已开通"),
+        "{}",
+        m.text
+    );
+    assert_eq!(m.reply_markup.unwrap().inline_keyboard[0][0].text, "加入");
+    // A grant queued before languages were kept reads as English.
+    let old = r#"{"chat_id":-1,"user_id":7,"order_id":"a","product_id":"insiders","app_url":"https://x/"}"#;
+    assert_eq!(serde_json::from_str::<Grant>(old).unwrap().lang, Lang::EN);
+
+    // A removal speaks the order's language.
+    let zh_order = Order {
+        language: Lang::ZH,
+        ..once
+    };
+    let r = removal(&zh_order, CHAT, Ended::Refunded, "https://shop.example/");
+    let r: Removal = serde_json::from_str(&r.params).unwrap();
+    let m = removed_message(&r, Some(p));
+    assert_eq!(
+        m.text,
+        "「内部频道」的入群资格已结束：款项已退回。随时可以再次购买。"
+    );
+    assert_eq!(
+        m.reply_markup.unwrap().inline_keyboard[0][0].text,
+        "再次购买"
+    );
+    let m = removed_message(&r, None);
+    assert!(
+        m.text.starts_with("你的入群资格已结束：款项已退回"),
+        "{}",
+        m.text
+    );
 }

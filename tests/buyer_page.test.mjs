@@ -216,7 +216,7 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
 
     // The file_id document cannot reach the chat, and the page says so.
     await app.locator(`#orders .order[data-order-id="${pack}"] button.order-main`).click();
-    assert.match(await app.locator('#order-view .order-delivery .hint').textContent(), /^The bot can't message you, so this file can't reach your chat/);
+    assert.match(await app.locator('#order-view .order-delivery .hint').textContent(), /^The bot can't message you, so this file could not be sent to your chat\./);
     await page.locator('#back-button').click();
     await app.locator('#home').waitFor();
 

@@ -10,7 +10,8 @@
 //! sheet), `receipt.*` and `goods.*` (after a payment), `access.*` (invite
 //! links, join request offers, removals), `ton.*` (TON payments), `notice.*`
 //! (the operator's notices, in `ADMIN_LANGUAGE`). The page's keys have no
-//! dot, so both sets share a file without clashing.
+//! dot, so both sets share a file without clashing: the page (`static/i18n.js`)
+//! loads `/locales/<code>.json` at start and has no words of its own.
 //!
 //! Adding a language: its file in `static/locales/`, and its line in
 //! [`LANGUAGES`]. A test holds every file to the same keys and placeholders.
@@ -285,6 +286,113 @@ mod tests {
             );
             assert!(named.contains(key.as_str()), "{key} is never used");
         }
+    }
+
+    /// The page's JavaScript, every module of `static/` but the vendored ones.
+    fn page_sources() -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/static"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("vendor") {
+                        dirs.push(path);
+                    }
+                } else if path.extension().is_some_and(|e| e == "js") {
+                    // The code, without its comments (which quote texts to explain them).
+                    let text = std::fs::read_to_string(&path)
+                        .unwrap()
+                        .lines()
+                        .filter(|l| {
+                            let l = l.trim_start();
+                            !(l.starts_with("//") || l.starts_with('*') || l.starts_with("/*"))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.push((path, text));
+                }
+            }
+        }
+        assert!(out.len() > 5, "static/*.js not found");
+        out
+    }
+
+    /// The page's words are only in the files: no module carries a table of
+    /// its own (as i18n.js once did) or any page text written out in full.
+    #[test]
+    fn the_page_has_no_words_of_its_own() {
+        let sources = page_sources();
+        let i18n = &sources
+            .iter()
+            .find(|(p, _)| p.ends_with("static/i18n.js"))
+            .expect("static/i18n.js")
+            .1;
+        for table in ["const en =", "const zh =", "STRINGS", "appTitle:"] {
+            assert!(!i18n.contains(table), "static/i18n.js holds words: {table}");
+        }
+        assert!(i18n.contains("/locales/"), "static/i18n.js loads the files");
+        for lang in Lang::all() {
+            for (key, text) in &words()[lang.0 as usize] {
+                let Some(text) = text.as_str() else { continue };
+                // Short texts (`Premium`, `TON`) may well be code; whole phrases are not.
+                if key.contains('.') || text.chars().count() < 16 {
+                    continue;
+                }
+                for (path, source) in &sources {
+                    for quote in ['\'', '"', '`'] {
+                        assert!(
+                            !source.contains(&format!("{quote}{text}{quote}")),
+                            "{}: the text of {key} ({}) is written out; use t('{key}')",
+                            path.display(),
+                            lang.code()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every key the page names with `t('…')` or `data-i18n="…"` is a page key
+    /// of the files (tsc checks the same for the modules).
+    #[test]
+    fn the_page_names_only_keys_the_files_have() {
+        let english = &words()[0];
+        let mut sources = page_sources();
+        sources.push((
+            "static/index.html".into(),
+            include_str!("../static/index.html").to_owned(),
+        ));
+        let mut named = 0;
+        for (path, source) in &sources {
+            for opener in ["t('", "data-i18n=\"", "data-i18n-label=\"", "data-i18n-title=\""] {
+                for (at, _) in source.match_indices(opener) {
+                    // `t(` itself, not the end of `onEvent(`.
+                    let before = source[..at].chars().next_back().unwrap_or(' ');
+                    if before.is_ascii_alphanumeric() || before == '_' || before == '.' {
+                        continue;
+                    }
+                    let rest = &source[at + opener.len()..];
+                    let key: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if key.is_empty() {
+                        continue;
+                    }
+                    named += 1;
+                    assert!(
+                        !key.contains('.') && english.contains_key(&key),
+                        "{}: {key} is not a page key of en.json",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(named > 50, "only {named} keys found in the page");
     }
 
     #[test]

@@ -13,7 +13,8 @@
  *   views/            catalog.js, orders.js (lists), product.js, order.js (detail views),
  *                     navigation.js (which view shows), status.js (status line and banners),
  *                     wallet.js (the TON wallet bar)
- *   errors.js         error codes → translated texts; i18n.js strings (en, zh); format.js; dom.js el()
+ *   errors.js         error codes → translated texts; i18n.js the words (static/locales/<lang>.json,
+ *                     shared with the worker); format.js; dom.js el()
  *
  * Stable hooks for browser tests (do not rename without updating tests/browser):
  *   #user-name         the verified user's display name (from POST /api/verify; this module)
@@ -99,9 +100,10 @@ function applyScheme(scheme) {
   document.documentElement.dataset.scheme = scheme;
 }
 
-function start() {
+async function start() {
   const launch = telegram.launchData();
-  setLanguage(launch?.languageCode ?? navigator.language);
+  // The words first (static/locales/<lang>.json): nothing is shown before they are here.
+  await setLanguage(launch?.languageCode ?? navigator.language);
   translateDom();
   telegram.ready();
   if (!launch) {
@@ -213,4 +215,4 @@ function start() {
   void boot();
 }
 
-start();
+void start();

@@ -5,6 +5,17 @@
 use super::{Platform, Response};
 use crate::config::{Settings, OFFICIAL_WEB_APP_JS};
 use crate::error::ApiError;
+use crate::i18n::Lang;
+
+/// index.html's list of the languages the shop speaks, as committed (English only);
+/// the page reads it to pick the buyer's `static/locales/<code>.json`.
+const LANGUAGES_META: &str = r#"<meta name="languages" content="en">"#;
+
+/// The same element, listing every language the worker speaks.
+fn languages_meta() -> String {
+    let codes: Vec<&str> = Lang::all().map(Lang::code).collect();
+    format!(r#"<meta name="languages" content="{}">"#, codes.join(" "))
+}
 
 /// The origin part of a script URL, for the CSP (`'self'` for a path).
 fn script_origin(url: &str) -> &str {
@@ -59,6 +70,7 @@ pub async fn index<P: Platform>(platform: &P, settings: &Settings) -> Result<Res
     } else {
         html.replace(OFFICIAL_WEB_APP_JS, &settings.web_app_js)
     };
+    let html = html.replacen(LANGUAGES_META, &languages_meta(), 1);
     let mut headers = vec![("content-type", "text/html; charset=utf-8".to_string())];
     headers.extend(security_headers(settings));
     Ok(Response {
@@ -71,6 +83,16 @@ pub async fn index<P: Platform>(platform: &P, settings: &Settings) -> Result<Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_learns_every_language_from_its_meta_element() {
+        let html = include_str!("../../static/index.html");
+        assert!(html.contains(LANGUAGES_META), "index.html lacks {LANGUAGES_META}");
+        assert_eq!(
+            languages_meta(),
+            r#"<meta name="languages" content="en zh">"#
+        );
+    }
 
     #[test]
     fn csp_allows_only_the_configured_script_origin() {

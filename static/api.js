@@ -27,6 +27,61 @@
  * @property {TelegramUser | null} user
  * @property {number} auth_date
  * @property {string | null} start_param
+ * @property {boolean | null} operator  whether the user is one of the shop's operators
+ *   (`ADMIN_CHAT_IDS`); null when the server does not say
+ */
+
+/**
+ * @typedef {object} CurrencySummary  one currency of `GET /api/admin/summary`, amounts in its smallest unit
+ * @property {string} currency
+ * @property {number} gross
+ * @property {number | null} net  after Telegram's or the provider's fees, when known
+ * @property {number} refunded
+ * @property {number} paid_orders
+ * @property {number} refunds
+ * @property {number} refund_rate  refunds ÷ paid orders, 0…1
+ * @property {Array<{ date: string, gross: number, refunded: number, orders: number }>} per_day
+ */
+
+/**
+ * @typedef {object} Summary  `GET /api/admin/summary?days=30|90`
+ * @property {number} days
+ * @property {CurrencySummary[]} currencies
+ * @property {{ active: number, renewing_30d: Array<{ currency: string, count: number, amount: number }> }} subscriptions
+ * @property {{ amount: number, nanostar_amount: number } | null} star_balance
+ * @property {boolean} star_balance_failed  the server could not read the balance from Telegram
+ * @property {{ checked: number, in_sync: boolean, differences: Array<Record<string, unknown>> } | null} reconciliation
+ */
+
+/**
+ * @typedef {object} AdminOrderRow  one row of `GET /api/admin/orders?format=json` (one per charge)
+ * @property {string} order_id
+ * @property {number} user_id
+ * @property {string | null} username
+ * @property {string} product_id
+ * @property {string} status
+ * @property {string} currency
+ * @property {number} amount
+ * @property {number} created_at
+ * @property {number | null} paid_at
+ * @property {string | null} charge_id
+ * @property {number | null} refunded_at
+ */
+
+/**
+ * @typedef {object} AdminOrder  `GET /api/admin/orders/{id}`
+ * @property {Record<string, unknown>} order
+ * @property {Array<Record<string, unknown>>} charges
+ * @property {Array<Record<string, unknown>>} deliveries  each with its `state`
+ * @property {Record<string, unknown> | null} access
+ * @property {boolean} refundable
+ */
+
+/**
+ * @typedef {object} ExportLink  `POST /api/admin/export-links`: a short-lived link to a CSV
+ * @property {string} url
+ * @property {string} file_name
+ * @property {number | null} expires_at
  */
 
 /**
@@ -186,6 +241,11 @@ const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
  * @returns {v is number}
  */
 const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
+/**
+ * A number from the server, 0 when it is not one.
+ * @param {unknown} v
+ */
+const num = (v) => (isNumber(v) ? v : 0);
 /** @param {unknown} v */
 const isOptString = (v) => v === undefined || typeof v === 'string';
 /** @param {unknown} v */
@@ -374,7 +434,111 @@ export function createApi(initData) {
         user: isUser(data.user) ? data.user : null,
         auth_date: isNumber(data.auth_date) ? data.auth_date : 0,
         start_param: typeof data.start_param === 'string' ? data.start_param : null,
+        operator: typeof data.operator === 'boolean' ? data.operator : null,
       };
+    },
+    /**
+     * The operator's figures for the last `days` days.
+     * @param {number} days
+     * @returns {Promise<Summary>}
+     */
+    async adminSummary(days) {
+      const { data, status } = await request('GET', `/api/admin/summary?days=${days}`);
+      if (!Array.isArray(data.currencies)) throw new ApiError('bad_response', { status, serverMessage: 'no currencies' });
+      const subs = isObject(data.subscriptions) ? data.subscriptions : {};
+      const balance = isObject(data.star_balance) && isNumber(data.star_balance.amount) ? data.star_balance : null;
+      const rec = isObject(data.reconciliation) ? data.reconciliation : null;
+      return {
+        days: isNumber(data.days) ? data.days : days,
+        currencies: data.currencies.filter(isObject).map((c) => ({
+          currency: String(c.currency),
+          gross: num(c.gross),
+          net: isNumber(c.net) ? c.net : null,
+          refunded: num(c.refunded),
+          paid_orders: num(c.paid_orders),
+          refunds: num(c.refunds),
+          refund_rate: num(c.refund_rate),
+          per_day: (Array.isArray(c.per_day) ? c.per_day : []).filter(isObject).map((d) => ({
+            date: String(d.date), gross: num(d.gross), refunded: num(d.refunded), orders: num(d.orders),
+          })),
+        })),
+        subscriptions: {
+          active: num(subs.active),
+          renewing_30d: (Array.isArray(subs.renewing_30d) ? subs.renewing_30d : []).filter(isObject).map((r) => ({
+            currency: String(r.currency), count: num(r.count), amount: num(r.amount),
+          })),
+        },
+        star_balance: balance ? { amount: num(balance.amount), nanostar_amount: num(balance.nanostar_amount) } : null,
+        star_balance_failed: balance === null && data.star_balance_error !== undefined && data.star_balance_error !== null,
+        reconciliation: rec ? {
+          checked: num(rec.checked),
+          in_sync: rec.in_sync === true,
+          differences: (Array.isArray(rec.differences) ? rec.differences : []).filter(isObject),
+        } : null,
+      };
+    },
+    /**
+     * The latest orders matching `filter` (`q`, `status`, `product`, `currency`), one row per charge.
+     * @param {URLSearchParams} filter
+     * @param {number} limit
+     * @returns {Promise<{ count: number, rows: AdminOrderRow[] }>}
+     */
+    async adminOrders(filter, limit) {
+      const query = new URLSearchParams(filter);
+      query.set('format', 'json');
+      query.set('limit', String(limit));
+      const { data, status } = await request('GET', `/api/admin/orders?${query}`);
+      if (!Array.isArray(data.rows)) throw new ApiError('bad_response', { status, serverMessage: 'no rows' });
+      const rows = data.rows.filter(isObject).filter((r) => typeof r.order_id === 'string').map((r) => ({
+        order_id: String(r.order_id),
+        user_id: num(r.user_id),
+        username: typeof r.username === 'string' && r.username ? r.username : null,
+        product_id: String(r.product_id ?? ''),
+        status: String(r.status ?? ''),
+        currency: String(r.currency ?? ''),
+        amount: num(r.amount),
+        created_at: num(r.created_at),
+        paid_at: isNumber(r.paid_at) ? r.paid_at : null,
+        charge_id: typeof r.charge_id === 'string' ? r.charge_id : null,
+        refunded_at: isNumber(r.refunded_at) ? r.refunded_at : null,
+      }));
+      return { count: isNumber(data.count) ? data.count : rows.length, rows };
+    },
+    /**
+     * One order as the operator sees it.
+     * @param {string} orderId
+     * @returns {Promise<AdminOrder>}
+     */
+    async adminOrder(orderId) {
+      const { data, status } = await request('GET', `/api/admin/orders/${encodeURIComponent(orderId)}`);
+      if (!isObject(data.order)) throw new ApiError('bad_response', { status, serverMessage: 'no order' });
+      return {
+        order: data.order,
+        charges: Array.isArray(data.charges) ? data.charges.filter(isObject) : [],
+        deliveries: Array.isArray(data.deliveries) ? data.deliveries.filter(isObject) : [],
+        access: isObject(data.access) ? data.access : null,
+        refundable: data.refundable === true,
+      };
+    },
+    /**
+     * Refunds a paid Stars order.
+     * @param {string} orderId
+     * @returns {Promise<void>}
+     */
+    async refund(orderId) {
+      await request('POST', '/api/admin/refunds', { order_id: orderId });
+    },
+    /**
+     * A short-lived download link to the CSV of the orders matching `filter`.
+     * @param {URLSearchParams} filter
+     * @returns {Promise<ExportLink>}
+     */
+    async exportLink(filter) {
+      const { data, status } = await request('POST', '/api/admin/export-links', { query: filter.toString() });
+      if (typeof data.url !== 'string' || typeof data.file_name !== 'string') {
+        throw new ApiError('bad_response', { status, serverMessage: 'no url / file_name' });
+      }
+      return { url: data.url, file_name: data.file_name, expires_at: isNumber(data.expires_at) ? data.expires_at : null };
     },
     /** @returns {Promise<Product[]>} */
     async products() {

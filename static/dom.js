@@ -4,8 +4,9 @@
 
 /**
  * The attributes el() may set (a closed list, so a typo is a type error).
- * @typedef {'type' | 'href' | 'target' | 'rel' | 'src' | 'alt' | 'loading' | 'referrerpolicy'
- *   | 'decoding' | 'aria-hidden' | 'aria-current'} Attribute
+ * @typedef {'id' | 'type' | 'href' | 'target' | 'rel' | 'src' | 'alt' | 'loading' | 'referrerpolicy'
+ *   | 'decoding' | 'aria-hidden' | 'aria-current' | 'aria-label' | 'aria-pressed' | 'aria-busy'
+ *   | 'placeholder' | 'value'} Attribute
  */
 
 /**

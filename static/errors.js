@@ -57,6 +57,14 @@ const ERROR_KEYS = Object.freeze({
   storage_unavailable: 'error_storage_unavailable',
   not_configured: 'error_not_configured',
   invalid_catalog: 'error_invalid_catalog',
+  // The Operator section (GET /api/admin/*, refunds, CSV export links).
+  not_operator: 'error_not_operator',
+  invalid_export_link: 'error_invalid_export_link',
+  export_link_expired: 'error_export_link_expired',
+  order_not_found: 'error_order_not_found',
+  order_not_paid: 'error_order_not_paid',
+  not_refundable_here: 'error_not_refundable_here',
+  invalid_query: 'error_invalid_query',
   // The request itself (a bug in the page, or an old copy of it).
   payload_too_large: 'error_payload_too_large',
   unsupported_media_type: 'error_unsupported_media_type',

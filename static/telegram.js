@@ -2,14 +2,15 @@
 // The one module that talks to Telegram's SDK (`window.Telegram.WebApp`, from
 // telegram-web-app.js): launch data, version checks, haptics, the bottom buttons (MainButton
 // and SecondaryButton) and the BackButton, openInvoice, asking to message the user, saving a
-// file, the theme and sharing. Every other module calls these.
+// file, the confirmation popup, the theme and sharing. Every other module calls these.
 //
 // Calls that need a newer client than 6.0 are guarded with isVersionAtLeast, so none of
 // them throws on any client; the SDK's own argument checks cannot fail on what this module
 // passes (fixed colour keys and haptic styles, button texts clipped to their 64 characters,
 // t.me links only). openInvoice is the exception: its errors are the caller's to show.
-// Popups that answer later (write access, file download) are promises that settle when
-// the client answers; on a client too old for them they settle at once with 'unsupported'.
+// Popups that answer later (write access, file download, confirmation) are promises that
+// settle when the client answers; on a client too old for them they settle at once
+// ('unsupported'; the confirmation falls back to the browser's confirm()).
 
 /** @typedef {import('@twa-dev/types').WebApp} WebApp */
 /** @typedef {import('@twa-dev/types').InvoiceStatuses} InvoiceStatus */
@@ -19,6 +20,8 @@ const webApp = window.Telegram?.WebApp ?? null;
 
 /** BackButton, haptics, openInvoice and the header and background colours need Bot API 6.1. */
 const BOT_API_6_1 = '6.1';
+/** showConfirm (a native popup) needs Bot API 6.2. */
+const BOT_API_6_2 = '6.2';
 /** requestWriteAccess needs Bot API 6.9. */
 const BOT_API_6_9 = '6.9';
 /** The SecondaryButton needs Bot API 7.10. */
@@ -247,6 +250,27 @@ export function downloadFile(url, fileName) {
       if (e instanceof Error && e.message === 'WebAppDownloadFilePopupOpened') { resolve('busy'); return; }
       console.warn('downloadFile failed', e); // WebAppDownloadFileParamInvalid: not https, no name
       resolve('unsupported');
+    }
+  });
+}
+
+/**
+ * Telegram's own confirmation popup (OK / Cancel) with `message` (Bot API 6.2); the
+ * browser's confirm() outside Telegram or on an older client. Resolves to whether the user
+ * confirmed; false when a popup is already open.
+ * @param {string} message
+ * @returns {Promise<boolean>}
+ */
+export function showConfirm(message) {
+  // Telegram's limit on a popup's message is 256 characters.
+  const text = message.length > 256 ? `${message.slice(0, 255)}…` : message;
+  return new Promise((resolve) => {
+    if (!webApp || !supports(BOT_API_6_2)) { resolve(window.confirm(text)); return; }
+    try {
+      webApp.showConfirm(text, (ok) => resolve(ok === true));
+    } catch (e) {
+      console.warn('showConfirm failed', e); // WebAppPopupOpened: one is open already
+      resolve(false);
     }
   });
 }

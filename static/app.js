@@ -12,7 +12,8 @@
  *                     linking a wallet with ton_proof, sending a transaction
  *   views/            catalog.js, orders.js (lists), product.js, order.js (detail views),
  *                     navigation.js (which view shows), status.js (status line and banners),
- *                     wallet.js (the TON wallet bar)
+ *                     wallet.js (the TON wallet bar), operator.js (the Operator section, with
+ *                     chart.js drawing revenue per day)
  *   errors.js         error codes → translated texts; i18n.js the words (static/locales/<lang>.json,
  *                     shared with the worker); format.js; dom.js el()
  *
@@ -37,6 +38,8 @@
  *   .product.owned     products the user owns now (GET /api/entitlements), with .owned-badge (views/catalog.js)
  *   #home, #product-view, #order-view   the three views; sub-views use Telegram's BackButton
  *                      (views/navigation.js)
+ *   #operator-entry    shown only to the shop's operators (verify says `operator: true`); opens
+ *                      #operator-view and #operator-order-view (views/operator.js lists their hooks)
  *   #wallet            the TON wallet bar, shown only when the catalog sells for TON or USDT;
  *                      data-state="loading|failed|none|linked", #wallet-address (short address,
  *                      data-raw), button#wallet-connect, button#wallet-disconnect (views/wallet.js)
@@ -53,6 +56,7 @@ import * as telegram from './telegram.js';
 import { createTon } from './ton.js';
 import { createCatalog } from './views/catalog.js';
 import { currentView, onViewChange, wireBackButton } from './views/navigation.js';
+import { createOperator } from './views/operator.js';
 import { createOrderView } from './views/order.js';
 import { createOrders } from './views/orders.js';
 import { clearError, dismissBannersOnTap, setStatus, showError } from './views/status.js';
@@ -126,6 +130,7 @@ async function start() {
     checkPayment: (o) => buyFlow.checkTonPayment(o),
     onButtonsChange: () => updateBottomButtons(),
   });
+  const operator = createOperator({ api, catalog, onButtonsChange: () => updateBottomButtons() });
   /** @type {import('./ton.js').Ton | null} TON Connect, once the catalog sells for TON */
   let ton = null;
   const buyFlow = createBuyFlow({ api, catalog, orders, ton: () => ton, onButtonsChange: () => updateBottomButtons() });
@@ -135,9 +140,12 @@ async function start() {
    * MainButton paying for the product in focus. Called after anything they depend on changed.
    */
   function updateBottomButtons() {
-    telegram.bottomButtons.set(currentView().name === 'order'
+    const view = currentView().name;
+    telegram.bottomButtons.set(view === 'order'
       ? orderView.bottomButtons()
-      : { main: buyFlow.mainButton(), secondary: null });
+      : view === 'operator' || view === 'operatorOrder'
+        ? operator.bottomButtons()
+        : { main: buyFlow.mainButton(), secondary: null });
   }
 
   /** Starts TON Connect (once) when the catalog has TON or USDT products. */
@@ -170,14 +178,18 @@ async function start() {
   });
 
   let verified = false;
+  let operatorShown = false;
   async function boot() {
     byId('retry').hidden = true;
     byId('home').hidden = false;
     clearError();
     setStatus(t('verifying'), 'busy');
+    /** @type {boolean | null} */
+    let isOperator = null;
     try {
-      const { user } = await api.verify();
+      const { user, operator: op } = await api.verify();
       renderUser(user);
+      isOperator = op;
       verified = true;
       setStatus(t('verifiedAs', { name: displayName(user) }), 'success');
     } catch (e) {
@@ -195,6 +207,12 @@ async function start() {
     }
     orders.refreshTitles();
     startTon();
+    // A server that does not say (older than the Operator section): ask it; 403 is "no".
+    if (isOperator === null) isOperator = await api.adminSummary(30).then(() => true, () => false);
+    if (isOperator === true && !operatorShown) {
+      operatorShown = true;
+      operator.showEntry();
+    }
     // Deep links pick and highlight a product: t.me/<bot>/<app>?startapp=<id> arrives as
     // start_param; the bot's own button (after /start buy_<id>) opens the page with ?product=<id>.
     const picked = startParam || new URLSearchParams(location.search).get('product');

@@ -283,7 +283,7 @@ pub async fn list<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let catalog = catalog(settings)?;
     let asked = form_urlencoded::parse(req.query.as_bytes())
         .find(|(k, _)| k == "chat_id")

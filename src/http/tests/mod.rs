@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod languages;
 mod limits;
+mod operator;
 mod sales;
 mod ton;
 mod webhook;

@@ -303,6 +303,7 @@ pub async fn create_invoice<P: Platform>(
         // The join request query the buyer came from: approved once paid.
         join_request_query_id: launch.get("chat_join_request_query_id").map(str::to_owned),
         language: lang,
+        username: user.username.clone(),
         ..Order::new(new_order_id(platform), user.id, product, platform.now())
     };
     // Within the cap, or refused: then nothing is stored and Telegram is not called.

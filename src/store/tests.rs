@@ -76,6 +76,7 @@ async fn orders_are_stored_and_listed_newest_first<S: Store>(s: &S) -> Vec<Strin
     // The buyer's language is kept with the order, however it was inserted.
     let zh = Order {
         language: Lang::ZH,
+        username: Some("Ann_B".into()),
         ..order("z", 9, "pack", T0)
     };
     assert!(s.insert_pending_order(&zh, 10).await.unwrap());

@@ -99,3 +99,43 @@ fn verify_says_whether_the_user_is_an_operator() {
     let (_, v) = as_user(&p, "POST", "/api/verify", 5, "");
     assert_eq!(v["operator"], json!(false));
 }
+
+/// Launch data of a user with a username.
+fn named(user_id: i64, username: &str) -> String {
+    let user = format!(r#"{{"id":{user_id},"first_name":"Ann","username":"{username}"}}"#);
+    format!("tma {}", signed_launch(&user, &[]))
+}
+
+/// Buys `product` as the user of `auth` (launch data); the order's id.
+fn buy_as(p: &TestPlatform, auth: &str, product: &str) -> String {
+    p.bot
+        .answer(200, json!({"ok": true, "result": "https://t.me/$slug"}));
+    let body = json!({ "product_id": product }).to_string();
+    let (s, v) = send(
+        p,
+        request(
+            "POST",
+            "/api/invoices",
+            &[
+                ("authorization", auth),
+                ("content-type", "application/json"),
+            ],
+            &body,
+        ),
+    );
+    assert_eq!(s, 201, "{v}");
+    v["order_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_order_keeps_the_buyers_username() {
+    let p = operator_platform();
+    let id = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let order = block_on(p.store.order(&id)).unwrap().unwrap();
+    assert_eq!(order.username.as_deref(), Some("Ann_B"));
+    let id = buy(&p, 5, "sticker_pack");
+    assert_eq!(
+        block_on(p.store.order(&id)).unwrap().unwrap().username,
+        None
+    );
+}

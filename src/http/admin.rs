@@ -203,7 +203,7 @@ pub async fn orders<P: Platform>(
             let members = store.members(a.chat_id).await.map_err(storage_error)?;
             let members: Vec<_> = members
                 .into_iter()
-                .filter(|m| filter.since.is_none_or(|t| m.updated_at >= t))
+                .filter(|m| filter.admits_member(p, m))
                 .collect();
             let link = admin_access::subscription_link(store, p).await;
             rows.extend(export::member_rows(p, link.as_deref(), &members));

@@ -310,6 +310,7 @@ pub async fn list<P: Platform>(
         status: Some(OrderStatus::Paid),
         since: None,
         limit: MAX_ROWS,
+        ..Filter::default()
     };
     let orders: Vec<_> = store
         .export(&paid)

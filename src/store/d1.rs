@@ -364,13 +364,23 @@ impl<D: Database> Store for D1Store<D> {
 
     async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         // One batch: the orders, then the payments and links of exactly those orders.
+        // `Filter::admits` in SQL (usernames are ASCII: `lower` and
+        // `to_ascii_lowercase` agree).
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
-                        ORDER BY created_at DESC, id DESC LIMIT ?3";
+             AND (?4 IS NULL OR id = ?4 OR user_id = ?5 OR (?6 <> '' AND lower(username) = ?6)) \
+             AND (?7 IS NULL OR product_id = ?7) AND (?8 IS NULL OR currency = ?8) \
+             ORDER BY created_at DESC, id DESC LIMIT ?3";
+        let search = filter.search.as_ref();
         let params = vec![
             Value::from(filter.status.map(|s| s.as_str())),
             Value::from(filter.since.unwrap_or(0)),
             Value::from(filter.limit),
+            Value::from(search.map(|q| &q.text)),
+            Value::from(search.and_then(|q| q.user_id)),
+            Value::from(search.map_or("", |q| q.username.as_str())),
+            Value::from(filter.product.as_ref()),
+            Value::from(filter.currency.as_ref()),
         ];
         let statement = |sql: String| Statement {
             sql,

@@ -139,3 +139,34 @@ fn an_order_keeps_the_buyers_username() {
         None
     );
 }
+
+#[test]
+fn the_order_list_filters_by_q_product_and_currency() {
+    let p = operator_platform();
+    let a = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let b = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 6, &a, "ch_a", 50));
+    let ids = |query: &str| -> Vec<String> {
+        let (s, v) = admin(&p, "GET", &format!("/api/admin/orders?{query}"), "");
+        assert_eq!(s, 200, "{query}: {v}");
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["order_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("q=%40ann_b"), [a.clone()]);
+    assert_eq!(ids("q=6"), [a.clone()]);
+    assert_eq!(ids(&format!("q={b}")), [b.clone()]);
+    assert_eq!(ids("q=5&status=paid"), Vec::<String>::new());
+    assert_eq!(ids("product=sticker_pack&currency=XTR").len(), 2);
+    assert!(ids("currency=TON").is_empty());
+    let (_, v) = admin(&p, "GET", "/api/admin/orders?q=ann_b", "");
+    assert_eq!(v["rows"][0]["username"], "Ann_B");
+    let (s, v) = admin(&p, "GET", "/api/admin/orders?currency=1", "");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
+}

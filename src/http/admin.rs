@@ -33,7 +33,7 @@ pub async fn refund<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let body: RefundRequest = req.json()?;
     let store = platform.store(settings.storage)?;
     let order = store
@@ -85,7 +85,7 @@ pub async fn setup<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let bot = super::bot(platform, settings)?;
     let app_url = req.app_url()?;
     let webhook_url = app_url
@@ -143,7 +143,7 @@ pub async fn reconcile<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let (checked, differences) = differences(platform, settings).await?;
     Ok(Response::json(
         200,
@@ -185,7 +185,7 @@ pub async fn orders<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let (format, filter) = export::parse_query(&req.query)
         .map_err(|why| ApiError::bad_request("invalid_query", why))?;
     let store = platform.store(settings.storage)?;
@@ -203,7 +203,7 @@ pub async fn orders<P: Platform>(
             let members = store.members(a.chat_id).await.map_err(storage_error)?;
             let members: Vec<_> = members
                 .into_iter()
-                .filter(|m| filter.since.is_none_or(|t| m.updated_at >= t))
+                .filter(|m| filter.admits_member(p, m))
                 .collect();
             let link = admin_access::subscription_link(store, p).await;
             rows.extend(export::member_rows(p, link.as_deref(), &members));

@@ -283,7 +283,7 @@ pub async fn list<P: Platform>(
     settings: &Settings,
     req: &Request,
 ) -> Result<Response, ApiError> {
-    auth::admin(settings, req)?;
+    auth::operator(platform, settings, req)?;
     let catalog = catalog(settings)?;
     let asked = form_urlencoded::parse(req.query.as_bytes())
         .find(|(k, _)| k == "chat_id")
@@ -310,6 +310,7 @@ pub async fn list<P: Platform>(
         status: Some(OrderStatus::Paid),
         since: None,
         limit: MAX_ROWS,
+        ..Filter::default()
     };
     let orders: Vec<_> = store
         .export(&paid)

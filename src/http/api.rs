@@ -66,6 +66,11 @@ struct Launch<'a> {
     /// Set by the third-party check.
     #[serde(skip_serializing_if = "Option::is_none")]
     valid: Option<bool>,
+    /// Set by `POST /api/verify`: whether the user is one of the operators,
+    /// so the page knows to show its Operator section. Only a hint: every
+    /// operator route checks again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator: Option<bool>,
 }
 
 impl<'a> Launch<'a> {
@@ -84,6 +89,7 @@ impl<'a> Launch<'a> {
             chat: raw("chat"),
             can_send_after: data.get("can_send_after").and_then(|s| s.parse().ok()),
             valid: None,
+            operator: None,
         })
     }
 }
@@ -95,7 +101,16 @@ pub async fn verify<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     let data = limits::launch(platform, settings, req, Route::Verify).await?;
-    Ok(Response::json(200, &Launch::of(&data)?))
+    let operator = data
+        .user()
+        .ok()
+        .flatten()
+        .is_some_and(|u| auth::is_operator(settings, u.id));
+    let launch = Launch {
+        operator: Some(operator),
+        ..Launch::of(&data)?
+    };
+    Ok(Response::json(200, &launch))
 }
 
 #[derive(Deserialize)]
@@ -288,6 +303,7 @@ pub async fn create_invoice<P: Platform>(
         // The join request query the buyer came from: approved once paid.
         join_request_query_id: launch.get("chat_join_request_query_id").map(str::to_owned),
         language: lang,
+        username: user.username.clone(),
         ..Order::new(new_order_id(platform), user.id, product, platform.now())
     };
     // Within the cap, or refused: then nothing is stored and Telegram is not called.

@@ -1,5 +1,5 @@
 //! Who is asking: Mini App users (`Authorization: tma <initData>`), the operator
-//! (`Authorization: Bearer <ADMIN_TOKEN>`) and Telegram (the webhook secret).
+//! (`Authorization: Bearer <ADMIN_TOKEN>`, or an operator's launch data) and Telegram (the webhook secret).
 
 use super::{Platform, Request};
 use crate::config::Settings;
@@ -61,8 +61,54 @@ pub fn caller<P: Platform>(
     Ok((user, data))
 }
 
-/// Admin routes: closed (403) without `ADMIN_TOKEN`, 401 without the right bearer.
-pub fn admin(settings: &Settings, req: &Request) -> Result<(), ApiError> {
+/// Who passed the operator check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    /// `Authorization: Bearer <ADMIN_TOKEN>`.
+    Token,
+    /// `Authorization: tma <initData>` of a user in `ADMIN_CHAT_IDS`.
+    User(i64),
+}
+
+/// Whether a verified user is one of the operators (`ADMIN_CHAT_IDS`). The
+/// list also holds groups (negative ids) that hear notices; those are no user.
+pub fn is_operator(settings: &Settings, user_id: i64) -> bool {
+    user_id > 0 && settings.admin_chat_ids.contains(&user_id)
+}
+
+/// Every operator route: either the admin token as a bearer, or the launch
+/// data of a user in `ADMIN_CHAT_IDS` (so the Mini App can be the operator's
+/// console without holding the token). A bearer is closed (403) without
+/// `ADMIN_TOKEN` and 401 when wrong; launch data is checked as on buyer
+/// routes (401 when it fails) and a user who is not an operator gets 403
+/// `not_operator`. Either way the route then acts the same.
+pub fn operator<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    req: &Request,
+) -> Result<Operator, ApiError> {
+    let scheme = req
+        .header("authorization")
+        .and_then(|v| v.split_once(' '))
+        .map(|(scheme, _)| scheme);
+    if scheme.is_some_and(|s| s.eq_ignore_ascii_case("tma")) {
+        let (user, _) = caller(platform, settings, req)?;
+        if !is_operator(settings, user.id) {
+            return Err(ApiError::new(
+                403,
+                "not_operator",
+                "this account is not one of the shop's operators",
+            ));
+        }
+        return Ok(Operator::User(user.id));
+    }
+    bearer(settings, req)?;
+    Ok(Operator::Token)
+}
+
+/// `Authorization: Bearer <ADMIN_TOKEN>`: closed (403) without `ADMIN_TOKEN`,
+/// 401 without the right bearer.
+fn bearer(settings: &Settings, req: &Request) -> Result<(), ApiError> {
     let expected = settings.admin_token().ok_or_else(|| {
         ApiError::new(
             403,
@@ -79,7 +125,7 @@ pub fn admin(settings: &Settings, req: &Request) -> Result<(), ApiError> {
     if given.is_empty() || !expected.matches(given) {
         return Err(ApiError::unauthorized(
             "invalid_admin_token",
-            "send `Authorization: Bearer <ADMIN_TOKEN>`",
+            "send `Authorization: Bearer <ADMIN_TOKEN>` or an operator's launch data",
         ));
     }
     Ok(())
@@ -125,12 +171,12 @@ mod tests {
     #[test]
     fn admin_is_closed_without_a_token_and_checks_the_bearer() {
         let none = Settings::parse(|_| None).unwrap();
-        assert_eq!(admin(&none, &req("Bearer x")).unwrap_err().status, 403);
+        assert_eq!(bearer(&none, &req("Bearer x")).unwrap_err().status, 403);
         let s = Settings::parse(|k| (k == "ADMIN_TOKEN").then(|| "sesame".to_string())).unwrap();
-        assert!(admin(&s, &req("Bearer sesame")).is_ok());
-        assert!(admin(&s, &req("bearer sesame")).is_ok());
+        assert!(bearer(&s, &req("Bearer sesame")).is_ok());
+        assert!(bearer(&s, &req("bearer sesame")).is_ok());
         for bad in ["Bearer sesam", "Bearer ", "sesame", "Basic sesame"] {
-            assert_eq!(admin(&s, &req(bad)).unwrap_err().status, 401, "{bad}");
+            assert_eq!(bearer(&s, &req(bad)).unwrap_err().status, 401, "{bad}");
         }
     }
 }

@@ -376,6 +376,7 @@ pub async fn create_order<P: Platform>(
     let order = Order {
         // The buyer's language: what the bot tells them once it is paid.
         language: Lang::of(user.language_code.as_deref()),
+        username: user.username.clone(),
         ..Order::new(new_order_id(platform), user.id, product, now)
     };
     let message = transfer(platform, settings, &order, product, &shop, &buyer).await?;

@@ -21,22 +21,107 @@ pub struct Filter {
     /// Orders created at or after this Unix time.
     pub since: Option<u64>,
     pub limit: usize,
+    /// `q`: one order, one buyer by id, or buyers by username.
+    pub search: Option<Search>,
+    /// Orders of this product id.
+    pub product: Option<String>,
+    /// Orders in this currency (`XTR`, `TON`, `USDT`, a card currency).
+    pub currency: Option<String>,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter {
+            status: None,
+            since: None,
+            limit: 1000,
+            search: None,
+            product: None,
+            currency: None,
+        }
+    }
+}
+
+/// What `q` looks for: an order whose id is the text, a buyer whose id it is
+/// (when it is a number), or a buyer whose username it is, compared without
+/// case (usernames are ASCII) and with or without a leading `@`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    pub text: String,
+    pub user_id: Option<i64>,
+    /// Lowercase, without `@`; empty when the text cannot be a username.
+    pub username: String,
+}
+
+impl Search {
+    pub fn parse(q: &str) -> Option<Search> {
+        let text = q.trim();
+        if text.is_empty() || text.len() > 64 {
+            return None;
+        }
+        let name = text.strip_prefix('@').unwrap_or(text);
+        let username =
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                name.to_ascii_lowercase()
+            } else {
+                String::new()
+            };
+        Some(Search {
+            text: text.to_owned(),
+            user_id: text.parse().ok(),
+            username,
+        })
+    }
+
+    pub fn matches(&self, o: &Order) -> bool {
+        o.id == self.text
+            || self.user_id == Some(o.user_id)
+            || (!self.username.is_empty()
+                && o.username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(&self.username)))
+    }
+}
+
+impl Filter {
+    /// Whether the order passes every part of the filter but the limit (the
+    /// D1 store asks the same in SQL: see `D1Store::export`).
+    pub fn admits(&self, o: &Order) -> bool {
+        self.status.is_none_or(|s| o.status == s)
+            && self.since.is_none_or(|t| o.created_at >= t)
+            && self.search.as_ref().is_none_or(|q| q.matches(o))
+            && self.product.as_ref().is_none_or(|p| &o.product_id == p)
+            && self.currency.as_ref().is_none_or(|c| &o.currency == c)
+    }
+
+    /// Whether a member who pays through a chat's subscription link (no
+    /// order, no status) passes: only a search by their id finds them.
+    pub fn admits_member(&self, product: &Product, m: &Member) -> bool {
+        self.status.is_none()
+            && self.since.is_none_or(|t| m.updated_at >= t)
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|q| q.user_id == Some(m.user_id))
+            && self.product.as_ref().is_none_or(|p| &product.id == p)
+            && self
+                .currency
+                .as_ref()
+                .is_none_or(|c| &product.currency == c)
+    }
 }
 
 pub const MAX_ROWS: usize = 10_000;
 
-/// Parses `format=json|csv&status=<status>&since=<unix seconds|YYYY-MM-DD>&limit=<n>`.
+/// Parses `format=json|csv&status=<status>&since=<unix seconds|YYYY-MM-DD>&limit=<n>`
+/// `&q=<order id|user id|username>&product=<id>&currency=<code>`.
 /// Other keys are ignored. `form_urlencoded` decodes leniently (a broken `%`
 /// escape stays text, bytes that are not UTF-8 become U+FFFD), which is safe
 /// here: every value read is then checked against a closed set of forms, none
 /// of which holds `%` or U+FFFD, so a malformed one is refused all the same.
 pub fn parse_query(query: &str) -> Result<(Format, Filter), String> {
     let mut format = Format::Json;
-    let mut filter = Filter {
-        status: None,
-        since: None,
-        limit: 1000,
-    };
+    let mut filter = Filter::default();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
             "format" => {
@@ -56,6 +141,22 @@ pub fn parse_query(query: &str) -> Result<(Format, Filter), String> {
                 filter.since = Some(
                     parse_since(&v).ok_or("since must be Unix seconds or a date (YYYY-MM-DD)")?,
                 )
+            }
+            "q" if !v.trim().is_empty() => {
+                filter.search = Some(Search::parse(&v).ok_or("q must be at most 64 characters")?)
+            }
+            "product" if !v.is_empty() => {
+                if v.len() > 64 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err("product must be a product id".into());
+                }
+                filter.product = Some(v.into_owned())
+            }
+            "currency" if !v.is_empty() => {
+                let c = v.to_ascii_uppercase();
+                if !(3..=4).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err("currency must be a currency code (XTR, TON, USDT, USD…)".into());
+                }
+                filter.currency = Some(c)
             }
             "limit" => {
                 filter.limit = v
@@ -105,11 +206,7 @@ pub fn select(
     links: &[AccessLink],
     filter: &Filter,
 ) -> Vec<Exported> {
-    let mut picked: Vec<Order> = orders
-        .into_iter()
-        .filter(|o| filter.status.is_none_or(|s| o.status == s))
-        .filter(|o| filter.since.is_none_or(|t| o.created_at >= t))
-        .collect();
+    let mut picked: Vec<Order> = orders.into_iter().filter(|o| filter.admits(o)).collect();
     picked.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     picked.truncate(filter.limit);
     picked
@@ -139,6 +236,8 @@ pub struct Exported {
 pub struct Row {
     pub order_id: String,
     pub user_id: i64,
+    /// The buyer's username when they ordered, without `@`.
+    pub username: Option<String>,
     pub product_id: String,
     pub status: &'static str,
     pub currency: String,
@@ -179,6 +278,8 @@ const HEADER: &[&str] = &[
     "access_chat_id",
     "invite_link",
     "access_revoked_at",
+    // Columns added later go last, so a sheet built on the old ones still reads.
+    "username",
 ];
 
 /// The rows for orders with their payments, in the orders' order; charges
@@ -199,6 +300,7 @@ pub fn rows(orders: Vec<Exported>, catalog: &Catalog) -> Vec<Row> {
         let base = Row {
             order_id: o.id.clone(),
             user_id: o.user_id,
+            username: o.username.clone(),
             product_id: o.product_id.clone(),
             status: o.status.as_str(),
             currency: o.currency.clone(),
@@ -246,6 +348,7 @@ pub fn member_rows(product: &Product, link: Option<&str>, members: &[Member]) ->
         .map(|m| Row {
             order_id: String::new(),
             user_id: m.user_id,
+            username: None,
             product_id: product.id.clone(),
             status: "telegram_subscription",
             currency: product.currency.clone(),
@@ -308,6 +411,7 @@ pub fn csv(rows: &[Row]) -> String {
             opt(r.access_chat_id.map(|v| v.to_string())),
             opt(r.invite_link.clone()),
             opt(r.access_revoked_at.map(|v| v.to_string())),
+            opt(r.username.clone()),
         ];
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
@@ -363,6 +467,50 @@ mod tests {
             (Format::Csv, Some(OrderStatus::Paid), 7)
         );
         assert!(parse_query("status=paid+").is_err());
+    }
+
+    #[test]
+    fn q_product_and_currency_filter_orders() {
+        let (_, f) = parse_query("q=%40Ann_B&product=pack&currency=xtr").unwrap();
+        assert_eq!(f.product.as_deref(), Some("pack"));
+        assert_eq!(f.currency.as_deref(), Some("XTR"));
+        let mut o = order("o1");
+        o.product_id = "pack".into();
+        o.username = Some("ann_b".into());
+        assert!(
+            f.admits(&o),
+            "a username matches without case and without @"
+        );
+        o.username = Some("ann".into());
+        assert!(!f.admits(&o));
+        let by = |q: &str| Filter {
+            search: Search::parse(q),
+            ..Filter::default()
+        };
+        assert!(by("7").admits(&o), "a buyer's id");
+        assert!(by("o1").admits(&o), "an order id");
+        assert!(!by("o").admits(&o), "no partial ids");
+        assert!(!by("8").admits(&o));
+        assert!(by(" ANN ").admits(&o));
+        o.username = None;
+        assert!(!by("ann").admits(&o));
+        let cur = |c: &str| parse_query(&format!("currency={c}")).unwrap().1;
+        assert!(cur("XTR").admits(&o));
+        assert!(!cur("TON").admits(&o));
+        assert!(!parse_query("product=pack").unwrap().1.admits(&order("o2")));
+        for bad in [
+            "currency=X",
+            "currency=US1",
+            "currency=EUROS",
+            "product=a%20b",
+        ] {
+            assert!(parse_query(bad).is_err(), "{bad}");
+        }
+        assert!(parse_query(&format!("q={}", "a".repeat(65))).is_err());
+        assert_eq!(
+            parse_query("q=+&product=&currency=").unwrap().1,
+            Filter::default()
+        );
     }
 
     #[test]
@@ -433,7 +581,7 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[3].ends_with(",,,,,,,,,"), "{}", lines[3]);
+        assert!(lines[3].ends_with(",,,,,,,,,,"), "{}", lines[3]);
     }
 
     #[test]
@@ -475,7 +623,7 @@ mod tests {
             ),
             (Some(chat), Some("https://t.me/+x"), Some(200))
         );
-        assert!(csv(std::slice::from_ref(r)).contains(",-1001000000001,https://t.me/+x,200\r\n"));
+        assert!(csv(std::slice::from_ref(r)).contains(",-1001000000001,https://t.me/+x,200,\r\n"));
         let member = |status: &str, until| Member {
             chat_id: chat,
             user_id: 8,

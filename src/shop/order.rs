@@ -68,6 +68,9 @@ pub struct Order {
     /// `language_code`), for what the bot tells them later without an
     /// update of theirs at hand: a TON payment found on chain, a removal.
     pub language: Lang,
+    /// The buyer's Telegram username (no `@`) when they ordered, if they had
+    /// one: how the operator finds and names them.
+    pub username: Option<String>,
 }
 
 impl Order {
@@ -88,6 +91,7 @@ impl Order {
             renewal_canceled: false,
             join_request_query_id: None,
             language: Lang::EN,
+            username: None,
         }
     }
 

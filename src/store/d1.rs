@@ -36,7 +36,7 @@ impl<D: Database> D1Store<D> {
 const ORDER_COLUMNS: &str =
     "id, user_id, product_id, status, currency, amount, created_at, paid_at, \
      telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled, \
-     join_request_query_id, language";
+     join_request_query_id, language, username";
 
 const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
@@ -132,12 +132,12 @@ fn done_if(changed: bool) -> Outcome {
 }
 
 /// A new order's row, inserted only when `condition` (SQL over the order's
-/// values ?1–?9 and `values` from ?10 on) holds.
+/// values ?1–?10 and `values` from ?11 on) holds.
 fn insert_order_when(o: &Order, condition: &str, values: Vec<Value>) -> Statement {
     let mut statement = sql!(
         format!(
             "INSERT INTO orders ({ORDER_COLUMNS}) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8, ?9 WHERE {condition}"
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL, 0, ?8, ?9, ?10 WHERE {condition}"
         ),
         &o.id,
         o.user_id,
@@ -148,6 +148,7 @@ fn insert_order_when(o: &Order, condition: &str, values: Vec<Value>) -> Statemen
         o.created_at,
         o.join_request_query_id.as_ref(),
         o.language.code(),
+        o.username.as_ref(),
     );
     statement.params.extend(values);
     statement
@@ -167,7 +168,7 @@ impl<D: Database> Store for D1Store<D> {
         // One statement, so the count and the insert cannot interleave with
         // another request's (`orders_by_user` finds the user's rows).
         let under_cap =
-            "(SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?10";
+            "(SELECT COUNT(*) FROM orders WHERE user_id = ?2 AND status = 'pending') < ?11";
         let r = self
             .one(insert_order_when(
                 o,
@@ -363,13 +364,23 @@ impl<D: Database> Store for D1Store<D> {
 
     async fn export(&self, filter: &Filter) -> Result<Vec<Exported>, StoreError> {
         // One batch: the orders, then the payments and links of exactly those orders.
+        // `Filter::admits` in SQL (usernames are ASCII: `lower` and
+        // `to_ascii_lowercase` agree).
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
-                        ORDER BY created_at DESC, id DESC LIMIT ?3";
+             AND (?4 IS NULL OR id = ?4 OR user_id = ?5 OR (?6 <> '' AND lower(username) = ?6)) \
+             AND (?7 IS NULL OR product_id = ?7) AND (?8 IS NULL OR currency = ?8) \
+             ORDER BY created_at DESC, id DESC LIMIT ?3";
+        let search = filter.search.as_ref();
         let params = vec![
             Value::from(filter.status.map(|s| s.as_str())),
             Value::from(filter.since.unwrap_or(0)),
             Value::from(filter.limit),
+            Value::from(search.map(|q| &q.text)),
+            Value::from(search.and_then(|q| q.user_id)),
+            Value::from(search.map_or("", |q| q.username.as_str())),
+            Value::from(filter.product.as_ref()),
+            Value::from(filter.currency.as_ref()),
         ];
         let statement = |sql: String| Statement {
             sql,

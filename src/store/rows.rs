@@ -41,6 +41,9 @@ pub struct OrderRow {
     /// The buyer's language code; none on orders from before it was kept.
     #[serde(default)]
     pub language: Option<String>,
+    /// The buyer's username; none when they have none or on older orders.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 impl From<&Order> for OrderRow {
@@ -60,6 +63,7 @@ impl From<&Order> for OrderRow {
             renewal_canceled: o.renewal_canceled,
             join_request_query_id: o.join_request_query_id.clone(),
             language: Some(o.language.code().to_owned()),
+            username: o.username.clone(),
         }
     }
 }
@@ -83,6 +87,7 @@ impl TryFrom<OrderRow> for Order {
             renewal_canceled: r.renewal_canceled,
             join_request_query_id: r.join_request_query_id,
             language: Lang::of(r.language.as_deref()),
+            username: r.username,
         })
     }
 }
@@ -383,6 +388,7 @@ mod tests {
         let mut o = order();
         o.renewal_canceled = true;
         o.language = Lang::ZH;
+        o.username = Some("ann".into());
         o.subscription_expiration_date = Some(9);
         assert_eq!(Order::try_from(OrderRow::from(&o)), Ok(o));
     }

@@ -76,6 +76,7 @@ async fn orders_are_stored_and_listed_newest_first<S: Store>(s: &S) -> Vec<Strin
     // The buyer's language is kept with the order, however it was inserted.
     let zh = Order {
         language: Lang::ZH,
+        username: Some("Ann_B".into()),
         ..order("z", 9, "pack", T0)
     };
     assert!(s.insert_pending_order(&zh, 10).await.unwrap());
@@ -522,6 +523,7 @@ async fn the_export_filters_and_groups_charges<S: Store>(s: &S) -> Vec<(String, 
         status: Some(OrderStatus::Paid),
         since: Some(T0 + 5),
         limit: 10,
+        ..Filter::default()
     };
     s.export(&filter)
         .await
@@ -544,6 +546,67 @@ fn the_export_filters_and_groups_charges_test() {
     assert_eq!(
         on_both!(the_export_filters_and_groups_charges),
         [("o3".to_string(), vec!["c3".to_string(), "c4".to_string()])]
+    );
+}
+
+async fn the_export_searches_by_q_product_and_currency<S: Store>(s: &S) -> Vec<Vec<String>> {
+    let named = |id: &str, user: i64, product: &str, name: Option<&str>| Order {
+        username: name.map(str::to_owned),
+        ..order(id, user, product, T0)
+    };
+    s.insert_order(&named("o1", 7, "pack", Some("Ann_B")))
+        .await
+        .unwrap();
+    s.insert_order(&named("o2", 8, "pack", None)).await.unwrap();
+    s.insert_order(&named("77", 9, "sub", Some("bob")))
+        .await
+        .unwrap();
+    let mut ton = named("o4", 7, "gem", None);
+    ton.currency = "TON".into();
+    s.insert_order(&ton).await.unwrap();
+    let mut out = Vec::new();
+    for query in [
+        "q=%40ann_b",
+        "q=ANN_B",
+        "q=7",
+        "q=77",
+        "q=o2",
+        "q=ann",
+        "product=pack",
+        "currency=TON",
+        "currency=XTR&q=7",
+    ] {
+        let (_, filter) = crate::shop::export::parse_query(query).unwrap();
+        let mut ids: Vec<String> = s
+            .export(&filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.order.id)
+            .collect();
+        ids.sort();
+        out.push(ids);
+    }
+    out
+}
+
+#[test]
+fn the_export_searches_by_q_product_and_currency_test() {
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        on_both!(the_export_searches_by_q_product_and_currency),
+        [
+            ids(&["o1"]),
+            ids(&["o1"]),
+            ids(&["o1", "o4"]),
+            // An order id that is a number, and a user id.
+            ids(&["77"]),
+            ids(&["o2"]),
+            ids(&[]),
+            ids(&["o1", "o2"]),
+            ids(&["o4"]),
+            ids(&["o1"]),
+        ]
     );
 }
 

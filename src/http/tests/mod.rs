@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod languages;
 mod limits;
+mod operator;
 mod sales;
 mod ton;
 mod webhook;
@@ -149,6 +150,12 @@ pub(super) fn init_data_with(user_id: i64, extra: &[(&str, &str)]) -> String {
 pub(super) fn init_data_in(user_id: i64, language_code: &str, extra: &[(&str, &str)]) -> String {
     let user =
         format!(r#"{{"id":{user_id},"first_name":"Ann","language_code":"{language_code}"}}"#);
+    signed_launch(&user, extra)
+}
+
+/// Launch data for the user JSON `user`, signed with the test bot's key.
+pub(super) fn signed_launch(user: &str, extra: &[(&str, &str)]) -> String {
+    let user = user.to_owned();
     let mut pairs = vec![
         ("auth_date", NOW.to_string()),
         ("query_id", "Q1".to_string()),

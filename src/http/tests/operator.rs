@@ -1,0 +1,172 @@
+//! The operator's view: who may use the operator routes (the admin token or
+//! an operator's launch data), and what those routes answer.
+
+use serde_json::json;
+
+use super::*;
+
+/// Every operator route, with a body it accepts: a new one goes here so the
+/// checks below cover it.
+const ROUTES: &[(&str, &str, &str)] = &[
+    ("POST", "/api/admin/refunds", r#"{"order_id":"nope"}"#),
+    ("POST", "/api/admin/setup", ""),
+    ("GET", "/api/admin/reconcile", ""),
+    ("GET", "/api/admin/orders", ""),
+    ("GET", "/api/admin/access", ""),
+];
+
+fn operator_platform() -> TestPlatform {
+    let p = platform();
+    let mut p = p;
+    p.settings.insert("ADMIN_CHAT_IDS", "900,-100123".into());
+    p
+}
+
+#[test]
+fn a_buyer_with_valid_launch_data_is_refused_on_every_operator_route() {
+    let p = operator_platform();
+    for (method, path, body) in ROUTES {
+        let (s, v) = as_user(&p, method, path, 5, body);
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (403, Some("not_operator")),
+            "{method} {path}: {v}"
+        );
+    }
+    // A group's id in ADMIN_CHAT_IDS is no user's.
+    let (s, _) = as_user(&p, "GET", "/api/admin/orders", -100123, "");
+    assert_eq!(s, 403);
+    assert!(p.bot.methods().is_empty(), "nothing reached Telegram");
+}
+
+#[test]
+fn launch_data_that_fails_its_check_is_401_not_403() {
+    let p = operator_platform();
+    let forged = init_data(900).replace("Ann", "Bob");
+    for (method, path, body) in ROUTES {
+        let auth = format!("tma {forged}");
+        let (s, v) = send(&p, request(method, path, &[("authorization", &auth)], body));
+        assert_eq!(s, 401, "{method} {path}: {v}");
+    }
+}
+
+#[test]
+fn an_operator_passes_with_launch_data_even_without_an_admin_token() {
+    let mut p = operator_platform();
+    p.settings.remove("ADMIN_TOKEN");
+    let (s, v) = as_user(&p, "GET", "/api/admin/orders", 900, "");
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = as_user(
+        &p,
+        "POST",
+        "/api/admin/refunds",
+        900,
+        r#"{"order_id":"nope"}"#,
+    );
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("order_not_found"))
+    );
+    // The bearer stays closed without a token.
+    let (s, v) = admin(&p, "GET", "/api/admin/orders", "");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("admin_disabled"))
+    );
+}
+
+#[test]
+fn the_operator_reads_the_same_answers_by_launch_data_and_by_token() {
+    let p = operator_platform();
+    let order = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 5, &order, "ch_1", 50));
+    for path in [
+        "/api/admin/orders",
+        "/api/admin/orders?format=csv&status=paid",
+    ] {
+        let by_token = admin(&p, "GET", path, "");
+        let by_launch = as_user(&p, "GET", path, 900, "");
+        assert_eq!(by_token.0, 200, "{path}");
+        assert_eq!(by_token, by_launch, "{path}");
+    }
+}
+
+#[test]
+fn verify_says_whether_the_user_is_an_operator() {
+    let p = operator_platform();
+    let (s, v) = as_user(&p, "POST", "/api/verify", 900, "");
+    assert_eq!((s, &v["operator"]), (200, &json!(true)), "{v}");
+    let (_, v) = as_user(&p, "POST", "/api/verify", 5, "");
+    assert_eq!(v["operator"], json!(false));
+}
+
+/// Launch data of a user with a username.
+fn named(user_id: i64, username: &str) -> String {
+    let user = format!(r#"{{"id":{user_id},"first_name":"Ann","username":"{username}"}}"#);
+    format!("tma {}", signed_launch(&user, &[]))
+}
+
+/// Buys `product` as the user of `auth` (launch data); the order's id.
+fn buy_as(p: &TestPlatform, auth: &str, product: &str) -> String {
+    p.bot
+        .answer(200, json!({"ok": true, "result": "https://t.me/$slug"}));
+    let body = json!({ "product_id": product }).to_string();
+    let (s, v) = send(
+        p,
+        request(
+            "POST",
+            "/api/invoices",
+            &[
+                ("authorization", auth),
+                ("content-type", "application/json"),
+            ],
+            &body,
+        ),
+    );
+    assert_eq!(s, 201, "{v}");
+    v["order_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_order_keeps_the_buyers_username() {
+    let p = operator_platform();
+    let id = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let order = block_on(p.store.order(&id)).unwrap().unwrap();
+    assert_eq!(order.username.as_deref(), Some("Ann_B"));
+    let id = buy(&p, 5, "sticker_pack");
+    assert_eq!(
+        block_on(p.store.order(&id)).unwrap().unwrap().username,
+        None
+    );
+}
+
+#[test]
+fn the_order_list_filters_by_q_product_and_currency() {
+    let p = operator_platform();
+    let a = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let b = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 6, &a, "ch_a", 50));
+    let ids = |query: &str| -> Vec<String> {
+        let (s, v) = admin(&p, "GET", &format!("/api/admin/orders?{query}"), "");
+        assert_eq!(s, 200, "{query}: {v}");
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["order_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("q=%40ann_b"), [a.clone()]);
+    assert_eq!(ids("q=6"), [a.clone()]);
+    assert_eq!(ids(&format!("q={b}")), [b.clone()]);
+    assert_eq!(ids("q=5&status=paid"), Vec::<String>::new());
+    assert_eq!(ids("product=sticker_pack&currency=XTR").len(), 2);
+    assert!(ids("currency=TON").is_empty());
+    let (_, v) = admin(&p, "GET", "/api/admin/orders?q=ann_b", "");
+    assert_eq!(v["rows"][0]["username"], "Ann_B");
+    let (s, v) = admin(&p, "GET", "/api/admin/orders?currency=1", "");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
+}

@@ -1,13 +1,30 @@
-// The Mini App's own modules (static/), in Node without a browser: the two languages
-// have the same strings, every API error code has its own translated text (never the
+// The Mini App's own modules (static/), in Node without a browser: the words come from
+// static/locales (the files the worker reads too) and both languages have the same page keys, every API error code has its own translated text (never the
 // server's English message), and the API client turns answers into typed data or an
 // ApiError with the code, the status and Retry-After. Seconds; no worker, no Chromium.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
-// i18n.setLanguage sets <html lang>: that is all of the DOM these modules touch here.
-globalThis.document = { documentElement: { lang: '' } };
-const { STRINGS, setLanguage, t } = await import('../static/i18n.js');
+// i18n.setLanguage sets <html lang> and reads the languages the worker wrote into
+// index.html's <meta name="languages">: that is all of the DOM these modules touch here.
+globalThis.document = {
+  documentElement: { lang: '' },
+  querySelector: (sel) => (sel === 'meta[name="languages"]' ? { getAttribute: () => 'en zh' } : null),
+};
+/** The files the page fetches at start, as the worker's assets serve them. */
+const LOCALES = new URL('../static/locales/', import.meta.url);
+globalThis.fetch = async (path) => {
+  const m = /^\/locales\/([a-z]+)\.json$/.exec(String(path));
+  if (!m) throw new TypeError(`no network in this test: ${path}`);
+  try {
+    return new Response(readFileSync(new URL(`${m[1]}.json`, LOCALES)), { headers: { 'content-type': 'application/json' } });
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+};
+const words = (lang) => JSON.parse(readFileSync(new URL(`${lang}.json`, LOCALES), 'utf8'));
+const { setLanguage, t } = await import('../static/i18n.js');
 const { errorKey, errorText, invoiceErrorText } = await import('../static/errors.js');
 const { ApiError, createApi, parseRetryAfter } = await import('../static/api.js');
 
@@ -21,17 +38,19 @@ const CODES = [
   'pay_with_invoice', 'pay_with_ton', 'wallet_not_linked', 'wrong_network', 'no_usdt_wallet', 'ton_unavailable',
   'ton_not_configured', 'unknown_payload', 'ton_proof_expired', 'malformed_ton_proof', 'domain_mismatch',
   'address_mismatch', 'unsupported_wallet', 'public_key_mismatch', 'invalid_ton_proof',
+  'not_operator', 'invalid_export_link', 'export_link_expired', 'order_not_found', 'order_not_paid',
+  'not_refundable_here', 'invalid_query',
   'network', 'timeout',
 ];
 
 /** Console output the modules log on purpose, kept out of the test output and checked. */
 let logged;
 const originalConsole = { warn: console.warn, error: console.error };
-beforeEach(() => {
+beforeEach(async () => {
   logged = [];
   console.warn = (...args) => logged.push(['warn', ...args]);
   console.error = (...args) => logged.push(['error', ...args]);
-  setLanguage('en');
+  await setLanguage('en');
 });
 afterEach(() => Object.assign(console, originalConsole));
 
@@ -39,47 +58,65 @@ const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort(
 
 describe('strings', () => {
   test('English and Chinese have the same keys, none empty, with the same placeholders', () => {
-    assert.deepEqual(Object.keys(STRINGS.zh).sort(), Object.keys(STRINGS.en).sort());
-    for (const [key, en] of Object.entries(STRINGS.en)) {
-      const zh = STRINGS.zh[key];
-      assert.ok(en.trim() && zh.trim(), key);
-      assert.deepEqual(placeholders(zh), placeholders(en), key);
+    const [en, zh] = [words('en'), words('zh')];
+    assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
+    assert.ok(Object.keys(en).filter((k) => !k.includes('.')).length > 100, 'the page keys are in the files');
+    for (const [key, text] of Object.entries(en)) {
+      assert.ok(text.trim() && zh[key].trim(), key);
+      assert.deepEqual(placeholders(zh[key]), placeholders(text), key);
     }
   });
 
-  test('zh-* language codes pick Chinese, anything else English', () => {
-    setLanguage('zh-hans');
+  test('zh-* language codes pick Chinese, anything else English', async () => {
+    await setLanguage('zh-hans');
     assert.equal(t('buy'), '购买');
+    assert.equal(t('op_title'), words('zh').op_title);
     assert.equal(document.documentElement.lang, 'zh-Hans');
-    setLanguage('de');
+    await setLanguage('de');
     assert.equal(t('buy'), 'Buy');
+    assert.equal(document.documentElement.lang, 'en');
+  });
+
+  test('a key the language lacks is English; a key no file has is itself', async () => {
+    const real = globalThis.fetch;
+    globalThis.fetch = async (path) => (String(path) === '/locales/zh.json'
+      ? new Response(JSON.stringify({ buy: '购买' }), { headers: { 'content-type': 'application/json' } })
+      : real(path));
+    try {
+      await setLanguage('zh');
+      assert.equal(t('buy'), '购买');
+      assert.equal(t('subscribe'), 'Subscribe');
+      assert.equal(t(/** @type {any} */ ('no_such_key')), 'no_such_key');
+    } finally {
+      globalThis.fetch = real;
+    }
   });
 });
 
 describe('error codes → translated texts', () => {
-  test('every documented code has its own text in both languages, not the generic one', () => {
+  test('every documented code has its own text in both languages, not the generic one', async () => {
     for (const code of CODES) {
       const key = errorKey(code);
       assert.ok(key, `${code} has no string`);
       assert.notEqual(key, 'error_unknown', code);
       for (const lang of ['en', 'zh']) {
-        setLanguage(lang);
+        await setLanguage(lang);
         const text = errorText(new ApiError(code, { status: 400, serverMessage: 'initData hash mismatch' }));
         assert.equal(text, t(key, { status: 400 }), `${code} in ${lang}`);
         assert.doesNotMatch(text, /initData hash mismatch/, `${code}: the server's message is never shown`);
       }
-      setLanguage('en');
+      await setLanguage('en');
       const en = errorText(new ApiError(code, { status: 400 }));
-      setLanguage('zh');
+      await setLanguage('zh');
       assert.notEqual(errorText(new ApiError(code, { status: 400 })), en, `${code} is translated`);
     }
     assert.deepEqual(logged, []);
   });
 
-  test('an unknown code falls back to a generic text with the HTTP status', () => {
+  test('an unknown code falls back to a generic text with the HTTP status', async () => {
     const e = new ApiError('teapot', { status: 418, serverMessage: "I'm a teapot" });
     assert.equal(errorText(e), "Something went wrong on our side (HTTP 418). Please try again.");
-    setLanguage('zh');
+    await setLanguage('zh');
     assert.equal(errorText(e), '服务器出错（HTTP 418），请稍后重试。');
     assert.equal(logged.length, 2); // each logged for the developer
   });
@@ -89,13 +126,13 @@ describe('error codes → translated texts', () => {
     assert.equal(errorText(new ApiError('telegram_rate_limited', { status: 503 })), t('error_telegram_rate_limited'));
   });
 
-  test("the shop's own limit (429 rate_limited) says how long to wait, in both languages", () => {
+  test("the shop's own limit (429 rate_limited) says how long to wait, in both languages", async () => {
     const limited = new ApiError('rate_limited', { status: 429, retryAfter: 60 });
     assert.equal(errorText(limited), 'Too many requests. Please try again in 60 s.');
-    setLanguage('zh');
+    await setLanguage('zh');
     assert.equal(errorText(limited), '请求过于频繁，请在 60 秒后重试。');
     assert.equal(errorText(new ApiError('rate_limited', { status: 429 })), t('error_rate_limited'));
-    setLanguage('en');
+    await setLanguage('en');
     assert.notEqual(errorText(limited), errorText(new ApiError('telegram_rate_limited', { status: 503, retryAfter: 60 })),
       'the shop asking to wait is not Telegram being busy');
   });

@@ -236,14 +236,16 @@ export function openInvoice(url, onClosed) {
 /**
  * Telegram's popup to save the file at `url` (https) as `fileName` (Bot API 8.0). Settles
  * when the user answers: 'downloading' (Telegram saves it) or 'cancelled'; 'busy' when the
- * popup is already open; 'unsupported' at once outside Telegram or on an older client.
+ * popup is already open; 'unsupported' at once outside Telegram, on an older client, or for a
+ * URL that is not https.
  * @param {string} url
  * @param {string} fileName
  * @returns {Promise<'downloading' | 'cancelled' | 'busy' | 'unsupported'>}
  */
 export function downloadFile(url, fileName) {
   return new Promise((resolve) => {
-    if (!webApp || !supports(BOT_API_8_0)) { resolve('unsupported'); return; }
+    // Telegram saves only https URLs (its SDK refuses others, e.g. a local http worker's).
+    if (!webApp || !supports(BOT_API_8_0) || !/^https:\/\//i.test(url)) { resolve('unsupported'); return; }
     try {
       webApp.downloadFile({ url, file_name: fileName }, (accepted) => resolve(accepted ? 'downloading' : 'cancelled'));
     } catch (e) {

@@ -298,7 +298,7 @@ export function createOperator({ api, catalog, onButtonsChange }) {
       else if (result === 'cancelled' || result === 'busy') showNotice(t('op_csvCancelled'), 'info');
       else {
         // Outside Telegram, or a client without downloadFile: a plain link download.
-        el('a', { href: link.url, rel: 'noopener' }).click();
+        el('a', { href: link.url, download: link.file_name, rel: 'noopener' }).click();
         showNotice(t('op_csvBrowser', { file: link.file_name }), 'success');
       }
     } catch (e) {

@@ -14,8 +14,8 @@
 // data must say something the emulator's does not.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { signInitData } from './support/harness.mjs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually } from './support/emulator.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -34,6 +34,11 @@ const allowing = { id: 8300001, first_name: 'Lise', last_name: 'Meitner', langua
 const stranger = { id: 8300002, first_name: 'Emmy', last_name: 'Noether', language_code: 'en' };
 /** Launched without the field at all, in Chinese. */
 const newcomer = { id: 8300003, first_name: 'Wu', last_name: 'Jianxiong', language_code: 'zh-hans' };
+/** A Chinese buyer and a French one (a language the shop does not speak: English). */
+const chinese = { id: 8300004, first_name: '小明', language_code: 'zh-hans' };
+const french = { id: 8300005, first_name: 'Jeanne', language_code: 'fr' };
+/** The words of the page, from the files it loads them from. */
+const words = (lang) => JSON.parse(readFileSync(new URL(`../static/locales/${lang}.json`, import.meta.url), 'utf8'));
 
 // Runs in every frame before its scripts. Every frame records uncaught errors and CSP
 // violations; the client page (the top frame) also records each event the Mini App posts it.
@@ -65,8 +70,9 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
     const { chromium } = await import('playwright-core');
     let setup;
     ({ w, emu, setup } = await startWorkerWithEmulator({
-      settings: { CATALOG: JSON.stringify(CATALOG) },
-      users: [allowing, stranger, newcomer],
+      // One unpaid order per buyer: a second one is refused with an error code to show in words.
+      settings: { CATALOG: JSON.stringify(CATALOG), MAX_PENDING_ORDERS: '1' },
+      users: [allowing, stranger, newcomer, chinese, french],
     }));
     assert.equal(setup.status, 200, setup.text);
     browser = await chromium.launch({
@@ -261,6 +267,39 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
     await assertClean(page, problems);
     await page.context().close();
   });
+
+  for (const [buyer, lang] of [[chinese, 'zh'], [french, 'en']]) {
+    test(`a ${buyer.language_code} buyer reads the page, and an error code, in ${lang === 'zh' ? 'Chinese' : 'English'}`, async () => {
+      const w8 = words(lang);
+      const { page, problems } = await openClient(buyer);
+      const app = await relaunch(page, buyer, { allows_write_to_pm: true });
+      const frame = page.frames().find((f) => f.url().startsWith(`${w.url}/`));
+      assert.equal(await frame.evaluate(() => document.documentElement.lang), lang === 'zh' ? 'zh-Hans' : 'en');
+      assert.equal(await frame.evaluate(() => document.title), w8.appTitle);
+      assert.equal(await app.locator('#catalog-title').textContent(), w8.catalog);
+      assert.equal(await app.locator('#orders-title').textContent(), w8.myOrders);
+      assert.equal(await app.locator('#status').textContent(), w8.verifiedAs.replace('{name}', buyer.first_name));
+      assert.equal(await app.locator('#products .product[data-product-id="photo_pack"] button.buy').textContent(), w8.buy);
+
+      // An unpaid order (the sheet cancelled), then a second purchase: 409 too_many_pending_orders,
+      // shown in the buyer's words, never the server's English message.
+      await openSheet(page, app, 'photo_pack');
+      await page.locator('#cancel-button').click();
+      await app.locator('#notice', { hasText: w8.cancelled }).waitFor({ timeout: 10000 });
+      await app.locator('#products .product[data-product-id="field_guide"] button.buy').click();
+      const error = app.locator('#error');
+      await error.waitFor({ state: 'visible', timeout: 10000 });
+      assert.equal(await error.textContent(), w8.error_too_many_pending_orders);
+      const direct = await w.fetch('/api/invoices', { method: 'POST', headers: tma(buyer), body: JSON.stringify({ product_id: 'field_guide' }) });
+      assert.equal(direct.json.error.code, 'too_many_pending_orders');
+      assert.notEqual(await error.textContent(), direct.json.error.message);
+      // The browser logs the refused request itself; that one is expected.
+      const refused = problems.filter((p) => /\/api\/invoices: Failed to load resource: .* 409/.test(p));
+      assert.equal(refused.length, 1, problems.join('\n'));
+      await assertClean(page, problems.filter((p) => !refused.includes(p)));
+      await page.context().close();
+    });
+  }
 
   test('a subscription\'s order view: the SecondaryButton turns renewal off and on, and goes with the view', async () => {
     const { page, app, problems } = await openClient(allowing);

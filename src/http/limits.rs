@@ -105,6 +105,7 @@ pub fn of(route: Route) -> Option<Limit> {
         | Route::AdminReconcile
         | Route::AdminOrders
         | Route::AdminAccess
+        | Route::AdminOrder
         | Route::TestPanic => None,
     }
 }

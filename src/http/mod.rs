@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admin;
 pub mod admin_access;
+pub mod admin_order;
 pub mod api;
 pub mod auth;
 pub mod courier;
@@ -101,6 +102,10 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
         Route::AdminAccess => admin_access::list(platform, &settings, req).await,
+        Route::AdminOrder => {
+            let order_id = matched.params.get("order_id");
+            admin_order::detail(platform, &settings, req, order_id).await
+        }
         Route::TonManifest => ton::manifest(&settings, req),
         Route::TonProofPayload => ton::proof_payload(platform, &settings, req).await,
         Route::TonWalletRead => ton::wallet(platform, &settings, req).await,

@@ -23,6 +23,7 @@ pub enum Route {
     AdminReconcile,
     AdminOrders,
     AdminAccess,
+    AdminOrder,
     TonManifest,
     TonProofPayload,
     /// Linking and unlinking a wallet.
@@ -61,6 +62,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/reconcile", "GET", Route::AdminReconcile),
     ("/api/admin/orders", "GET", Route::AdminOrders),
     ("/api/admin/access", "GET", Route::AdminAccess),
+    ("/api/admin/orders/{order_id}", "GET", Route::AdminOrder),
     ("/tonconnect-manifest.json", "GET", Route::TonManifest),
     ("/api/ton/proof-payload", "POST", Route::TonProofPayload),
     ("/api/ton/wallet", "GET", Route::TonWalletRead),

@@ -27,6 +27,8 @@ pub struct Filter {
     pub product: Option<String>,
     /// Orders in this currency (`XTR`, `TON`, `USDT`, a card currency).
     pub currency: Option<String>,
+    /// Exactly this order (the operator's order detail).
+    pub order_id: Option<String>,
 }
 
 impl Default for Filter {
@@ -38,6 +40,7 @@ impl Default for Filter {
             search: None,
             product: None,
             currency: None,
+            order_id: None,
         }
     }
 }
@@ -92,12 +95,14 @@ impl Filter {
             && self.search.as_ref().is_none_or(|q| q.matches(o))
             && self.product.as_ref().is_none_or(|p| &o.product_id == p)
             && self.currency.as_ref().is_none_or(|c| &o.currency == c)
+            && self.order_id.as_ref().is_none_or(|id| &o.id == id)
     }
 
     /// Whether a member who pays through a chat's subscription link (no
     /// order, no status) passes: only a search by their id finds them.
     pub fn admits_member(&self, product: &Product, m: &Member) -> bool {
         self.status.is_none()
+            && self.order_id.is_none()
             && self.since.is_none_or(|t| m.updated_at >= t)
             && self
                 .search

@@ -86,6 +86,8 @@ pub struct Tracked {
     pub status: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// When it was sent; none before, and on KV entries sent before it was kept.
+    pub sent_at: Option<u64>,
 }
 
 /// What a send attempt came to.

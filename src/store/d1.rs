@@ -38,6 +38,9 @@ const ORDER_COLUMNS: &str =
      telegram_payment_charge_id, subscription_expiration_date, subscription_charge_id, renewal_canceled, \
      join_request_query_id, language, username";
 
+const OUTBOX_COLUMNS: &str = "id, kind, order_id, chat_id, method, params, status, attempts, \
+     next_attempt_at, last_error, sent_at";
+
 const PAYMENT_COLUMNS: &str = "telegram_payment_charge_id, provider_payment_charge_id, order_id, user_id, currency, \
      amount, paid_at, subscription_expiration_date, is_recurring, is_first_recurring, refunded_at, raw_update";
 
@@ -369,7 +372,7 @@ impl<D: Database> Store for D1Store<D> {
         let selected =
             "SELECT id FROM orders WHERE (?1 IS NULL OR status = ?1) AND created_at >= ?2 \
              AND (?4 IS NULL OR id = ?4 OR user_id = ?5 OR (?6 <> '' AND lower(username) = ?6)) \
-             AND (?7 IS NULL OR product_id = ?7) AND (?8 IS NULL OR currency = ?8) \
+             AND (?7 IS NULL OR product_id = ?7) AND (?8 IS NULL OR currency = ?8) AND (?9 IS NULL OR id = ?9) \
              ORDER BY created_at DESC, id DESC LIMIT ?3";
         let search = filter.search.as_ref();
         let params = vec![
@@ -381,6 +384,7 @@ impl<D: Database> Store for D1Store<D> {
             Value::from(search.map_or("", |q| q.username.as_str())),
             Value::from(filter.product.as_ref()),
             Value::from(filter.currency.as_ref()),
+            Value::from(filter.order_id.as_ref()),
         ];
         let statement = |sql: String| Statement {
             sql,
@@ -478,12 +482,22 @@ impl<D: Database> Store for D1Store<D> {
     async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
         let r = self
             .one(sql!(
-                "SELECT id, kind, order_id, chat_id, method, params, status, attempts, next_attempt_at, last_error \
-                 FROM outbox WHERE substr(id, 1, length(?1)) = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE substr(id, 1, length(?1)) = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"),
                 prefix,
                 limit
             ))
             .await?;
+        r.rows::<OutboxRow>()?
+            .into_iter()
+            .map(OutboxRow::into_tracked)
+            .collect()
+    }
+
+    async fn outbox_for_order(&self, order_id: &str) -> Result<Vec<Tracked>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE order_id = ?1 ORDER BY created_at, id LIMIT 100"
+        );
+        let r = self.one(sql!(sql, order_id)).await?;
         r.rows::<OutboxRow>()?
             .into_iter()
             .map(OutboxRow::into_tracked)

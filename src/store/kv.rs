@@ -74,6 +74,9 @@ pub trait Namespace {
 struct EntryMeta {
     status: String,
     next_attempt_at: u64,
+    /// So an order's messages are found from a listing (none on older entries).
+    #[serde(default)]
+    order_id: Option<String>,
 }
 
 /// An outbox entry as versions before [`OutboxRow`] wrote it (the message
@@ -112,6 +115,7 @@ impl From<LegacyEntry> for OutboxRow {
             attempts: e.attempts,
             next_attempt_at: e.next_attempt_at,
             last_error: e.last_error,
+            sent_at: None,
         }
     }
 }
@@ -291,6 +295,7 @@ impl<N: Namespace> KvStore<N> {
         let meta = EntryMeta {
             status: e.status.clone(),
             next_attempt_at: e.next_attempt_at,
+            order_id: e.order_id.clone(),
         };
         // A sent entry is kept a while so a late redelivery still finds it,
         // then KV drops it.
@@ -525,12 +530,15 @@ impl<N: Namespace> Store for KvStore<N> {
         Ok(out)
     }
 
-    async fn settle(&self, id: &str, result: &Settle, _now: u64) -> Result<(), StoreError> {
+    async fn settle(&self, id: &str, result: &Settle, now: u64) -> Result<(), StoreError> {
         let Some(mut e) = self.entry(id).await? else {
             return Ok(());
         };
         match result {
-            Settle::Sent => e.status = "sent".into(),
+            Settle::Sent => {
+                e.status = "sent".into();
+                e.sent_at = Some(now);
+            }
             Settle::Retry { at, error } => {
                 e.next_attempt_at = *at;
                 e.last_error = Some(error.clone());
@@ -558,6 +566,19 @@ impl<N: Namespace> Store for KvStore<N> {
         {
             if out.len() == limit {
                 break;
+            }
+            if let Some(e) = self.entry(key.trim_start_matches("outbox:")).await? {
+                out.push(e.into_tracked()?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outbox_for_order(&self, order_id: &str) -> Result<Vec<Tracked>, StoreError> {
+        let mut out = Vec::new();
+        for (key, meta) in self.list_metadata::<EntryMeta>("outbox:").await? {
+            if meta.order_id.as_deref() != Some(order_id) || out.len() == 100 {
+                continue;
             }
             if let Some(e) = self.entry(key.trim_start_matches("outbox:")).await? {
                 out.push(e.into_tracked()?);

@@ -119,6 +119,9 @@ pub trait Store {
     /// Queued messages whose id starts with `prefix`, with their state, newest first.
     async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError>;
 
+    /// The messages queued for an order (goods, access, notices), oldest first.
+    async fn outbox_for_order(&self, order_id: &str) -> Result<Vec<Tracked>, StoreError>;
+
     /// An order's personal invite link, if one was made.
     async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError>;
     /// Keeps `link` unless its order has one; answers the one kept.
@@ -251,6 +254,9 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn queued(&self, prefix: &str, limit: usize) -> Result<Vec<Tracked>, StoreError> {
         either!(self, s => s.queued(prefix, limit).await)
+    }
+    async fn outbox_for_order(&self, order_id: &str) -> Result<Vec<Tracked>, StoreError> {
+        either!(self, s => s.outbox_for_order(order_id).await)
     }
     async fn access_link(&self, order_id: &str) -> Result<Option<AccessLink>, StoreError> {
         either!(self, s => s.access_link(order_id).await)

@@ -169,6 +169,8 @@ pub struct OutboxRow {
     pub next_attempt_at: u64,
     #[serde(default)]
     pub last_error: Option<String>,
+    #[serde(default)]
+    pub sent_at: Option<u64>,
 }
 
 impl OutboxRow {
@@ -185,17 +187,20 @@ impl OutboxRow {
             attempts: 1,
             next_attempt_at: lease_until,
             last_error: None,
+            sent_at: None,
         }
     }
 
     pub fn into_tracked(self) -> Result<Tracked, StoreError> {
-        let (status, last_error) = (self.status.clone(), self.last_error.clone());
+        let (status, last_error, sent_at) =
+            (self.status.clone(), self.last_error.clone(), self.sent_at);
         let queued = self.into_queued()?;
         Ok(Tracked {
             message: queued.message,
             status,
             attempts: queued.attempts,
             last_error,
+            sent_at,
         })
     }
 

@@ -610,6 +610,42 @@ fn the_export_searches_by_q_product_and_currency_test() {
     );
 }
 
+async fn an_orders_messages_are_found_with_when_they_were_sent<S: Store>(
+    s: &S,
+) -> Vec<(String, String, Option<u64>)> {
+    let other = outbox::notice("n:2", 42, "hi", Some("o2"));
+    s.enqueue(&[message("a:1"), message("b:1"), other], T0)
+        .await
+        .unwrap();
+    s.settle("notice:a:1:42", &Settle::Sent, T0 + 7)
+        .await
+        .unwrap();
+    let mut out: Vec<_> = s
+        .outbox_for_order("o1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.message.id, t.status, t.sent_at))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_orders_messages_are_found_with_when_they_were_sent_test() {
+    assert_eq!(
+        on_both!(an_orders_messages_are_found_with_when_they_were_sent),
+        [
+            (
+                "notice:a:1:42".to_string(),
+                "sent".to_string(),
+                Some(T0 + 7)
+            ),
+            ("notice:b:1:42".to_string(), "pending".to_string(), None),
+        ]
+    );
+}
+
 #[test]
 fn a_payment_and_its_goods_take_one_d1_round_trip() {
     let s = d1();

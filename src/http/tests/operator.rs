@@ -13,6 +13,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/admin/reconcile", ""),
     ("GET", "/api/admin/orders", ""),
     ("GET", "/api/admin/access", ""),
+    ("GET", "/api/admin/orders/nope", ""),
 ];
 
 fn operator_platform() -> TestPlatform {
@@ -169,4 +170,62 @@ fn the_order_list_filters_by_q_product_and_currency() {
         (s, v["error"]["code"].as_str()),
         (400, Some("invalid_query"))
     );
+}
+
+#[test]
+fn an_orders_detail_shows_charges_deliveries_and_whether_it_is_refundable() {
+    let p = operator_platform();
+    let (s, v) = admin(&p, "GET", "/api/admin/orders/nope", "");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("order_not_found"))
+    );
+    let id = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let path = format!("/api/admin/orders/{id}");
+    let (s, v) = admin(&p, "GET", &path, "");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["order"]["status"], "pending");
+    assert_eq!(v["order"]["username"], "Ann_B");
+    assert_eq!(v["order"]["language"], "en");
+    assert_eq!(v["order"]["product_title"], "Sticker pack");
+    assert_eq!(v["charges"], json!([]));
+    assert_eq!(v["refundable"], false);
+    assert_eq!(v["access"], Value::Null);
+
+    webhook(&p, paid(2, 6, &id, "ch_1", 50));
+    let (_, v) = admin(&p, "GET", &path, "");
+    assert_eq!(v["order"]["status"], "paid");
+    assert_eq!(v["refundable"], true);
+    let charge = &v["charges"][0];
+    assert_eq!(
+        (&charge["charge_id"], &charge["amount"], &charge["currency"]),
+        (&json!("ch_1"), &json!(50), &json!("XTR"))
+    );
+    assert!(charge.get("transaction_hash").is_none());
+    assert_eq!(charge["refunded_at"], Value::Null);
+    let deliveries = v["deliveries"].as_array().unwrap();
+    let goods = deliveries
+        .iter()
+        .find(|d| d["what"] == "delivery")
+        .unwrap_or_else(|| panic!("the goods are listed: {v}"));
+    assert_eq!(
+        (&goods["kind"], &goods["state"]),
+        (&json!("delivery"), &json!("sent"))
+    );
+    assert_eq!(goods["sent_at"], json!(NOW));
+    assert_eq!(goods["attempts"], 1);
+
+    let (s, _) = admin(
+        &p,
+        "POST",
+        "/api/admin/refunds",
+        &json!({"order_id": id}).to_string(),
+    );
+    assert_eq!(s, 200);
+    let (_, v) = admin(&p, "GET", &path, "");
+    assert_eq!(v["order"]["status"], "refunded");
+    assert_eq!(v["refundable"], false);
+    assert_eq!(v["charges"][0]["refunded_at"], json!(NOW));
+    // The operator's launch data reads the same.
+    assert_eq!(as_user(&p, "GET", &path, 900, ""), (200, v));
 }

@@ -339,7 +339,9 @@ export function createOperator({ api, catalog, onButtonsChange }) {
     const currency = scalar(o.currency);
     const amount = typeof o.amount === 'number' ? formatPrice(currency, o.amount) : '—';
     const productId = scalar(o.product_id);
-    const title = catalog.all().find((p) => p.id === productId)?.title ?? productId;
+    const title = typeof o.product_title === 'string' && o.product_title
+      ? o.product_title
+      : catalog.all().find((p) => p.id === productId)?.title ?? productId;
     const who = typeof o.username === 'string' && o.username ? `@${o.username}` : scalar(o.user_id);
     /** @param {string} label @param {string} value */
     const field = (label, value) => [el('dt', { text: label }), el('dd', { text: value })];

@@ -153,10 +153,25 @@ describe('the buyer’s language (emulator ⇄ worker with D1)', () => {
     assert.deepEqual(answers.map((c) => c.params.ok), [false, false]);
   });
 
-  test('the language files are served to the page next to it', async () => {
-    const r = await w.fetch('/locales/zh.json');
-    assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json, zh);
+  test('the language files are served to the page next to it, as JSON, revalidated on each load', async () => {
+    for (const [lang, file] of [['zh', zh], ['en', en]]) {
+      const r = await w.fetch(`/locales/${lang}.json`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json, file);
+      assert.match(r.headers.get('content-type'), /^application\/json\b/);
+      // Not fingerprinted, so never kept without asking: a deploy's words reach the next load.
+      assert.match(r.headers.get('cache-control'), /must-revalidate|no-cache/);
+      const etag = r.headers.get('etag');
+      assert.ok(etag, 'an ETag to revalidate with');
+      assert.equal((await w.fetch(`/locales/${lang}.json`, { headers: { 'if-none-match': etag } })).status, 304);
+    }
     assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort(), 'every key in both files');
+    assert.ok(Object.keys(zh).some((k) => !k.includes('.')) && Object.keys(zh).some((k) => k.includes('.')),
+      "the page's keys (no dot) and the worker's in one file");
+  });
+
+  test('the page is told which languages the shop speaks', async () => {
+    const page = await w.fetch('/');
+    assert.match(page.text, /<meta name="languages" content="en zh">/);
   });
 });

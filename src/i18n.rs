@@ -368,7 +368,12 @@ mod tests {
         ));
         let mut named = 0;
         for (path, source) in &sources {
-            for opener in ["t('", "data-i18n=\"", "data-i18n-label=\"", "data-i18n-title=\""] {
+            for opener in [
+                "t('",
+                "data-i18n=\"",
+                "data-i18n-label=\"",
+                "data-i18n-title=\"",
+            ] {
                 for (at, _) in source.match_indices(opener) {
                     // `t(` itself, not the end of `onEvent(`.
                     let before = source[..at].chars().next_back().unwrap_or(' ');

@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn the_page_learns_every_language_from_its_meta_element() {
         let html = include_str!("../../static/index.html");
-        assert!(html.contains(LANGUAGES_META), "index.html lacks {LANGUAGES_META}");
+        assert!(
+            html.contains(LANGUAGES_META),
+            "index.html lacks {LANGUAGES_META}"
+        );
         assert_eq!(
             languages_meta(),
             r#"<meta name="languages" content="en zh">"#

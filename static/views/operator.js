@@ -39,6 +39,7 @@ import { clearError, showError, showNotice } from './status.js';
 /** @typedef {import('../api.js').AdminOrder} AdminOrder */
 /** @typedef {import('../telegram.js').BottomButtons} BottomButtons */
 /** @typedef {import('./catalog.js').Catalog} Catalog */
+/** @typedef {import('../i18n.js').StringKey} StringKey */
 
 /** The periods the summary offers, in days. */
 const PERIODS = [30, 90];
@@ -76,14 +77,59 @@ function stateLabel(state) {
 }
 
 /**
- * A list of `label: value` lines for an object's plain fields (the server's own names).
+ * The words for the fields the server names in an order's charges, messages, access and
+ * reconciliation differences; a field not listed shows under its own name.
+ * @type {Readonly<Record<string, StringKey>>}
+ */
+const FIELD_LABELS = Object.freeze({
+  amount: 'fieldAmount',
+  currency: 'op_currency',
+  charge_id: 'fieldCharge',
+  provider_charge_id: 'op_f_providerCharge',
+  charged_at: 'fieldPaid',
+  is_recurring: 'op_f_recurring',
+  refunded_at: 'op_refundedAt',
+  transaction_hash: 'op_f_transaction',
+  kind: 'op_f_kind',
+  what: 'op_f_what',
+  attempts: 'op_f_attempts',
+  sent_at: 'op_f_sentAt',
+  last_error_code: 'op_f_lastError',
+  chat_id: 'op_f_chat',
+  invite_link: 'op_f_inviteLink',
+  joined_at: 'op_f_joinedAt',
+  revoked_at: 'op_f_revokedAt',
+  order_id: 'fieldOrder',
+  user_id: 'op_buyer',
+});
+
+/**
+ * A field's value in words: amounts in their currency, times as dates, yes/no, the kind of
+ * a message.
+ * @param {string} key
+ * @param {unknown} v
+ * @param {Record<string, unknown>} fields  the others (an amount's currency)
+ */
+function fieldValue(key, v, fields) {
+  if (key === 'amount' && typeof v === 'number' && typeof fields.currency === 'string') return formatPrice(fields.currency, v);
+  if (typeof v === 'boolean') return t(v ? 'op_yes' : 'op_no');
+  if (/_at$|_date$/.test(key)) return when(v);
+  if (key === 'kind' && typeof v === 'string' && isStringKey(`op_kind_${v}`)) return t(/** @type {StringKey} */ (`op_kind_${v}`));
+  return scalar(v);
+}
+
+/**
+ * A list of `label: value` lines for an object's plain fields.
  * @param {Record<string, unknown>} fields
  * @param {string[]} [skip]
  */
 function fieldList(fields, skip = []) {
   return el('dl', { class: 'op-fields' }, ...Object.entries(fields)
     .filter(([k, v]) => !skip.includes(k) && v !== null && v !== undefined && typeof v !== 'object')
-    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: /_at$|_date$/.test(k) ? when(v) : scalar(v) })]));
+    .flatMap(([k, v]) => {
+      const label = FIELD_LABELS[k];
+      return [el('dt', { text: label ? t(label) : k }), el('dd', { text: fieldValue(k, v, fields) })];
+    }));
 }
 
 /**
@@ -350,7 +396,7 @@ export function createOperator({ api, catalog, onButtonsChange }) {
       : null;
     orderView().replaceChildren(...[
       backLink(),
-      el('h2', { class: 'section-title', text: t('op_orderTitle', { id }) }),
+      el('h2', { class: 'section-title op-order-id', text: t('op_orderTitle', { id }) }),
       el('div', { class: 'op-card' },
         el('div', { class: 'op-order-head' }, el('span', { class: 'op-order-product', text: title }), statusBadge(status)),
         el('dl', { class: 'fields' },

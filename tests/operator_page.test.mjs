@@ -362,6 +362,11 @@ describe('the Operator section of the Mini App', () => {
         const theme = THEMES[scheme];
         const app = await relaunch(page, { ...operator, language_code: lang === 'zh' ? 'zh-hans' : 'en' }, theme);
         const words = lang === 'zh' ? zh : en;
+        // The client page answers the SDK's web_app_request_theme with its own (light) theme;
+        // a client in this theme says so (as Telegram does when the user switches).
+        await tell(page, 'theme_changed', { theme_params: theme });
+        await eventually(async () => (await appFrame(page).evaluate(() => document.documentElement.dataset.scheme)) === scheme,
+          { what: `the ${scheme} theme` });
         await openOperator(app);
         await app.locator('#op-orders .op-order').first().waitFor({ timeout: 10000 });
         const frame = appFrame(page);

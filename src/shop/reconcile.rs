@@ -272,7 +272,7 @@ mod tests {
         );
         // No affiliate: the whole charge, as a whole number.
         let plain = settled(50, &incoming("b", 50));
-        assert_eq!(serde_json::to_value(&plain.net_amount).unwrap(), json!(50));
+        assert_eq!(serde_json::to_value(plain.net_amount).unwrap(), json!(50));
         // Telegram says less reached the bot than the rule gives: its figure.
         assert_eq!(
             settled(50, &incoming("b", 40)).net_amount,

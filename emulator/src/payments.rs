@@ -132,12 +132,23 @@ fn charge(s: &mut State, invoice: &Invoice, user: &User, renews: Option<&str>) -
         if let Some(period) = invoice.subscription_period {
             source["subscription_period"] = json!(period);
         }
-        s.star_transactions.push(json!({
-            "id": c.telegram_payment_charge_id,
-            "amount": c.total_amount,
-            "date": now,
-            "source": source,
-        }));
+        // A referred buyer's payment: the affiliate's commission comes out of it, and
+        // the transaction's amount is what reaches the bot.
+        let total = c.total_amount * NANO;
+        let mut received = total;
+        if let Some(a) = s.affiliates.get(&user.id).cloned() {
+            let commission = total / 1000 * a.commission_per_mille;
+            received -= commission;
+            let mut info = star_amount(commission);
+            info["affiliate_user"] = s.user(a.affiliate_user_id).to_api();
+            info["commission_per_mille"] = json!(a.commission_per_mille);
+            source["affiliate"] = info;
+        }
+        let mut tx = star_amount(received);
+        tx["id"] = json!(c.telegram_payment_charge_id);
+        tx["date"] = json!(now);
+        tx["source"] = source;
+        s.star_transactions.push(tx);
     }
     c
 }
@@ -246,17 +257,36 @@ pub fn refund(ctx: &Ctx, user_id: i64, charge_id: &str) -> Result<(), ApiError> 
         }
         let c = c.clone();
         let user = s.user(user_id);
-        s.star_transactions.push(json!({
-            "id": c.telegram_payment_charge_id,
-            "amount": c.total_amount,
-            "date": now_unix(),
-            "receiver": {
-                "type": "user",
-                "transaction_type": "invoice_payment",
-                "user": user.to_api(),
-                "invoice_payload": c.invoice_payload,
-            },
-        }));
+        // The refund takes back what the payment brought the bot; an affiliate's
+        // commission is taken back from the affiliate (a negative amount).
+        let paid = s
+            .star_transactions
+            .iter()
+            .find(|t| t["id"] == json!(c.telegram_payment_charge_id) && t.get("source").is_some())
+            .cloned()
+            .unwrap_or_default();
+        let mut receiver = json!({
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": user.to_api(),
+            "invoice_payload": c.invoice_payload,
+        });
+        if let Some(a) = paid["source"].get("affiliate") {
+            let mut info = star_amount(-nanostars(a));
+            info["affiliate_user"] = a["affiliate_user"].clone();
+            info["commission_per_mille"] = a["commission_per_mille"].clone();
+            receiver["affiliate"] = info;
+        }
+        let received = if paid.is_null() {
+            c.total_amount * NANO
+        } else {
+            nanostars(&paid)
+        };
+        let mut tx = star_amount(received);
+        tx["id"] = json!(c.telegram_payment_charge_id);
+        tx["date"] = json!(now_unix());
+        tx["receiver"] = receiver;
+        s.star_transactions.push(tx);
         let msg = s.add_message(json!({
             "from": user.to_api(),
             "chat": user.chat(),
@@ -289,4 +319,22 @@ pub fn edit_subscription(
         }
         Ok(())
     })
+}
+
+/// Nanostars in a Star.
+pub const NANO: i64 = 1_000_000_000;
+
+/// `amount` and `nanostar_amount` of a `StarAmount`-shaped value, in nanostars.
+pub fn nanostars(v: &Value) -> i64 {
+    v["amount"].as_i64().unwrap_or(0) * NANO + v["nanostar_amount"].as_i64().unwrap_or(0)
+}
+
+/// `{amount, nanostar_amount?}` for `n` nanostars: both round toward zero and share the
+/// sign; `nanostar_amount` is left out when zero.
+pub fn star_amount(n: i64) -> Value {
+    let mut v = json!({ "amount": n / NANO });
+    if n % NANO != 0 {
+        v["nanostar_amount"] = json!(n % NANO);
+    }
+    v
 }

@@ -280,6 +280,14 @@ pub struct LaunchRecord {
     pub chat_id: Option<i64>,
 }
 
+/// The affiliate who referred a buyer, and the commission the program pays them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Affiliate {
+    pub affiliate_user_id: i64,
+    /// Stars to the affiliate for each 1000 Stars the bot receives from the buyer.
+    pub commission_per_mille: i64,
+}
+
 #[derive(Default)]
 pub struct State {
     pub users: BTreeMap<i64, User>,
@@ -289,6 +297,9 @@ pub struct State {
     pub invoices: HashMap<String, Invoice>,
     pub charges: Vec<Charge>,
     pub star_transactions: Vec<Value>,
+    /// Buyers who came through an affiliate of the bot's affiliate program, by user id:
+    /// their Stars payments give the affiliate a commission (`/control/affiliates`).
+    pub affiliates: HashMap<i64, Affiliate>,
     pub queries: HashMap<String, PendingQuery>,
     pub updates: Vec<UpdateRecord>,
     pub next_update_id: i64,

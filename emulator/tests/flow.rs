@@ -793,3 +793,81 @@ async fn command_lists_are_kept_per_language() {
     assert_eq!(get(json!({"language_code": "zh"})).await, json!([]));
     assert_eq!(get(json!({})).await, list("Open the shop"));
 }
+
+/// A referred buyer's payment: the affiliate's commission comes out of it, the bot's
+/// transaction carries what reached it, the refund takes both back, and the balance is
+/// the sum of the transactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_affiliates_commission_comes_out_of_the_payment_and_the_balance() {
+    let (url, _hook) = Hook::start(answer_in_reply(true)).await;
+    let emu = Emu::start(config(Some(&url))).await;
+    let (_, balance) = emu.bot("getMyStarBalance", json!({})).await;
+    assert_eq!(balance, json!({"ok": true, "result": {"amount": 0}}));
+    let (status, _) = emu
+        .post(
+            "/control/affiliates",
+            json!({"user_id": 555, "affiliate_user_id": 777, "commission_per_mille": 125}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // 55 Stars at 125 per mille: 6.875 to the affiliate, 48.125 to the bot.
+    let slug = emu
+        .stars_invoice(json!({"prices": [{"label": "x", "amount": 55}]}))
+        .await;
+    let (_, paid) = emu.pay(&slug, 555).await;
+    let charge = paid["telegram_payment_charge_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Another buyer, not referred: the whole amount.
+    let slug = emu.stars_invoice(json!({})).await;
+    emu.pay(&slug, 556).await;
+    emu.idle().await;
+    let (_, tx) = emu.bot("getStarTransactions", json!({})).await;
+    let t = &tx["result"]["transactions"][0];
+    assert_eq!(
+        (&t["amount"], &t["nanostar_amount"]),
+        (&json!(48), &json!(125_000_000))
+    );
+    let a = &t["source"]["affiliate"];
+    assert_eq!(
+        (
+            &a["amount"],
+            &a["nanostar_amount"],
+            &a["commission_per_mille"]
+        ),
+        (&json!(6), &json!(875_000_000), &json!(125))
+    );
+    assert_eq!(a["affiliate_user"]["id"], 777);
+    let plain = &tx["result"]["transactions"][1];
+    assert_eq!(plain["amount"], 50);
+    assert!(plain.get("nanostar_amount").is_none() && plain["source"].get("affiliate").is_none());
+    let (_, balance) = emu.bot("getMyStarBalance", json!({})).await;
+    assert_eq!(
+        balance["result"],
+        json!({"amount": 98, "nanostar_amount": 125_000_000})
+    );
+
+    let refund = json!({"user_id": 555, "telegram_payment_charge_id": charge});
+    assert_eq!(emu.bot("refundStarPayment", refund).await.0, 200);
+    let (_, tx) = emu.bot("getStarTransactions", json!({})).await;
+    let r = &tx["result"]["transactions"][2];
+    assert_eq!(
+        (&r["amount"], &r["nanostar_amount"]),
+        (&json!(48), &json!(125_000_000))
+    );
+    let a = &r["receiver"]["affiliate"];
+    assert_eq!(
+        (&a["amount"], &a["nanostar_amount"]),
+        (&json!(-6), &json!(-875_000_000))
+    );
+    let (_, balance) = emu.bot("getMyStarBalance", json!({})).await;
+    assert_eq!(balance["result"], json!({"amount": 50}));
+    let (status, _) = emu
+        .post(
+            "/control/affiliates",
+            json!({"user_id": 555, "commission_per_mille": 1000}),
+        )
+        .await;
+    assert_eq!(status, 400);
+}

@@ -17,6 +17,7 @@ use crate::shop::reconcile::{self, Difference};
 use crate::shop::{bot, notice, Refund};
 use crate::store::Store;
 use crate::telegram::client::BotError;
+use crate::telegram::types::StarTransaction;
 
 fn telegram_error(what: &str, e: BotError) -> ApiError {
     super::faults::telegram_failure(format!("{what} failed: {e}"), &e)
@@ -135,7 +136,7 @@ pub async fn setup<P: Platform>(
 }
 
 /// How many pages of `getStarTransactions` (100 each) reconciliation reads.
-const RECONCILE_PAGES: u32 = 20;
+pub const RECONCILE_PAGES: u32 = 20;
 
 /// `GET /api/admin/reconcile`: what Telegram and our store disagree on.
 pub async fn reconcile<P: Platform>(
@@ -157,6 +158,20 @@ pub async fn differences<P: Platform>(
     platform: &P,
     settings: &Settings,
 ) -> Result<(usize, Vec<Difference>), ApiError> {
+    let telegram = star_transactions(platform, settings).await?;
+    let store = platform.store(settings.storage)?;
+    let ours = store
+        .payments(100 * RECONCILE_PAGES as usize)
+        .await
+        .map_err(storage_error)?;
+    Ok((ours.len(), reconcile::differences(&ours, &telegram)))
+}
+
+/// The bot's Star transactions, oldest first, as far as reconciliation reads.
+pub async fn star_transactions<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+) -> Result<Vec<StarTransaction>, ApiError> {
     let bot = super::bot(platform, settings)?;
     let mut telegram = Vec::new();
     for page in 0..RECONCILE_PAGES {
@@ -170,12 +185,7 @@ pub async fn differences<P: Platform>(
             break;
         }
     }
-    let store = platform.store(settings.storage)?;
-    let ours = store
-        .payments(100 * RECONCILE_PAGES as usize)
-        .await
-        .map_err(storage_error)?;
-    Ok((ours.len(), reconcile::differences(&ours, &telegram)))
+    Ok(telegram)
 }
 
 /// `GET /api/admin/orders?format=json|csv&status=&since=&limit=`: orders and

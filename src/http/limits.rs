@@ -106,6 +106,7 @@ pub fn of(route: Route) -> Option<Limit> {
         | Route::AdminOrders
         | Route::AdminAccess
         | Route::AdminOrder
+        | Route::AdminSummary
         | Route::TestPanic => None,
     }
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod admin_access;
 pub mod admin_order;
+pub mod admin_summary;
 pub mod api;
 pub mod auth;
 pub mod courier;
@@ -102,6 +103,7 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
         Route::AdminAccess => admin_access::list(platform, &settings, req).await,
+        Route::AdminSummary => admin_summary::summary(platform, &settings, req).await,
         Route::AdminOrder => {
             let order_id = matched.params.get("order_id");
             admin_order::detail(platform, &settings, req, order_id).await

@@ -24,6 +24,7 @@ pub enum Route {
     AdminOrders,
     AdminAccess,
     AdminOrder,
+    AdminSummary,
     TonManifest,
     TonProofPayload,
     /// Linking and unlinking a wallet.
@@ -63,6 +64,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/orders", "GET", Route::AdminOrders),
     ("/api/admin/access", "GET", Route::AdminAccess),
     ("/api/admin/orders/{order_id}", "GET", Route::AdminOrder),
+    ("/api/admin/summary", "GET", Route::AdminSummary),
     ("/tonconnect-manifest.json", "GET", Route::TonManifest),
     ("/api/ton/proof-payload", "POST", Route::TonProofPayload),
     ("/api/ton/wallet", "GET", Route::TonWalletRead),

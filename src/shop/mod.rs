@@ -12,6 +12,7 @@ pub mod order;
 pub mod outbox;
 pub mod payment;
 pub mod reconcile;
+pub mod summary;
 pub mod ton;
 
 pub use catalog::{Catalog, Product};

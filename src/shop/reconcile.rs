@@ -6,7 +6,103 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Payment;
-use crate::telegram::types::StarTransaction;
+use crate::telegram::types::{StarTransaction, TransactionPartner, NANOSTARS};
+
+/// An amount of Stars held in nanostars, shown in Stars: a whole number when
+/// it is one, else a decimal (`48.125`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stars(pub i64);
+
+impl Serialize for Stars {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 % NANOSTARS == 0 {
+            s.serialize_i64(self.0 / NANOSTARS)
+        } else {
+            s.serialize_f64(self.0 as f64 / NANOSTARS as f64)
+        }
+    }
+}
+
+impl std::fmt::Display for Stars {
+    /// Exact: `48`, `48.125`, `-0.5`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sign, n) = if self.0 < 0 {
+            ("-", -self.0)
+        } else {
+            ("", self.0)
+        };
+        let (whole, frac) = (n / NANOSTARS, n % NANOSTARS);
+        if frac == 0 {
+            return write!(f, "{sign}{whole}");
+        }
+        let frac = format!("{frac:09}");
+        write!(f, "{sign}{whole}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// What Telegram's record says one of our Stars charges brought the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settled {
+    /// The user partner's `transaction_type` (`invoice_payment`).
+    pub transaction_type: String,
+    /// What an affiliate of the bot's affiliate program received from it.
+    pub affiliate_commission: Stars,
+    /// What the bot kept.
+    pub net_amount: Stars,
+}
+
+/// The net revenue rule. The Bot API says `StarTransaction.amount` is the
+/// Stars "transferred by the transaction" and `AffiliateInfo.amount` what the
+/// affiliate "received from the transaction"; it does not say whether the
+/// first already leaves out the second. So the net is the charge (what the
+/// buyer paid, `successful_payment.total_amount`) less the commission, and
+/// never more than Telegram says the transaction transferred: the same
+/// figure whichever way Telegram reports `amount`.
+pub fn settled(charged: i64, t: &StarTransaction) -> Settled {
+    let commission = t.affiliate().map_or(0, |a| a.nanostars().abs());
+    Settled {
+        transaction_type: t.transaction_type().to_owned(),
+        affiliate_commission: Stars(commission),
+        net_amount: Stars((charged * NANOSTARS - commission).min(t.nanostars())),
+    }
+}
+
+/// Whether Telegram's amount agrees with a charge of `charged` Stars: it is
+/// the charge, or the charge less the affiliate's commission.
+fn amount_agrees(charged: i64, t: &StarTransaction) -> bool {
+    let commission = t.affiliate().map_or(0, |a| a.nanostars().abs());
+    let n = t.nanostars();
+    n == charged * NANOSTARS || n == charged * NANOSTARS - commission
+}
+
+/// Payments by invoice and their refunds: Star transactions of other kinds
+/// (withdrawals, ads, an affiliate program's commissions to this bot, gifts
+/// the bot bought) are not orders of ours.
+fn is_invoice(p: Option<&TransactionPartner>) -> bool {
+    matches!(p, Some(TransactionPartner::User { transaction_type, .. })
+        if transaction_type == "invoice_payment" || transaction_type.is_empty())
+}
+
+/// Telegram's incoming invoice payments, by charge id.
+pub fn incoming(telegram: &[StarTransaction]) -> HashMap<&str, &StarTransaction> {
+    telegram
+        .iter()
+        .filter(|t| is_invoice(t.source.as_ref()))
+        .map(|t| (t.id.as_str(), t))
+        .collect()
+}
+
+/// What each of our Stars charges that Telegram lists brought the bot.
+pub fn settlements(ours: &[Payment], telegram: &[StarTransaction]) -> HashMap<String, Settled> {
+    let paid = incoming(telegram);
+    ours.iter()
+        .filter(|p| p.currency == "XTR")
+        .filter_map(|p| {
+            let t = paid.get(p.telegram_payment_charge_id.as_str())?;
+            Some((p.telegram_payment_charge_id.clone(), settled(p.amount, t)))
+        })
+        .collect()
+}
 
 /// One way the two records disagree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,13 +154,11 @@ impl Difference {
 /// disagree. Telegram lists an incoming payment with a `source` and a refund
 /// with a `receiver`; only Stars payments are in its record.
 pub fn differences(ours: &[Payment], telegram: &[StarTransaction]) -> Vec<Difference> {
-    let mut paid: HashMap<&str, i64> = HashMap::new();
+    let mut paid = incoming(telegram);
     let mut refunded: HashMap<&str, i64> = HashMap::new();
     for t in telegram {
-        if t.receiver.is_some() {
+        if is_invoice(t.receiver.as_ref()) {
             refunded.insert(&t.id, t.amount);
-        } else if t.source.is_some() {
-            paid.insert(&t.id, t.amount);
         }
     }
     let mut out = Vec::new();
@@ -75,10 +169,10 @@ pub fn differences(ours: &[Payment], telegram: &[StarTransaction]) -> Vec<Differ
                 charge_id: charge_id.clone(),
                 order_id: p.order_id.clone(),
             }),
-            Some(amount) if amount != p.amount => out.push(Difference::AmountDiffers {
+            Some(t) if !amount_agrees(p.amount, t) => out.push(Difference::AmountDiffers {
                 charge_id: charge_id.clone(),
                 stored: p.amount,
-                telegram: amount,
+                telegram: t.amount,
             }),
             Some(_) => {}
         }
@@ -99,13 +193,13 @@ pub fn differences(ours: &[Payment], telegram: &[StarTransaction]) -> Vec<Differ
         }
     }
     let mut missing: Vec<_> = paid.into_iter().collect();
-    missing.sort();
+    missing.sort_by_key(|(charge, _)| *charge);
     out.extend(
         missing
             .into_iter()
-            .map(|(charge, amount)| Difference::MissingInStore {
+            .map(|(charge, t)| Difference::MissingInStore {
                 charge_id: charge.to_owned(),
-                telegram: amount,
+                telegram: t.amount,
             }),
     );
     out
@@ -133,20 +227,89 @@ mod tests {
         }
     }
 
+    fn user(kind: &str) -> TransactionPartner {
+        TransactionPartner::User {
+            transaction_type: kind.into(),
+            affiliate: None,
+            invoice_payload: None,
+        }
+    }
+
+    /// A payment of a referred buyer: Telegram lists `amount` (+ nanostars)
+    /// and the affiliate's commission.
+    fn referred(id: &str, amount: i64, nano: i64, commission: i64, cnano: i64) -> StarTransaction {
+        let mut t = incoming(id, amount);
+        t.nanostar_amount = nano;
+        t.source = Some(TransactionPartner::User {
+            transaction_type: "invoice_payment".into(),
+            affiliate: Some(crate::telegram::types::AffiliateInfo {
+                commission_per_mille: 125,
+                amount: commission,
+                nanostar_amount: cnano,
+            }),
+            invoice_payload: None,
+        });
+        t
+    }
+
+    #[test]
+    fn the_net_is_the_charge_less_the_commission_however_telegram_reports_amount() {
+        let pay = [payment("a", "XTR", 55, false)];
+        // Telegram's amount already without the commission (48.125 of 55)…
+        let net = referred("a", 48, 125_000_000, 6, 875_000_000);
+        // …or the whole charge beside the commission.
+        let gross = referred("a", 55, 0, 6, 875_000_000);
+        for t in [&net, &gross] {
+            let s = settled(55, t);
+            assert_eq!(s.net_amount, Stars(48_125_000_000));
+            assert_eq!(s.affiliate_commission, Stars(6_875_000_000));
+            assert_eq!(s.transaction_type, "invoice_payment");
+            assert!(differences(&pay, std::slice::from_ref(t)).is_empty());
+        }
+        assert_eq!(
+            serde_json::to_value(settled(55, &net)).unwrap(),
+            json!({"transaction_type": "invoice_payment", "affiliate_commission": 6.875, "net_amount": 48.125})
+        );
+        // No affiliate: the whole charge, as a whole number.
+        let plain = settled(50, &incoming("b", 50));
+        assert_eq!(serde_json::to_value(plain.net_amount).unwrap(), json!(50));
+        // Telegram says less reached the bot than the rule gives: its figure.
+        assert_eq!(
+            settled(50, &incoming("b", 40)).net_amount,
+            Stars(40 * NANOSTARS)
+        );
+        assert_eq!(Stars(-500_000_000).to_string(), "-0.5");
+        assert_eq!(Stars(48_125_000_000).to_string(), "48.125");
+        assert_eq!(Stars(7 * NANOSTARS).to_string(), "7");
+    }
+
+    #[test]
+    fn transactions_that_are_no_invoice_are_not_orders_of_ours() {
+        let mut withdrawal = refund("w", 100);
+        withdrawal.receiver = Some(TransactionPartner::Fragment {});
+        let mut commission = incoming("c", 3);
+        commission.source = Some(TransactionPartner::AffiliateProgram {
+            commission_per_mille: 100,
+        });
+        let mut gift = refund("g", 2);
+        gift.receiver = Some(user("gift_purchase"));
+        assert!(differences(&[], &[withdrawal, commission, gift]).is_empty());
+    }
+
     fn incoming(id: &str, amount: i64) -> StarTransaction {
         StarTransaction {
             id: id.into(),
             amount,
             date: 1,
-            source: Some(json!({"type": "user"})),
-            receiver: None,
+            source: Some(user("invoice_payment")),
+            ..Default::default()
         }
     }
 
     fn refund(id: &str, amount: i64) -> StarTransaction {
         StarTransaction {
             source: None,
-            receiver: Some(json!({"type": "user"})),
+            receiver: Some(user("invoice_payment")),
             ..incoming(id, amount)
         }
     }

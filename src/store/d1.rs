@@ -335,6 +335,14 @@ impl<D: Database> Store for D1Store<D> {
         payments(&self.one(sql!(sql, limit)).await?)
     }
 
+    async fn payments_since(&self, since: u64, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE paid_at >= ?1 OR refunded_at >= ?1 \
+             ORDER BY paid_at DESC LIMIT ?2"
+        );
+        payments(&self.one(sql!(sql, since, limit)).await?)
+    }
+
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         let r = self
             .one(sql!(

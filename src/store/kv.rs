@@ -453,6 +453,19 @@ impl<N: Namespace> Store for KvStore<N> {
         Ok(out)
     }
 
+    async fn payments_since(&self, since: u64, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        let mut out: Vec<Payment> = self
+            .list_metadata::<PaymentRow>("payment:")
+            .await?
+            .into_iter()
+            .map(|(_, p)| Payment::from(p))
+            .filter(|p| p.paid_at >= since || p.refunded_at.is_some_and(|t| t >= since))
+            .collect();
+        out.sort_by_key(|p| std::cmp::Reverse(p.paid_at));
+        out.truncate(limit);
+        Ok(out)
+    }
+
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         let mut n = 0;
         for mut o in listed_orders(self.list_metadata("user:").await?) {

@@ -101,6 +101,8 @@ pub trait Store {
     async fn claim_update(&self, update_id: i64, now: u64) -> Result<bool, StoreError>;
     /// Stored payments, newest first.
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError>;
+    /// Payments paid or refunded at or after `since`, newest first.
+    async fn payments_since(&self, since: u64, limit: usize) -> Result<Vec<Payment>, StoreError>;
     /// Pending orders created before `created_before` become `expired`; how many.
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError>;
     /// Forgets processed update ids older than `processed_before`; how many.
@@ -230,6 +232,9 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     async fn payments(&self, limit: usize) -> Result<Vec<Payment>, StoreError> {
         either!(self, s => s.payments(limit).await)
+    }
+    async fn payments_since(&self, since: u64, limit: usize) -> Result<Vec<Payment>, StoreError> {
+        either!(self, s => s.payments_since(since, limit).await)
     }
     async fn expire_pending(&self, created_before: u64) -> Result<usize, StoreError> {
         either!(self, s => s.expire_pending(created_before).await)

@@ -646,6 +646,32 @@ fn an_orders_messages_are_found_with_when_they_were_sent_test() {
     );
 }
 
+async fn payments_since_are_those_paid_or_refunded_since<S: Store>(s: &S) -> Vec<String> {
+    for (o, c, at) in [
+        ("o1", "c1", T0),
+        ("o2", "c2", T0 + 10),
+        ("o3", "c3", T0 + 20),
+    ] {
+        s.insert_order(&order(o, 7, "pack", at)).await.unwrap();
+        let p = payment(o, c, at, None, false);
+        s.record_payment(&p, None, at, None).await.unwrap();
+    }
+    s.record_refund("c1", T0 + 30).await.unwrap();
+    let found = s.payments_since(T0 + 10, 100).await.unwrap();
+    found
+        .into_iter()
+        .map(|p| p.telegram_payment_charge_id)
+        .collect()
+}
+
+#[test]
+fn payments_since_are_those_paid_or_refunded_since_test() {
+    assert_eq!(
+        on_both!(payments_since_are_those_paid_or_refunded_since),
+        ["c3", "c2", "c1"]
+    );
+}
+
 #[test]
 fn a_payment_and_its_goods_take_one_d1_round_trip() {
     let s = d1();

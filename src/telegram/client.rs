@@ -10,7 +10,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 use url::Url;
 
-use super::types::{BotCommand, InvoiceLinkParams, StarTransactions};
+use super::types::{BotCommand, InvoiceLinkParams, StarAmount, StarTransactions};
 use super::{BotToken, TelegramEnv};
 
 /// Why a request never got an HTTP answer. No free text: transport errors can
@@ -223,6 +223,11 @@ impl<'a, T: Transport> BotApi<'a, T> {
             &json!({ "offset": offset, "limit": limit }),
         )
         .await
+    }
+
+    /// `getMyStarBalance`: the bot's Stars.
+    pub async fn get_my_star_balance(&self) -> Result<StarAmount, BotError> {
+        self.call("getMyStarBalance", &json!({})).await
     }
 
     pub async fn set_webhook(

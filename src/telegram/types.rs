@@ -2,7 +2,6 @@
 //! ignored so that new Bot API versions never break decoding.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Update {
@@ -241,19 +240,127 @@ pub struct StarTransactions {
     pub transactions: Vec<StarTransaction>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct StarTransaction {
-    /// For incoming payments, the `telegram_payment_charge_id`.
+    /// For incoming payments, the `telegram_payment_charge_id`; a refund
+    /// has the id of the payment it refunds.
     pub id: String,
+    /// Whole Stars the transaction transferred (to the bot, for a payment).
     pub amount: i64,
+    /// Billionths of a Star on top of `amount`, with its sign.
+    #[serde(default)]
+    pub nanostar_amount: i64,
     #[serde(default)]
     pub date: i64,
     /// Set for incoming payments (e.g. the paying user).
     #[serde(default)]
-    pub source: Option<Value>,
+    pub source: Option<TransactionPartner>,
     /// Set for outgoing transfers such as refunds.
     #[serde(default)]
-    pub receiver: Option<Value>,
+    pub receiver: Option<TransactionPartner>,
+}
+
+/// Billionths of a Star in a Star.
+pub const NANOSTARS: i64 = 1_000_000_000;
+
+impl StarTransaction {
+    /// The amount in nanostars.
+    pub fn nanostars(&self) -> i64 {
+        self.amount * NANOSTARS + self.nanostar_amount
+    }
+
+    /// Who paid the bot, or whom the bot paid.
+    pub fn partner(&self) -> Option<&TransactionPartner> {
+        self.source.as_ref().or(self.receiver.as_ref())
+    }
+
+    /// The user partner's `transaction_type` (`invoice_payment`, …), else the
+    /// partner's type (`fragment`, `affiliate_program`, …).
+    pub fn transaction_type(&self) -> &str {
+        match self.partner() {
+            Some(TransactionPartner::User {
+                transaction_type, ..
+            }) => transaction_type,
+            Some(p) => p.kind(),
+            None => "",
+        }
+    }
+
+    /// The affiliate who received a commission through this transaction.
+    pub fn affiliate(&self) -> Option<&AffiliateInfo> {
+        match self.partner()? {
+            TransactionPartner::User { affiliate, .. } => affiliate.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// `TransactionPartner`: who is on the other side of a Star transaction. A
+/// type this build does not know reads as `Other`, never as an error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TransactionPartner {
+    User {
+        /// `invoice_payment`, `paid_media_payment`, `gift_purchase`,
+        /// `premium_purchase`, `business_account_transfer`.
+        #[serde(default)]
+        transaction_type: String,
+        #[serde(default)]
+        affiliate: Option<AffiliateInfo>,
+        #[serde(default)]
+        invoice_payload: Option<String>,
+    },
+    /// The bot earned a commission as an affiliate of another bot's program.
+    AffiliateProgram {
+        #[serde(default)]
+        commission_per_mille: i64,
+    },
+    Chat {},
+    Fragment {},
+    TelegramAds {},
+    TelegramApi {},
+    #[serde(other)]
+    Other,
+}
+
+impl TransactionPartner {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransactionPartner::User { .. } => "user",
+            TransactionPartner::AffiliateProgram { .. } => "affiliate_program",
+            TransactionPartner::Chat {} => "chat",
+            TransactionPartner::Fragment {} => "fragment",
+            TransactionPartner::TelegramAds {} => "telegram_ads",
+            TransactionPartner::TelegramApi {} => "telegram_api",
+            TransactionPartner::Other => "other",
+        }
+    }
+}
+
+/// `AffiliateInfo`: the commission an affiliate received through a payment
+/// (negative on its refund).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AffiliateInfo {
+    #[serde(default)]
+    pub commission_per_mille: i64,
+    #[serde(default)]
+    pub amount: i64,
+    #[serde(default)]
+    pub nanostar_amount: i64,
+}
+
+impl AffiliateInfo {
+    pub fn nanostars(&self) -> i64 {
+        self.amount * NANOSTARS + self.nanostar_amount
+    }
+}
+
+/// `StarAmount` (`getMyStarBalance`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct StarAmount {
+    pub amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nanostar_amount: Option<i64>,
 }
 
 #[cfg(test)]
@@ -272,6 +379,40 @@ mod tests {
         assert_eq!(p.total_amount, 50);
         assert!(p.is_first_recurring);
         assert_eq!(p.subscription_expiration_date, Some(1_700_000_000));
+    }
+
+    #[test]
+    fn star_transactions_read_partners_affiliates_and_unknown_types() {
+        let raw = r#"{"transactions":[
+            {"id":"stx1","amount":48,"nanostar_amount":125000000,"date":5,"source":{"type":"user",
+             "transaction_type":"invoice_payment","user":{"id":7,"is_bot":false,"first_name":"A"},
+             "affiliate":{"affiliate_user":{"id":9,"is_bot":false,"first_name":"B"},"commission_per_mille":125,
+             "amount":6,"nanostar_amount":875000000},"invoice_payload":"o:p"}},
+            {"id":"w1","amount":100,"date":6,"receiver":{"type":"fragment","withdrawal_state":{"type":"pending"}}},
+            {"id":"a1","amount":3,"date":7,"source":{"type":"affiliate_program","commission_per_mille":100,
+             "sponsor_user":{"id":1,"is_bot":true,"first_name":"S"}}},
+            {"id":"x1","amount":1,"date":8,"source":{"type":"from_the_future","anything":[1]}},
+            {"id":"g1","amount":-2,"nanostar_amount":-5,"date":9,"receiver":{"type":"user","transaction_type":"gift_purchase","user":{"id":7}}}
+        ]}"#;
+        let t: StarTransactions = serde_json::from_str(raw).unwrap();
+        let [paid, withdrawal, commission, unknown, gift] = &t.transactions[..] else {
+            panic!("five transactions");
+        };
+        assert_eq!(paid.nanostars(), 48_125_000_000);
+        assert_eq!(paid.transaction_type(), "invoice_payment");
+        let a = paid.affiliate().unwrap();
+        assert_eq!(
+            (a.commission_per_mille, a.nanostars()),
+            (125, 6_875_000_000)
+        );
+        assert_eq!(withdrawal.transaction_type(), "fragment");
+        assert_eq!(commission.transaction_type(), "affiliate_program");
+        assert_eq!(unknown.transaction_type(), "other");
+        assert_eq!(gift.transaction_type(), "gift_purchase");
+        assert_eq!(gift.nanostars(), -2_000_000_005);
+        assert!(gift.affiliate().is_none() && withdrawal.affiliate().is_none());
+        let b: StarAmount = serde_json::from_str(r#"{"amount":-1,"nanostar_amount":-5}"#).unwrap();
+        assert_eq!(b.nanostar_amount, Some(-5));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! method lives in the file of its concern:
 //! - `messages`: `sendMessage`, `sendDocument`, message and `reply_markup` checks;
 //! - `invoices`: `createInvoiceLink`, `answerPreCheckoutQuery`;
-//! - `stars`: `refundStarPayment`, `getStarTransactions`, `editUserStarSubscription`;
+//! - `stars`: `refundStarPayment`, `getStarTransactions`, `getMyStarBalance`, `editUserStarSubscription`;
 //! - `webhook`: `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `getUpdates`;
 //! - `commands`: `setMyCommands`, `getMyCommands`, `deleteMyCommands`, `setChatMenuButton`,
 //!   `getChatMenuButton`;
@@ -139,6 +139,7 @@ pub async fn execute(ctx: &Arc<Ctx>, method: &str, p: &Params, env: CallEnv) -> 
         "answerprecheckoutquery" => invoices::answer_pre_checkout_query(ctx, p),
         "refundstarpayment" => stars::refund_star_payment(ctx, p),
         "getstartransactions" => stars::get_star_transactions(ctx, p),
+        "getmystarbalance" => stars::get_my_star_balance(ctx),
         "edituserstarsubscription" => stars::edit_user_star_subscription(ctx, p),
         "setwebhook" => webhook::set_webhook(ctx, p),
         "deletewebhook" => webhook::delete_webhook(ctx, p),

@@ -1,5 +1,5 @@
-//! The Stars methods a bot uses after a payment: `refundStarPayment`, `getStarTransactions`
-//! and `editUserStarSubscription`. Here their parameters are read; the ledger and the
+//! The Stars methods a bot uses after a payment: `refundStarPayment`, `getStarTransactions`,
+//! `getMyStarBalance` and `editUserStarSubscription`. Here their parameters are read; the ledger and the
 //! subscriptions they change are kept by `crate::payments`.
 
 use serde_json::{json, Value};
@@ -28,6 +28,26 @@ pub(super) fn get_star_transactions(ctx: &Ctx, p: &Params) -> ApiResult {
         .cloned()
         .collect();
     Ok(json!({"transactions": list}))
+}
+
+/// `getMyStarBalance`: a `StarAmount`, the sum of the bot's Star transactions (payments
+/// in, refunds out), each its `amount` and `nanostar_amount`. Both parts round toward
+/// zero and share the sign, as Telegram's `StarAmount` has them.
+pub(super) fn get_my_star_balance(ctx: &Ctx) -> ApiResult {
+    let s = ctx.lock();
+    let nanostars: i64 = s
+        .star_transactions
+        .iter()
+        .map(|t| {
+            let n = payments::nanostars(t);
+            if t.get("receiver").is_some() {
+                -n
+            } else {
+                n
+            }
+        })
+        .sum();
+    Ok(payments::star_amount(nanostars))
 }
 
 pub(super) fn edit_user_star_subscription(ctx: &Ctx, p: &Params) -> ApiResult {

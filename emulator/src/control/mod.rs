@@ -62,6 +62,7 @@ pub fn router() -> Router<Arc<Ctx>> {
         .route("/charges", get(charges))
         .route("/subscriptions/renew", post(renew))
         .route("/refunds", post(refund))
+        .route("/affiliates", get(affiliates).post(set_affiliate))
         .route("/calls", get(calls))
         .route("/updates", get(updates))
         .route("/redeliver", post(redeliver))
@@ -281,6 +282,45 @@ async fn refund(State(ctx): Shared, Json(b): Json<ChargeRef>) -> Response {
     };
     let (status, body) = botapi::call_and_record(&ctx, "refundStarPayment", &params, env).await;
     json_response(status, &body)
+}
+
+#[derive(Deserialize)]
+struct AffiliateBody {
+    /// The buyer the affiliate referred.
+    user_id: i64,
+    affiliate_user_id: Option<i64>,
+    /// 0 forgets the referral.
+    commission_per_mille: i64,
+}
+
+/// The bot's affiliate program as Telegram runs it: from now on the buyer's Stars
+/// payments give the affiliate `commission_per_mille` of each (see `payments::charge`).
+async fn set_affiliate(State(ctx): Shared, Json(b): Json<AffiliateBody>) -> CtlResult {
+    if !(0..=999).contains(&b.commission_per_mille) {
+        return Err(bad("commission_per_mille must be 0-999"));
+    }
+    ctx.mutate(|s| {
+        if b.commission_per_mille == 0 {
+            s.affiliates.remove(&b.user_id);
+        } else {
+            let affiliate = crate::state::Affiliate {
+                affiliate_user_id: b.affiliate_user_id.unwrap_or(default_user().id + 1000),
+                commission_per_mille: b.commission_per_mille,
+            };
+            s.affiliates.insert(b.user_id, affiliate);
+        }
+    });
+    Ok(affiliates(State(ctx)).await)
+}
+
+async fn affiliates(State(ctx): Shared) -> Json<Value> {
+    let s = ctx.lock();
+    let list: Vec<Value> = s
+        .affiliates
+        .iter()
+        .map(|(user, a)| json!({"user_id": user, "affiliate_user_id": a.affiliate_user_id, "commission_per_mille": a.commission_per_mille}))
+        .collect();
+    Json(json!({ "affiliates": list }))
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/admin/orders", ""),
     ("GET", "/api/admin/access", ""),
     ("GET", "/api/admin/orders/nope", ""),
+    ("GET", "/api/admin/summary", ""),
 ];
 
 fn operator_platform() -> TestPlatform {
@@ -157,9 +158,9 @@ fn the_order_list_filters_by_q_product_and_currency() {
             .map(|r| r["order_id"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(ids("q=%40ann_b"), [a.clone()]);
-    assert_eq!(ids("q=6"), [a.clone()]);
-    assert_eq!(ids(&format!("q={b}")), [b.clone()]);
+    assert_eq!(ids("q=%40ann_b"), [a.as_str()]);
+    assert_eq!(ids("q=6"), [a.as_str()]);
+    assert_eq!(ids(&format!("q={b}")), [b.as_str()]);
     assert_eq!(ids("q=5&status=paid"), Vec::<String>::new());
     assert_eq!(ids("product=sticker_pack&currency=XTR").len(), 2);
     assert!(ids("currency=TON").is_empty());
@@ -228,4 +229,89 @@ fn an_orders_detail_shows_charges_deliveries_and_whether_it_is_refundable() {
     assert_eq!(v["charges"][0]["refunded_at"], json!(NOW));
     // The operator's launch data reads the same.
     assert_eq!(as_user(&p, "GET", &path, 900, ""), (200, v));
+}
+
+#[test]
+fn the_summary_adds_up_sales_refunds_commissions_and_survives_telegram_failing() {
+    let p = operator_platform();
+    let mut orders = Vec::new();
+    for (i, charge) in ["stx_a", "stx_b", "stx_c"].iter().enumerate() {
+        let id = buy(&p, 5, "sticker_pack");
+        webhook(&p, paid(10 + i as i64, 5, &id, charge, 50));
+        orders.push(id);
+    }
+    let (s, _) = admin(
+        &p,
+        "POST",
+        "/api/admin/refunds",
+        &json!({"order_id": orders[2]}).to_string(),
+    );
+    assert_eq!(s, 200);
+    // stx_a came through an affiliate at 100 per mille.
+    p.bot.on(
+        "getStarTransactions",
+        200,
+        json!({"ok": true, "result": {"transactions": [
+            {"id": "stx_a", "amount": 45, "date": NOW, "source": {"type": "user", "transaction_type": "invoice_payment",
+             "user": {"id": 5}, "affiliate": {"affiliate_user": {"id": 9}, "commission_per_mille": 100, "amount": 5}}},
+            {"id": "stx_b", "amount": 50, "date": NOW, "source": {"type": "user", "transaction_type": "invoice_payment", "user": {"id": 5}}},
+            {"id": "stx_c", "amount": 50, "date": NOW, "source": {"type": "user", "transaction_type": "invoice_payment", "user": {"id": 5}}},
+            {"id": "stx_c", "amount": 50, "date": NOW, "receiver": {"type": "user", "transaction_type": "invoice_payment", "user": {"id": 5}}},
+            {"id": "wd1", "amount": 10, "date": NOW, "receiver": {"type": "fragment"}}
+        ]}}),
+    );
+    p.bot.on(
+        "getMyStarBalance",
+        200,
+        json!({"ok": true, "result": {"amount": 85}}),
+    );
+    let (s, v) = admin(&p, "GET", "/api/admin/summary", "");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["days"].as_u64(), v["until"].as_u64()),
+        (Some(30), Some(NOW))
+    );
+    let xtr = &v["currencies"][0];
+    assert_eq!(xtr["currency"], "XTR");
+    assert_eq!(
+        (
+            &xtr["gross"],
+            &xtr["refunded"],
+            &xtr["paid_orders"],
+            &xtr["refunds"]
+        ),
+        (&json!(150), &json!(50), &json!(3), &json!(1))
+    );
+    assert!((xtr["refund_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    // 45 + 50 + 50 paid, 50 refunded.
+    assert_eq!(xtr["net"], 95);
+    let days = xtr["per_day"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(
+        days[29],
+        json!({"date": "2025-06-15", "gross": 150, "refunded": 50, "orders": 3})
+    );
+    assert_eq!(v["star_balance"], json!({"amount": 85}));
+    assert!(v.get("star_balance_error").is_none());
+    assert_eq!(v["reconciliation"]["in_sync"], true, "{v}");
+    assert_eq!(v["subscriptions"]["active"], 0);
+
+    // Telegram down: its parts are null with a code, the rest stands.
+    let (s, v) = as_user(&p, "GET", "/api/admin/summary?days=90", 900, "");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["currencies"][0]["per_day"].as_array().unwrap().len(), 90);
+    assert_eq!(v["currencies"][0]["gross"], 150);
+    assert_eq!(v["currencies"][0]["net"], Value::Null);
+    assert_eq!(
+        (&v["star_balance"], &v["reconciliation"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(v["star_balance_error"], "telegram_error");
+    assert_eq!(v["reconciliation_error"], "telegram_error");
+
+    let (s, v) = admin(&p, "GET", "/api/admin/summary?days=7", "");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
 }

@@ -2,8 +2,9 @@
 //!
 //! The words live in `static/locales/<code>.json`: one flat JSON object per
 //! language, key → text, with `{name}` placeholders. `static/` is the page's
-//! assets directory, so the page can read the same files (`/locales/zh.json`).
-//! The worker embeds them and parses each once, at first use.
+//! assets directory, so the page reads the same files (`/locales/zh.json`).
+//! The worker embeds its own keys of them (build.rs leaves the page's out) and
+//! parses each once, at first use.
 //!
 //! Keys say who reads them: `bot.*` (replies to commands), `commands.*` (the
 //! command list), `precheckout.*` (refusals Telegram shows on the payment
@@ -20,12 +21,16 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+/// The worker's keys of `static/locales/<code>.json` (build.rs writes them).
+macro_rules! worker_words {
+    ($code:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/locales/", $code, ".json"))
+    };
+}
+
 /// Every language: its code (ISO 639-1, what Telegram's `language_code`
 /// starts with) and its words. English first: the fallback.
-const LANGUAGES: &[(&str, &str)] = &[
-    ("en", include_str!("../static/locales/en.json")),
-    ("zh", include_str!("../static/locales/zh.json")),
-];
+const LANGUAGES: &[(&str, &str)] = &[("en", worker_words!("en")), ("zh", worker_words!("zh"))];
 
 /// A language the shop speaks: an index into [`LANGUAGES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -200,9 +205,38 @@ mod tests {
         assert_eq!(Lang::codes(), "en, zh");
     }
 
+    /// Each language's whole file, the page's keys and the worker's.
+    fn files() -> Vec<Map<String, Value>> {
+        LANGUAGES
+            .iter()
+            .map(|(code, _)| {
+                let path = format!("{}/static/locales/{code}.json", env!("CARGO_MANIFEST_DIR"));
+                match serde_json::from_str(&std::fs::read_to_string(&path).unwrap()) {
+                    Ok(Value::Object(map)) => map,
+                    _ => panic!("{path} is not a JSON object"),
+                }
+            })
+            .collect()
+    }
+
+    /// The worker carries its own keys of each file, all of them, and none of
+    /// the page's.
+    #[test]
+    fn the_worker_embeds_exactly_its_own_keys() {
+        for (lang, (file, embedded)) in Lang::all().zip(files().iter().zip(words())) {
+            let own: Map<String, Value> = file
+                .iter()
+                .filter(|(k, _)| k.contains('.'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            assert!(!own.is_empty() && own.len() < file.len());
+            assert_eq!(embedded, &own, "{}", lang.code());
+        }
+    }
+
     #[test]
     fn every_language_file_has_every_key_with_the_same_placeholders() {
-        let words = words();
+        let words = files();
         let english = &words[0];
         assert!(!english.is_empty());
         for lang in Lang::all() {
@@ -335,8 +369,9 @@ mod tests {
             assert!(!i18n.contains(table), "static/i18n.js holds words: {table}");
         }
         assert!(i18n.contains("/locales/"), "static/i18n.js loads the files");
+        let files = files();
         for lang in Lang::all() {
-            for (key, text) in &words()[lang.0 as usize] {
+            for (key, text) in &files[lang.0 as usize] {
                 let Some(text) = text.as_str() else { continue };
                 // Short texts (`Premium`, `TON`) may well be code; whole phrases are not.
                 if key.contains('.') || text.chars().count() < 16 {
@@ -360,7 +395,7 @@ mod tests {
     /// of the files (tsc checks the same for the modules).
     #[test]
     fn the_page_names_only_keys_the_files_have() {
-        let english = &words()[0];
+        let english = &files()[0];
         let mut sources = page_sources();
         sources.push((
             "static/index.html".into(),

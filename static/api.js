@@ -51,6 +51,7 @@
  * @property {{ amount: number, nanostar_amount: number } | null} star_balance
  * @property {boolean} star_balance_failed  the server could not read the balance from Telegram
  * @property {{ checked: number, in_sync: boolean, differences: Array<Record<string, unknown>> } | null} reconciliation
+ * @property {boolean} reconciliation_failed  the server could not read Telegram's transactions
  */
 
 /**
@@ -475,6 +476,7 @@ export function createApi(initData) {
           in_sync: rec.in_sync === true,
           differences: (Array.isArray(rec.differences) ? rec.differences : []).filter(isObject),
         } : null,
+        reconciliation_failed: rec === null && data.reconciliation_error !== undefined && data.reconciliation_error !== null,
       };
     },
     /**

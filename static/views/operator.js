@@ -240,7 +240,7 @@ export function createOperator({ api, catalog, onButtonsChange }) {
     const r = s.reconciliation;
     if (!r) {
       rec.dataset.state = 'unknown';
-      rec.replaceChildren(el('p', { class: 'op-line hint', text: t('op_notReconciled') }));
+      rec.replaceChildren(el('p', { class: 'op-line hint', text: t(s.reconciliation_failed ? 'op_reconcileUnavailable' : 'op_notReconciled') }));
     } else if (r.in_sync || r.differences.length === 0) {
       rec.dataset.state = 'in_sync';
       rec.replaceChildren(el('p', { class: 'op-line op-ok', text: t('op_inSync', { checked: r.checked }) }));

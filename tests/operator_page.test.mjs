@@ -207,7 +207,8 @@ describe('the Operator section of the Mini App', () => {
     // 90 days: the same purchases, 90 slots.
     await app.locator('button.op-days[data-days="90"]').click();
     await eventually(async () => (await app.locator('#operator-view').getAttribute('data-days')) === '90', { what: '90 days' });
-    await app.locator('.op-currency[data-currency="XTR"] svg.chart title', { hasText: 'last 90 days' }).waitFor();
+    await app.locator('.op-currency[data-currency="XTR"] svg.chart title', { hasText: 'last 90 days' }).waitFor({ state: 'attached' });
+    assert.equal(await chart.locator('rect').count(), 2, 'one bar and its refund, of 90 days');
     assert.equal(await chart.locator('rect.chart-bar').count(), 1);
 
     // Subscriptions, the balance, the reconciliation: as the server says.

@@ -230,9 +230,11 @@ export function createOperator({ api, catalog, onButtonsChange }) {
     const balance = byId('op-balance');
     if (s.star_balance) {
       balance.dataset.value = String(s.star_balance.amount);
+      balance.classList.remove('hint');
       balance.textContent = formatPrice('XTR', s.star_balance.amount);
     } else {
       delete balance.dataset.value;
+      balance.classList.add('hint');
       balance.textContent = s.star_balance_failed ? t('op_balanceUnavailable') : '—';
     }
 

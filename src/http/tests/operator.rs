@@ -315,3 +315,46 @@ fn the_summary_adds_up_sales_refunds_commissions_and_survives_telegram_failing()
         (400, Some("invalid_query"))
     );
 }
+
+#[test]
+fn the_export_and_reconciliation_show_an_affiliates_commission_and_the_net() {
+    let p = operator_platform();
+    let id = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 5, &id, "stx_a", 50));
+    let transactions = json!({"ok": true, "result": {"transactions": [
+        {"id": "stx_a", "amount": 43, "nanostar_amount": 750_000_000, "date": NOW, "source": {"type": "user",
+         "transaction_type": "invoice_payment", "user": {"id": 5},
+         "affiliate": {"commission_per_mille": 125, "amount": 6, "nanostar_amount": 250_000_000}}}
+    ]}});
+    for _ in 0..3 {
+        p.bot.on("getStarTransactions", 200, transactions.clone());
+    }
+    let (_, v) = admin(&p, "GET", "/api/admin/orders", "");
+    let row = &v["rows"][0];
+    assert_eq!(
+        (
+            &row["transaction_type"],
+            &row["affiliate_commission"],
+            &row["net_amount"]
+        ),
+        (&json!("invoice_payment"), &json!(6.25), &json!(43.75)),
+        "{v}"
+    );
+    let mut req = request(
+        "GET",
+        "/api/admin/orders",
+        &[("authorization", "Bearer admin_secret")],
+        "",
+    );
+    req.query = "format=csv".into();
+    let text = String::from_utf8(block_on(super::handle(&p, req)).body).unwrap();
+    assert!(text.contains(",invoice_payment,6.25,43.75\r\n"), "{text}");
+    let (s, v) = admin(&p, "GET", "/api/admin/reconcile", "");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["in_sync"], true);
+    assert_eq!(v["payments"][0]["net_amount"], 43.75);
+    assert_eq!(v["payments"][0]["order_id"], json!(id));
+    // Telegram unreachable: the export stands, without Telegram's figures.
+    let (s, v) = admin(&p, "GET", "/api/admin/orders", "");
+    assert_eq!((s, &v["rows"][0]["net_amount"]), (200, &Value::Null));
+}

@@ -369,7 +369,8 @@ describe('routing', () => {
       ['GET', '/api/products'], ['POST', '/api/invoices'], ['GET', '/api/orders'], ['POST', '/telegram/webhook'],
       ['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile'],
       ['GET', '/api/entitlements'], ['POST', '/api/subscriptions/o1/cancel'], ['POST', '/api/subscriptions/o1/resume'],
-      ['GET', '/api/admin/orders'],
+      ['GET', '/api/admin/orders'], ['GET', '/api/admin/orders/o1'], ['GET', '/api/admin/summary'],
+      ['POST', '/api/admin/export-links'], ['GET', '/api/admin/orders.csv'],
     ];
     for (const [allowed, path] of table) {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {

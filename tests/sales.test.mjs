@@ -184,7 +184,7 @@ describe('sales with D1: subscriptions, retries, export, the scheduled handler',
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'text/csv; charset=utf-8');
     const lines = r.text.trimEnd().split('\r\n');
-    assert.equal(lines[0], 'order_id,user_id,product_id,status,currency,amount,created_at,paid_at,subscription_expiration_date,charge_id,provider_charge_id,charge_amount,charged_at,is_recurring,refunded_at,access_chat_id,invite_link,access_revoked_at,username');
+    assert.equal(lines[0], 'order_id,user_id,product_id,status,currency,amount,created_at,paid_at,subscription_expiration_date,charge_id,provider_charge_id,charge_amount,charged_at,is_recurring,refunded_at,access_chat_id,invite_link,access_revoked_at,username,transaction_type,affiliate_commission,net_amount');
     const { n } = await w.db.prepare('SELECT COUNT(*) AS n FROM orders o LEFT JOIN payments p ON p.order_id = o.id').first();
     assert.equal(lines.length - 1, n, 'one row per charge, or per order without one');
     assert.ok(lines.some((l) => l.includes(',stx_sub_2,')));

@@ -12,9 +12,9 @@ use super::{auth, courier, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::shop::export::{self, Format};
+use crate::shop::export::{self, Filter, Format, Row};
 use crate::shop::reconcile::{self, Difference};
-use crate::shop::{bot, notice, Refund};
+use crate::shop::{bot, notice, Payment, Refund};
 use crate::store::Store;
 use crate::telegram::client::BotError;
 use crate::telegram::types::StarTransaction;
@@ -145,10 +145,37 @@ pub async fn reconcile<P: Platform>(
     req: &Request,
 ) -> Result<Response, ApiError> {
     auth::operator(platform, settings, req)?;
-    let (checked, differences) = differences(platform, settings).await?;
+    let telegram = star_transactions(platform, settings).await?;
+    let store = platform.store(settings.storage)?;
+    let ours = store
+        .payments(100 * RECONCILE_PAGES as usize)
+        .await
+        .map_err(storage_error)?;
+    let differences = reconcile::differences(&ours, &telegram);
+    // Each of our Stars charges Telegram lists, with what it brought the bot.
+    let settled = reconcile::settlements(&ours, &telegram);
+    let payments: Vec<_> = ours
+        .iter()
+        .filter_map(|p| {
+            let s = settled.get(&p.telegram_payment_charge_id)?;
+            Some(json!({
+                "charge_id": p.telegram_payment_charge_id,
+                "order_id": p.order_id,
+                "amount": p.amount,
+                "transaction_type": s.transaction_type,
+                "affiliate_commission": s.affiliate_commission,
+                "net_amount": s.net_amount,
+            }))
+        })
+        .collect();
     Ok(Response::json(
         200,
-        &json!({ "checked": checked, "in_sync": differences.is_empty(), "differences": differences }),
+        &json!({
+            "checked": ours.len(),
+            "in_sync": differences.is_empty(),
+            "differences": differences,
+            "payments": payments,
+        }),
     ))
 }
 
@@ -188,8 +215,8 @@ pub async fn star_transactions<P: Platform>(
     Ok(telegram)
 }
 
-/// `GET /api/admin/orders?format=json|csv&status=&since=&limit=`: orders and
-/// their transactions, one row per charge, newest orders first.
+/// `GET /api/admin/orders?format=json|csv&status=&since=&limit=&q=&product=&currency=`:
+/// orders and their transactions, one row per charge, newest orders first.
 pub async fn orders<P: Platform>(
     platform: &P,
     settings: &Settings,
@@ -198,11 +225,38 @@ pub async fn orders<P: Platform>(
     auth::operator(platform, settings, req)?;
     let (format, filter) = export::parse_query(&req.query)
         .map_err(|why| ApiError::bad_request("invalid_query", why))?;
+    let rows = order_rows(platform, settings, &filter).await?;
+    Ok(match format {
+        Format::Json => Response::json(200, &json!({ "count": rows.len(), "rows": rows })),
+        Format::Csv => csv_response(&rows, "orders.csv"),
+    })
+}
+
+/// The rows of the orders `filter` picks, then the members who pay through a
+/// subscription link, each Stars charge with what Telegram's record says of
+/// it when that record can be read (the export stands without it).
+pub async fn order_rows<P: Platform>(
+    platform: &P,
+    settings: &Settings,
+    filter: &Filter,
+) -> Result<Vec<Row>, ApiError> {
     let store = platform.store(settings.storage)?;
     let catalog = super::api::catalog(settings).ok();
     let no_products = crate::shop::Catalog::default();
     let catalog = catalog.unwrap_or(&no_products);
-    let mut rows = export::rows(store.export(&filter).await.map_err(storage_error)?, catalog);
+    let exported = store.export(filter).await.map_err(storage_error)?;
+    let stars: Vec<Payment> = exported
+        .iter()
+        .flat_map(|e| &e.payments)
+        .filter(|p| p.currency == "XTR")
+        .cloned()
+        .collect();
+    let mut rows = export::rows(exported, catalog);
+    if !stars.is_empty() {
+        if let Ok(telegram) = star_transactions(platform, settings).await {
+            export::settle(&mut rows, &reconcile::settlements(&stars, &telegram));
+        }
+    }
     // Members who pay through a chat's subscription link have no order: they
     // are listed after the orders, unless the filter asks for a status.
     if filter.status.is_none() {
@@ -219,18 +273,20 @@ pub async fn orders<P: Platform>(
             rows.extend(export::member_rows(p, link.as_deref(), &members));
         }
     }
-    Ok(match format {
-        Format::Json => Response::json(200, &json!({ "count": rows.len(), "rows": rows })),
-        Format::Csv => Response {
-            status: 200,
-            headers: vec![
-                ("content-type", "text/csv; charset=utf-8".into()),
-                (
-                    "content-disposition",
-                    "attachment; filename=\"orders.csv\"".into(),
-                ),
-            ],
-            body: export::csv(&rows).into_bytes(),
-        },
-    })
+    Ok(rows)
+}
+
+/// The rows as a CSV attachment named `file_name`.
+pub fn csv_response(rows: &[Row], file_name: &str) -> Response {
+    Response {
+        status: 200,
+        headers: vec![
+            ("content-type", "text/csv; charset=utf-8".into()),
+            (
+                "content-disposition",
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body: export::csv(rows).into_bytes(),
+    }
 }

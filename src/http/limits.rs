@@ -107,6 +107,8 @@ pub fn of(route: Route) -> Option<Limit> {
         | Route::AdminAccess
         | Route::AdminOrder
         | Route::AdminSummary
+        | Route::AdminExportLink
+        | Route::AdminOrdersCsv
         | Route::TestPanic => None,
     }
 }

@@ -10,6 +10,7 @@ pub mod admin_summary;
 pub mod api;
 pub mod auth;
 pub mod courier;
+pub mod export_links;
 pub mod faults;
 pub mod limits;
 pub mod message;
@@ -103,6 +104,8 @@ async fn dispatch<P: Platform>(platform: &P, req: &Request) -> Result<Response, 
         Route::AdminReconcile => admin::reconcile(platform, &settings, req).await,
         Route::AdminOrders => admin::orders(platform, &settings, req).await,
         Route::AdminAccess => admin_access::list(platform, &settings, req).await,
+        Route::AdminExportLink => export_links::create(platform, &settings, req).await,
+        Route::AdminOrdersCsv => export_links::download(platform, &settings, req).await,
         Route::AdminSummary => admin_summary::summary(platform, &settings, req).await,
         Route::AdminOrder => {
             let order_id = matched.params.get("order_id");

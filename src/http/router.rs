@@ -25,6 +25,9 @@ pub enum Route {
     AdminAccess,
     AdminOrder,
     AdminSummary,
+    AdminExportLink,
+    /// A signed export link's download (no other authentication).
+    AdminOrdersCsv,
     TonManifest,
     TonProofPayload,
     /// Linking and unlinking a wallet.
@@ -65,6 +68,8 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("/api/admin/access", "GET", Route::AdminAccess),
     ("/api/admin/orders/{order_id}", "GET", Route::AdminOrder),
     ("/api/admin/summary", "GET", Route::AdminSummary),
+    ("/api/admin/export-links", "POST", Route::AdminExportLink),
+    ("/api/admin/orders.csv", "GET", Route::AdminOrdersCsv),
     ("/tonconnect-manifest.json", "GET", Route::TonManifest),
     ("/api/ton/proof-payload", "POST", Route::TonProofPayload),
     ("/api/ton/wallet", "GET", Route::TonWalletRead),

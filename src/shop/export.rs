@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::access::{self, AccessLink, Member};
 use super::catalog::{Catalog, Product};
 use super::order::{Order, OrderStatus, Payment};
+use super::reconcile::{Settled, Stars};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -262,6 +264,24 @@ pub struct Row {
     pub invite_link: Option<String>,
     /// When the link was revoked (the member removed).
     pub access_revoked_at: Option<u64>,
+    /// From Telegram's record of a Stars charge (see `reconcile::settled`),
+    /// when it could be read: the transaction's type, an affiliate's
+    /// commission and what the bot kept, in Stars.
+    pub transaction_type: Option<String>,
+    pub affiliate_commission: Option<Stars>,
+    pub net_amount: Option<Stars>,
+}
+
+/// Adds what Telegram's record says of each Stars charge to its row.
+pub fn settle(rows: &mut [Row], settled: &HashMap<String, Settled>) {
+    for r in rows {
+        let Some(s) = r.charge_id.as_ref().and_then(|c| settled.get(c)) else {
+            continue;
+        };
+        r.transaction_type = Some(s.transaction_type.clone());
+        r.affiliate_commission = Some(s.affiliate_commission);
+        r.net_amount = Some(s.net_amount);
+    }
 }
 
 const HEADER: &[&str] = &[
@@ -285,6 +305,9 @@ const HEADER: &[&str] = &[
     "access_revoked_at",
     // Columns added later go last, so a sheet built on the old ones still reads.
     "username",
+    "transaction_type",
+    "affiliate_commission",
+    "net_amount",
 ];
 
 /// The rows for orders with their payments, in the orders' order; charges
@@ -322,6 +345,9 @@ pub fn rows(orders: Vec<Exported>, catalog: &Catalog) -> Vec<Row> {
             access_chat_id: access::chat_of(catalog, &o),
             invite_link: link.as_ref().map(|l| l.invite_link.clone()),
             access_revoked_at: link.and_then(|l| l.revoked_at),
+            transaction_type: None,
+            affiliate_commission: None,
+            net_amount: None,
         };
         if payments.is_empty() {
             out.push(base);
@@ -370,6 +396,9 @@ pub fn member_rows(product: &Product, link: Option<&str>, members: &[Member]) ->
             access_chat_id: chat_id,
             invite_link: link.map(str::to_owned),
             access_revoked_at: None,
+            transaction_type: None,
+            affiliate_commission: None,
+            net_amount: None,
         })
         .collect()
 }
@@ -417,6 +446,9 @@ pub fn csv(rows: &[Row]) -> String {
             opt(r.invite_link.clone()),
             opt(r.access_revoked_at.map(|v| v.to_string())),
             opt(r.username.clone()),
+            opt(r.transaction_type.clone()),
+            opt(r.affiliate_commission.map(|v| v.to_string())),
+            opt(r.net_amount.map(|v| v.to_string())),
         ];
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
@@ -586,7 +618,7 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[3].ends_with(",,,,,,,,,,"), "{}", lines[3]);
+        assert!(lines[3].ends_with(",,,,,,,,,,,,,"), "{}", lines[3]);
     }
 
     #[test]
@@ -628,7 +660,9 @@ mod tests {
             ),
             (Some(chat), Some("https://t.me/+x"), Some(200))
         );
-        assert!(csv(std::slice::from_ref(r)).contains(",-1001000000001,https://t.me/+x,200,\r\n"));
+        assert!(
+            csv(std::slice::from_ref(r)).contains(",-1001000000001,https://t.me/+x,200,,,,\r\n")
+        );
         let member = |status: &str, until| Member {
             chat_id: chat,
             user_id: 8,

@@ -15,6 +15,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/admin/access", ""),
     ("GET", "/api/admin/orders/nope", ""),
     ("GET", "/api/admin/summary", ""),
+    (
+        "POST",
+        "/api/admin/export-links",
+        r#"{"query":"status=paid"}"#,
+    ),
 ];
 
 fn operator_platform() -> TestPlatform {
@@ -314,4 +319,94 @@ fn the_summary_adds_up_sales_refunds_commissions_and_survives_telegram_failing()
         (s, v["error"]["code"].as_str()),
         (400, Some("invalid_query"))
     );
+}
+
+#[test]
+fn the_export_and_reconciliation_show_an_affiliates_commission_and_the_net() {
+    let p = operator_platform();
+    let id = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 5, &id, "stx_a", 50));
+    let transactions = json!({"ok": true, "result": {"transactions": [
+        {"id": "stx_a", "amount": 43, "nanostar_amount": 750_000_000, "date": NOW, "source": {"type": "user",
+         "transaction_type": "invoice_payment", "user": {"id": 5},
+         "affiliate": {"commission_per_mille": 125, "amount": 6, "nanostar_amount": 250_000_000}}}
+    ]}});
+    for _ in 0..3 {
+        p.bot.on("getStarTransactions", 200, transactions.clone());
+    }
+    let (_, v) = admin(&p, "GET", "/api/admin/orders", "");
+    let row = &v["rows"][0];
+    assert_eq!(
+        (
+            &row["transaction_type"],
+            &row["affiliate_commission"],
+            &row["net_amount"]
+        ),
+        (&json!("invoice_payment"), &json!(6.25), &json!(43.75)),
+        "{v}"
+    );
+    let mut req = request(
+        "GET",
+        "/api/admin/orders",
+        &[("authorization", "Bearer admin_secret")],
+        "",
+    );
+    req.query = "format=csv".into();
+    let text = String::from_utf8(block_on(super::handle(&p, req)).body).unwrap();
+    assert!(text.contains(",invoice_payment,6.25,43.75\r\n"), "{text}");
+    let (s, v) = admin(&p, "GET", "/api/admin/reconcile", "");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["in_sync"], true);
+    assert_eq!(v["payments"][0]["net_amount"], 43.75);
+    assert_eq!(v["payments"][0]["order_id"], json!(id));
+    // Telegram unreachable: the export stands, without Telegram's figures.
+    let (s, v) = admin(&p, "GET", "/api/admin/orders", "");
+    assert_eq!((s, &v["rows"][0]["net_amount"]), (200, &Value::Null));
+}
+
+#[test]
+fn an_export_link_downloads_its_filters_csv_until_it_expires() {
+    let p = operator_platform();
+    let a = buy_as(&p, &named(6, "Ann_B"), "sticker_pack");
+    let b = buy(&p, 5, "sticker_pack");
+    webhook(&p, paid(2, 6, &a, "ch_a", 50));
+    let body = json!({"query": "status=paid&q=%40ann_b"}).to_string();
+    let (s, v) = as_user(&p, "POST", "/api/admin/export-links", 900, &body);
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["expires_at"], NOW + 300);
+    assert_eq!(v["file_name"], "orders-2025-06-15.csv");
+    let url = v["url"].as_str().unwrap();
+    let target = url.strip_prefix("https://shop.example").unwrap();
+    assert!(target.starts_with("/api/admin/orders.csv?status=paid&q=%40ann_b&expires="));
+    let get = |target: &str| block_on(super::handle(&p, request("GET", target, &[], "")));
+    let r = get(target);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(text.contains(&a) && !text.contains(&b), "{text}");
+    for tampered in [
+        target.replace("status=paid", "status=pending"),
+        target.replace("ann_b", "bob"),
+        target.replace("&sig=", "&sig=00"),
+    ] {
+        let (s, v) = send(&p, request("GET", &tampered, &[], ""));
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (403, Some("invalid_export_link"))
+        );
+    }
+    p.now.set(NOW + 301);
+    let (s, v) = send(&p, request("GET", target, &[], ""));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("export_link_expired"))
+    );
+    for bad in [r#"{"query":"status=lost"}"#, r#"{"query":"sig=1"}"#] {
+        let (s, v) = admin(&p, "POST", "/api/admin/export-links", bad);
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("invalid_query")),
+            "{bad}"
+        );
+    }
 }

@@ -128,15 +128,17 @@ describe('the Operator section of the Mini App', () => {
   /** Loads the Mini App again in the client page's frame, for `user` with `theme`, signed here. */
   async function relaunch(page, user, theme) {
     const initData = signInitData({ query_id: `AAQ${user.id}`, user: JSON.stringify(user) });
-    const url = `${w.url}/?launch=${++launches}#tgWebAppData=${encodeURIComponent(initData)}`
+    const launch = `launch=${++launches}`;
+    const url = `${w.url}/?${launch}#tgWebAppData=${encodeURIComponent(initData)}`
       + `&tgWebAppVersion=9.1&tgWebAppPlatform=tdesktop&tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(theme))}`;
     await page.evaluate((src) => {
       window.__tgEvents.length = 0;
       document.getElementById('app-frame').src = src;
     }, url);
-    const app = page.frameLocator('#app-frame');
-    await app.locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
-    return app;
+    // The new document, not the one it replaces (whose status says success already).
+    await eventually(async () => appFrame(page)?.url().includes(launch), { what: 'the new launch to load' });
+    await appFrame(page).locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
+    return page.frameLocator('#app-frame');
   }
 
   /** The events of `type` the Mini App posted to the client page, oldest first. */

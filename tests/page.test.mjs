@@ -27,6 +27,7 @@ const words = (lang) => JSON.parse(readFileSync(new URL(`${lang}.json`, LOCALES)
 const { setLanguage, t } = await import('../static/i18n.js');
 const { errorKey, errorText, invoiceErrorText } = await import('../static/errors.js');
 const { ApiError, createApi, parseRetryAfter } = await import('../static/api.js');
+const { dateRange, fillDays } = await import('../static/chart.js');
 
 /** The codes README's API table documents, and the client's own. */
 const CODES = [
@@ -208,5 +209,41 @@ describe('the API client', () => {
     assert.equal(parseRetryAfter('soon'), null);
     const now = Date.parse('2026-01-01T00:00:00Z');
     assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30);
+  });
+});
+
+describe("the operator's figures", () => {
+  const realFetch = globalThis.fetch;
+  afterEach(() => { globalThis.fetch = realFetch; });
+
+  test('the summary is read as the server sends it, and what Telegram could not answer is said', async () => {
+    const seen = [];
+    globalThis.fetch = async (path, init) => {
+      seen.push({ path, init });
+      return new Response(JSON.stringify({
+        days: 30, since: '2026-11-03', until: '2026-12-02',
+        currencies: [{ currency: 'XTR', gross: 70, net: null, refunded: 20, paid_orders: 3, refunds: 1, refund_rate: 1 / 3,
+          per_day: [{ date: '2026-12-02', gross: 70, refunded: 20, orders: 3 }, 'junk'] }],
+        subscriptions: { active: 2, renewing_30d: [{ currency: 'XTR', count: 2, amount: 500 }] },
+        star_balance: null, star_balance_error: 'telegram_error',
+        reconciliation: null, reconciliation_error: 'telegram_error',
+      }), { headers: { 'content-type': 'application/json' } });
+    };
+    const s = await createApi('x').adminSummary(30);
+    assert.equal(seen[0].path, '/api/admin/summary?days=30');
+    assert.equal(seen[0].init.headers.Authorization, 'tma x');
+    assert.deepEqual(s.currencies[0], { currency: 'XTR', gross: 70, net: null, refunded: 20, paid_orders: 3, refunds: 1,
+      refund_rate: 1 / 3, per_day: [{ date: '2026-12-02', gross: 70, refunded: 20, orders: 3 }] });
+    assert.deepEqual(s.subscriptions, { active: 2, renewing_30d: [{ currency: 'XTR', count: 2, amount: 500 }] });
+    assert.deepEqual([s.star_balance, s.star_balance_failed, s.reconciliation, s.reconciliation_failed], [null, true, null, true]);
+  });
+
+  test('the chart has a slot for every day of the window, zeros where nothing sold', () => {
+    const range = dateRange('2026-02-27', '2026-03-02');
+    assert.deepEqual(range, ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
+    assert.equal(dateRange('2026-01-01', '2026-03-31').length, 90);
+    assert.deepEqual(dateRange('not a date', '2026-01-01'), []);
+    const days = fillDays([{ date: '2026-03-01', gross: 5, refunded: 0, orders: 1 }], range);
+    assert.deepEqual(days.map((d) => [d.date, d.gross]), [['2026-02-27', 0], ['2026-02-28', 0], ['2026-03-01', 5], ['2026-03-02', 0]]);
   });
 });

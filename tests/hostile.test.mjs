@@ -97,7 +97,8 @@ describe('authentication on every route that needs it', () => {
     });
   }
 
-  for (const [method, path] of [['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile'], ['GET', '/api/admin/orders?format=csv']]) {
+  for (const [method, path] of [['POST', '/api/admin/refunds'], ['POST', '/api/admin/setup'], ['GET', '/api/admin/reconcile'], ['GET', '/api/admin/orders?format=csv'],
+    ['GET', '/api/admin/orders/x'], ['GET', '/api/admin/summary'], ['POST', '/api/admin/export-links']]) {
     test(`${method} ${path} needs the exact admin token, before anything else`, async () => {
       const body = method === 'POST' ? JSON.stringify({ order_id: order }) : undefined;
       const cases = [
@@ -108,15 +109,17 @@ describe('authentication on every route that needs it', () => {
         ['it plus more', { authorization: `Bearer ${ADMIN_TOKEN}x` }],
         ['other case', { authorization: `Bearer ${ADMIN_TOKEN.toUpperCase()}` }],
         ['basic scheme', { authorization: `Basic ${ADMIN_TOKEN}` }],
-        ['tma scheme', { authorization: `tma ${ADMIN_TOKEN}` }],
         ['in another header', { 'x-admin-token': ADMIN_TOKEN }],
       ].map(([name, headers]) => ({ name, method, path, status: 401, code: 'invalid_admin_token', headers: { ...json, ...headers }, body }));
+      // The tma scheme is an operator's launch data: the token is none, and a buyer's is no operator's.
+      cases.push({ name: 'tma scheme', method, path, status: 401, code: 'malformed_init_data', headers: { ...json, authorization: `tma ${ADMIN_TOKEN}` }, body });
+      cases.push({ name: "a buyer's launch data", method, path, status: 403, code: 'not_operator', headers: tma(buyer), body });
       // Malformed bodies are not even read without the token.
       if (method === 'POST') cases.push({ name: 'bad body, no token', method, path, status: 401, code: 'invalid_admin_token', headers: json, body: '{' });
       await refuseAll(cases);
       const q = await w.fetch(`${path}?token=${ADMIN_TOKEN}&authorization=Bearer+${ADMIN_TOKEN}`, { method, headers: json, body });
       assertApiError(q, 401, 'invalid_admin_token', 'token in the query string');
-      assert.equal(api.called('refundStarPayment').length + api.called('setWebhook').length + api.called('getStarTransactions').length, 0);
+      assert.equal(api.called('refundStarPayment').length + api.called('setWebhook').length + api.called('getStarTransactions').length + api.called('getMyStarBalance').length, 0);
     });
   }
 

@@ -17,17 +17,6 @@ use crate::shop::outbox::Tracked;
 use crate::store::Store;
 
 #[derive(Serialize)]
-struct OrderDetail<'a> {
-    #[serde(flatten)]
-    order: OrderView<'a>,
-    username: Option<&'a str>,
-    language: &'static str,
-    /// The product's title in the operator's language, when the catalog
-    /// still sells it.
-    product_title: Option<&'a str>,
-}
-
-#[derive(Serialize)]
 struct Charge<'a> {
     charge_id: &'a str,
     provider_charge_id: &'a str,
@@ -155,12 +144,12 @@ pub async fn detail<P: Platform>(
             })
         }
     };
-    let detail = OrderDetail {
-        order: OrderView::of(order),
-        username: order.username.as_deref(),
-        language: order.language.code(),
-        product_title: product.map(|p| p.title.get(settings.admin_language)),
-    };
+    // The order as buyers' routes show it, with what the operator needs more:
+    // the product's title (in the operator's language) while the catalog has it.
+    let mut detail = json!(OrderView::of(order));
+    detail["username"] = json!(order.username);
+    detail["language"] = json!(order.language.code());
+    detail["product_title"] = json!(product.map(|p| p.title.get(settings.admin_language)));
     Ok(Response::json(
         200,
         &json!({

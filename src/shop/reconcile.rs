@@ -79,8 +79,13 @@ fn amount_agrees(charged: i64, t: &StarTransaction) -> bool {
 /// (withdrawals, ads, an affiliate program's commissions to this bot, gifts
 /// the bot bought) are not orders of ours.
 fn is_invoice(p: Option<&TransactionPartner>) -> bool {
-    matches!(p, Some(TransactionPartner::User { transaction_type, .. })
-        if transaction_type == "invoice_payment" || transaction_type.is_empty())
+    p.is_some_and(|p| {
+        p.kind == "user"
+            && matches!(
+                p.transaction_type.as_deref(),
+                None | Some("invoice_payment")
+            )
+    })
 }
 
 /// Telegram's incoming invoice payments, by charge id.
@@ -228,11 +233,7 @@ mod tests {
     }
 
     fn user(kind: &str) -> TransactionPartner {
-        TransactionPartner::User {
-            transaction_type: kind.into(),
-            affiliate: None,
-            invoice_payload: None,
-        }
+        TransactionPartner::user(kind)
     }
 
     /// A payment of a referred buyer: Telegram lists `amount` (+ nanostars)
@@ -240,14 +241,13 @@ mod tests {
     fn referred(id: &str, amount: i64, nano: i64, commission: i64, cnano: i64) -> StarTransaction {
         let mut t = incoming(id, amount);
         t.nanostar_amount = nano;
-        t.source = Some(TransactionPartner::User {
-            transaction_type: "invoice_payment".into(),
+        t.source = Some(TransactionPartner {
             affiliate: Some(crate::telegram::types::AffiliateInfo {
                 commission_per_mille: 125,
                 amount: commission,
                 nanostar_amount: cnano,
             }),
-            invoice_payload: None,
+            ..TransactionPartner::user("invoice_payment")
         });
         t
     }
@@ -286,10 +286,14 @@ mod tests {
     #[test]
     fn transactions_that_are_no_invoice_are_not_orders_of_ours() {
         let mut withdrawal = refund("w", 100);
-        withdrawal.receiver = Some(TransactionPartner::Fragment {});
+        withdrawal.receiver = Some(TransactionPartner {
+            kind: "fragment".into(),
+            ..Default::default()
+        });
         let mut commission = incoming("c", 3);
-        commission.source = Some(TransactionPartner::AffiliateProgram {
-            commission_per_mille: 100,
+        commission.source = Some(TransactionPartner {
+            kind: "affiliate_program".into(),
+            ..Default::default()
         });
         let mut gift = refund("g", 2);
         gift.receiver = Some(user("gift_purchase"));

@@ -277,62 +277,49 @@ impl StarTransaction {
     /// The user partner's `transaction_type` (`invoice_payment`, …), else the
     /// partner's type (`fragment`, `affiliate_program`, …).
     pub fn transaction_type(&self) -> &str {
-        match self.partner() {
-            Some(TransactionPartner::User {
-                transaction_type, ..
-            }) => transaction_type,
-            Some(p) => p.kind(),
-            None => "",
-        }
+        self.partner()
+            .map_or("", TransactionPartner::transaction_type)
     }
 
     /// The affiliate who received a commission through this transaction.
     pub fn affiliate(&self) -> Option<&AffiliateInfo> {
-        match self.partner()? {
-            TransactionPartner::User { affiliate, .. } => affiliate.as_ref(),
-            _ => None,
-        }
+        self.partner()?.affiliate.as_ref()
     }
 }
 
-/// `TransactionPartner`: who is on the other side of a Star transaction. A
-/// type this build does not know reads as `Other`, never as an error.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TransactionPartner {
-    User {
-        /// `invoice_payment`, `paid_media_payment`, `gift_purchase`,
-        /// `premium_purchase`, `business_account_transfer`.
-        #[serde(default)]
-        transaction_type: String,
-        #[serde(default)]
-        affiliate: Option<AffiliateInfo>,
-        #[serde(default)]
-        invoice_payload: Option<String>,
-    },
-    /// The bot earned a commission as an affiliate of another bot's program.
-    AffiliateProgram {
-        #[serde(default)]
-        commission_per_mille: i64,
-    },
-    Chat {},
-    Fragment {},
-    TelegramAds {},
-    TelegramApi {},
-    #[serde(other)]
-    Other,
+/// `TransactionPartner`: who is on the other side of a Star transaction.
+/// Read as one flat record of the fields we use, so a partner type this build
+/// does not know is just its `type`, never an error: `user` (with
+/// `transaction_type`, and `affiliate` on a referred buyer's payment),
+/// `affiliate_program` (a commission the bot earned), `chat`, `fragment`,
+/// `telegram_ads`, `telegram_api`, `other`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TransactionPartner {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// For `user`: `invoice_payment`, `paid_media_payment`, `gift_purchase`,
+    /// `premium_purchase`, `business_account_transfer`.
+    #[serde(default)]
+    pub transaction_type: Option<String>,
+    #[serde(default)]
+    pub affiliate: Option<AffiliateInfo>,
 }
 
 impl TransactionPartner {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TransactionPartner::User { .. } => "user",
-            TransactionPartner::AffiliateProgram { .. } => "affiliate_program",
-            TransactionPartner::Chat {} => "chat",
-            TransactionPartner::Fragment {} => "fragment",
-            TransactionPartner::TelegramAds {} => "telegram_ads",
-            TransactionPartner::TelegramApi {} => "telegram_api",
-            TransactionPartner::Other => "other",
+    /// A user partner with its transaction type (tests build these).
+    pub fn user(transaction_type: &str) -> TransactionPartner {
+        TransactionPartner {
+            kind: "user".into(),
+            transaction_type: Some(transaction_type.into()),
+            affiliate: None,
+        }
+    }
+
+    /// The user partner's transaction type, else the partner's type.
+    pub fn transaction_type(&self) -> &str {
+        match (&*self.kind, &self.transaction_type) {
+            ("user", Some(t)) => t,
+            (kind, _) => kind,
         }
     }
 }
@@ -407,7 +394,7 @@ mod tests {
         );
         assert_eq!(withdrawal.transaction_type(), "fragment");
         assert_eq!(commission.transaction_type(), "affiliate_program");
-        assert_eq!(unknown.transaction_type(), "other");
+        assert_eq!(unknown.transaction_type(), "from_the_future");
         assert_eq!(gift.transaction_type(), "gift_purchase");
         assert_eq!(gift.nanostars(), -2_000_000_005);
         assert!(gift.affiliate().is_none() && withdrawal.affiliate().is_none());

@@ -442,22 +442,29 @@ export function createOperator({ api, catalog, onButtonsChange }) {
     showNotice(t('op_refunding'), 'busy');
     try {
       await api.refund(id);
-      haptic.notify('success');
-      showNotice(t('op_refundDone', { order: id }), 'success');
-      // The detail, the list and the figures all change.
+    } catch (e) {
+      haptic.notify('error');
+      showError(errorText(e));
+      refunding = false;
+      updateBusy();
+      return;
+    }
+    haptic.notify('success');
+    showNotice(t('op_refundDone', { order: id }), 'success');
+    // The detail, the list and the figures all change.
+    try {
       if (currentView().name === 'operatorOrder' && orderView().dataset.orderId === id) {
         detail = await api.adminOrder(id);
         renderOrder(detail);
       }
-      void loadOrders();
-      void loadSummary();
     } catch (e) {
-      haptic.notify('error');
-      showError(errorText(e));
+      showError(t('op_loadFailed', { message: errorText(e) }));
     } finally {
       refunding = false;
       updateBusy();
     }
+    void loadOrders();
+    void loadSummary();
   }
 
   /* ---------- wiring ---------- */

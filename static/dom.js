@@ -6,7 +6,7 @@
  * The attributes el() may set (a closed list, so a typo is a type error).
  * @typedef {'id' | 'type' | 'href' | 'target' | 'rel' | 'src' | 'alt' | 'loading' | 'referrerpolicy'
  *   | 'decoding' | 'aria-hidden' | 'aria-current' | 'aria-label' | 'aria-pressed' | 'aria-busy'
- *   | 'placeholder' | 'value' | 'download'} Attribute
+ *   | 'placeholder' | 'value' | 'download' | 'role'} Attribute
  */
 
 /**

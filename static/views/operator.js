@@ -479,7 +479,7 @@ export function createOperator({ api, catalog, onButtonsChange }) {
   }
 
   function build() {
-    const periods = el('div', { class: 'op-periods', 'aria-label': t('op_period') }, ...PERIODS.map((n) =>
+    const periods = el('div', { class: 'op-periods', role: 'group', 'aria-label': t('op_period') }, ...PERIODS.map((n) =>
       el('button', { class: 'op-days', type: 'button', dataset: { days: String(n) }, text: t('op_days', { days: n }),
         onclick: () => { haptic.tap(); setDays(n); } })));
     const search = el('input', { id: 'op-search', type: 'search', placeholder: t('op_search'), 'aria-label': t('op_searchLabel') });

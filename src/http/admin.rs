@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::shop::export::{self, Filter, Format, Row};
 use crate::shop::reconcile::{self, Difference};
-use crate::shop::{bot, notice, Payment, Refund};
+use crate::shop::{bot, notice, Order, OrderStatus, Payment, Refund};
 use crate::store::Store;
 use crate::telegram::client::BotError;
 use crate::telegram::types::StarTransaction;
@@ -147,11 +147,7 @@ pub async fn reconcile<P: Platform>(
     auth::operator(platform, settings, req)?;
     let telegram = star_transactions(platform, settings).await?;
     let store = platform.store(settings.storage)?;
-    let ours = store
-        .payments(100 * RECONCILE_PAGES as usize)
-        .await
-        .map_err(storage_error)?;
-    let differences = reconcile::differences(&ours, &telegram);
+    let ours = reconciled_payments(store).await?;
     // Each of our Stars charges Telegram lists, with what it brought the bot.
     let settled = reconcile::settlements(&ours, &telegram);
     let payments: Vec<_> = ours
@@ -168,30 +164,54 @@ pub async fn reconcile<P: Platform>(
             }))
         })
         .collect();
-    Ok(Response::json(
-        200,
-        &json!({
-            "checked": ours.len(),
-            "in_sync": differences.is_empty(),
-            "differences": differences,
-            "payments": payments,
-        }),
-    ))
+    let mut report = reconciliation(&ours, &telegram);
+    report["payments"] = json!(payments);
+    Ok(Response::json(200, &report))
 }
 
-/// Compares our Stars payments with `getStarTransactions`: how many payments
-/// were checked, and each difference.
+/// Our payments reconciliation compares: as many as Telegram's pages hold.
+pub async fn reconciled_payments<S: Store>(store: &S) -> Result<Vec<Payment>, ApiError> {
+    store
+        .payments(100 * RECONCILE_PAGES as usize)
+        .await
+        .map_err(storage_error)
+}
+
+/// Every paid order (up to the export's cap), newest first.
+pub async fn paid_orders<S: Store>(store: &S) -> Result<Vec<Order>, ApiError> {
+    let paid = Filter {
+        status: Some(OrderStatus::Paid),
+        limit: export::MAX_ROWS,
+        ..Filter::default()
+    };
+    Ok(store
+        .export(&paid)
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .map(|e| e.order)
+        .collect())
+}
+
+/// `{checked, in_sync, differences}`: the reconcile route's answer and the
+/// summary's part.
+pub fn reconciliation(ours: &[Payment], telegram: &[StarTransaction]) -> serde_json::Value {
+    let differences = reconcile::differences(ours, telegram);
+    json!({
+        "checked": ours.len(),
+        "in_sync": differences.is_empty(),
+        "differences": differences,
+    })
+}
+
+/// Compares our Stars payments with `getStarTransactions`: each difference.
 pub async fn differences<P: Platform>(
     platform: &P,
     settings: &Settings,
-) -> Result<(usize, Vec<Difference>), ApiError> {
+) -> Result<Vec<Difference>, ApiError> {
     let telegram = star_transactions(platform, settings).await?;
-    let store = platform.store(settings.storage)?;
-    let ours = store
-        .payments(100 * RECONCILE_PAGES as usize)
-        .await
-        .map_err(storage_error)?;
-    Ok((ours.len(), reconcile::differences(&ours, &telegram)))
+    let ours = reconciled_payments(platform.store(settings.storage)?).await?;
+    Ok(reconcile::differences(&ours, &telegram))
 }
 
 /// The bot's Star transactions, oldest first, as far as reconciliation reads.

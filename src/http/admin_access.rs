@@ -11,8 +11,8 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::shop::access::{self, Removal};
-use crate::shop::export::{Filter, MAX_ROWS};
-use crate::shop::{notice, OrderStatus, Product};
+use crate::shop::export::MAX_ROWS;
+use crate::shop::{notice, Product};
 use crate::store::Store;
 use crate::telegram::client::{BotApi, BotError};
 use crate::telegram::types::{ChatInfo, ChatInviteLink, ChatMember};
@@ -306,19 +306,7 @@ pub async fn list<P: Platform>(
     };
     let store = platform.store(settings.storage)?;
     let now = platform.now();
-    let paid = Filter {
-        status: Some(OrderStatus::Paid),
-        since: None,
-        limit: MAX_ROWS,
-        ..Filter::default()
-    };
-    let orders: Vec<_> = store
-        .export(&paid)
-        .await
-        .map_err(storage_error)?
-        .into_iter()
-        .map(|e| e.order)
-        .collect();
+    let orders = super::admin::paid_orders(store).await?;
     let removals: Vec<(Removal, _)> = store
         .queued("removal:", MAX_ROWS)
         .await

@@ -5,13 +5,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::admin::{star_transactions, RECONCILE_PAGES};
+use super::admin::{reconciled_payments, reconciliation, star_transactions};
 use super::api::storage_error;
 use super::{auth, Platform, Request, Response};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::shop::export::{Filter, MAX_ROWS};
-use crate::shop::{reconcile, summary, OrderStatus};
+use crate::shop::{reconcile, summary};
 use crate::store::Store;
 
 /// Charges read for the window: far beyond a small shop's 90 days.
@@ -42,33 +41,14 @@ pub async fn summary<P: Platform>(
         .payments_since(window.since, MAX_CHARGES)
         .await
         .map_err(storage_error)?;
-    let paid = Filter {
-        status: Some(OrderStatus::Paid),
-        limit: MAX_ROWS,
-        ..Filter::default()
-    };
-    let orders: Vec<_> = store
-        .export(&paid)
-        .await
-        .map_err(storage_error)?
-        .into_iter()
-        .map(|e| e.order)
-        .collect();
+    let orders = super::admin::paid_orders(store).await?;
 
     let mut out = Map::new();
     // Telegram's record: the Stars net and the reconciliation both need it.
     let (settled, reconciliation) = match star_transactions(platform, settings).await {
         Ok(telegram) => {
-            let ours = store
-                .payments(100 * RECONCILE_PAGES as usize)
-                .await
-                .map_err(storage_error)?;
-            let differences = reconcile::differences(&ours, &telegram);
-            let check = json!({
-                "checked": ours.len(),
-                "in_sync": differences.is_empty(),
-                "differences": differences,
-            });
+            let ours = reconciled_payments(store).await?;
+            let check = reconciliation(&ours, &telegram);
             (Some(reconcile::settlements(&charges, &telegram)), check)
         }
         Err(e) => {

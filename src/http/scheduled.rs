@@ -94,7 +94,7 @@ pub async fn run<P: Platform>(platform: &P) -> Report {
         Err(e) => report.errors.push(format!("outbox: {e}")),
     }
     match admin::differences(platform, &settings).await {
-        Ok((_, differences)) => {
+        Ok(differences) => {
             report.differences = Some(differences.len());
             if !differences.is_empty() {
                 let lines: Vec<String> = differences.iter().map(|d| d.line()).collect();

@@ -3,10 +3,10 @@
 // worker with local D1. Buys the sticker pack through the payment sheet and checks the page.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { launchChromium } from './support/browser.mjs';
 import { startWorkerWithEmulator } from './support/emulator.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/browser-paid.png';
 const user = { id: 8200001, first_name: 'Grace', last_name: 'Hopper', username: 'grace', language_code: 'en' };
 
@@ -23,19 +23,11 @@ describe('the Mini App in Chromium inside the emulated Telegram client', () => {
   let w, emu, browser;
 
   before(async () => {
-    // Fail, never skip: `make test` installs Chromium, so a missing one is a broken setup.
-    assert.ok(existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium, or run make test) or set CHROMIUM_PATH`);
-    const { chromium } = await import('playwright-core');
     let setup;
     ({ w, emu, setup } = await startWorkerWithEmulator());
     assert.equal(setup.status, 200, setup.text);
     await emu.upsertUser(user);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

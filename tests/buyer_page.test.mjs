@@ -14,11 +14,11 @@
 // data must say something the emulator's does not.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { launchChromium } from './support/browser.mjs';
 import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually } from './support/emulator.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const GUIDE_URL = 'https://files.example/guides/field%20guide.pdf';
 const CATALOG = [
   { id: 'field_guide', title: 'Field guide', description: 'A PDF, 40 pages.', currency: 'XTR', amount: 30,
@@ -64,10 +64,6 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
   let w, emu, browser;
 
   before(async () => {
-    // Fail, never skip: `make test` installs Chromium, so a missing one is a broken setup.
-    assert.ok(existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium, or run make test) or set CHROMIUM_PATH`);
-    const { chromium } = await import('playwright-core');
     let setup;
     ({ w, emu, setup } = await startWorkerWithEmulator({
       // One unpaid order per buyer: a second one is refused with an error code to show in words.
@@ -75,11 +71,7 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
       users: [allowing, stranger, newcomer, chinese, french],
     }));
     assert.equal(setup.status, 200, setup.text);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

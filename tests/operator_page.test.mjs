@@ -13,10 +13,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { launchChromium } from './support/browser.mjs';
 import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually, slugOf } from './support/emulator.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CATALOG = [
   { id: 'field_guide', title: 'Field guide', description: 'A PDF, 40 pages.', currency: 'XTR', amount: 30,
     delivery: { text: 'Your guide: https://files.example/guide.pdf' } },
@@ -76,9 +76,6 @@ describe('the Operator section of the Mini App', () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium, or run make test) or set CHROMIUM_PATH`);
-    const { chromium } = await import('playwright-core');
     let setup;
     ({ w, emu, setup } = await startWorkerWithEmulator({
       settings: { CATALOG: JSON.stringify(CATALOG), ADMIN_CHAT_IDS: String(operator.id) },
@@ -92,11 +89,7 @@ describe('the Operator section of the Mini App', () => {
     const refund = await w.fetch('/api/admin/refunds', { method: 'POST', headers: tma(operator), body: JSON.stringify({ order_id: orders.bobPack }) });
     assert.equal(refund.status, 200, refund.text);
     assert.equal(refund.json.order.status, 'refunded');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

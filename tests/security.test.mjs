@@ -4,12 +4,12 @@
 // escapes what it shows (headless Chromium) and carries a strict CSP.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import {
   startWorker, fakeBotApi, settingsFor, tma, deliver, admin, signInitData, assertApiError, assertNoSecrets, secretsOf,
   BOT_TOKEN, ADMIN_TOKEN, WEBHOOK_SECRET, GENEROUS_LIMITS,
 } from './support/harness.mjs';
 import { startWorkerWithEmulator } from './support/emulator.mjs';
+import { launchChromium } from './support/browser.mjs';
 
 const alice = { id: 9100001, first_name: 'Alice' };
 const mallory = { id: 9100002, first_name: 'Mallory' };
@@ -256,9 +256,6 @@ describe('the page', () => {
   });
 
   test('shows hostile names and catalog text as text (Chromium, inside the emulated client)', async () => {
-    const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (make browser-tools)`);
-    const { chromium } = await import('playwright-core');
     const title = '<img src=x onerror=__xss=1>';
     const description = '<script>__xss=2</script><b>bold</b> "quotes" & \'apostrophes\' &amp;';
     const victim = { id: 9100003, first_name: '<img src=x onerror=__xss=3>', last_name: '</span><script>__xss=4</script>', username: 'u_b', language_code: 'en' };
@@ -269,7 +266,7 @@ describe('the page', () => {
     try {
       assert.equal(setup.status, 200, setup.text);
       await emu.upsertUser(victim);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(e.message));

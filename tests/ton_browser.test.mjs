@@ -11,11 +11,11 @@
 // from where the previous one left the wallet.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { launchChromium } from './support/browser.mjs';
 import { tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually } from './support/emulator.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const BUNDLE = '/vendor/tonconnect-ui.min.js';
 // The shop's wallet: any address (the emulator's chain accepts what arrives).
 const SHOP = '0:5a0b0000000000000000000000000000000000000000000000000000000000b1';
@@ -34,18 +34,8 @@ function recordProblems() {
 
 /** One Chromium for the whole file. */
 let chromiumStarted = null;
-function launchChromium() {
-  chromiumStarted ??= (async () => {
-    // Fail, never skip: `make test` installs Chromium, so a missing one is a broken setup.
-    assert.ok(existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium, or run make test) or set CHROMIUM_PATH`);
-    const { chromium } = await import('playwright-core');
-    return chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-  })();
+function sharedChromium() {
+  chromiumStarted ??= launchChromium();
   return chromiumStarted;
 }
 after(async () => { await (await chromiumStarted)?.close(); });
@@ -87,7 +77,7 @@ describe('paying in TON and USDT from the Mini App through TON Connect', () => {
     let setup;
     ({ w, emu, setup } = await startWorkerWithEmulator({ ton: { TON_WALLET: SHOP }, users: [buyer] }));
     assert.equal(setup.status, 200, setup.text);
-    browser = await launchChromium();
+    browser = await sharedChromium();
     ({ page, problems, requests } = await newPage(browser));
     app = page.frameLocator('#app-frame');
   });
@@ -288,7 +278,7 @@ describe('a shop that sells for Stars only', () => {
 
   before(async () => {
     ({ w, emu } = await startWorkerWithEmulator());
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
     await emu?.stop();

@@ -209,7 +209,9 @@ describe('the Operator section of the Mini App', () => {
 
     // Subscriptions, the balance, the reconciliation: as the server says.
     assert.equal(await app.locator('#op-subscriptions .op-line').first().textContent(), 'Active: 0');
-    assert.ok(['in_sync', 'differences', 'unknown'].includes(await app.locator('#op-reconciliation').getAttribute('data-state')));
+    // The emulator's record and ours agree: three Stars payments, one refunded.
+    assert.equal(await app.locator('#op-reconciliation').getAttribute('data-state'), 'in_sync');
+    assert.equal(await app.locator('#op-reconciliation .op-line').textContent(), 'In sync: 3 payments checked.');
     if (summary.json.star_balance) {
       assert.equal(await app.locator('#op-balance').textContent(), `⭐ ${summary.json.star_balance.amount}`);
     }
@@ -401,4 +403,23 @@ describe('the Operator section of the Mini App', () => {
       });
     }
   }
+
+  test('a difference reconciliation finds is shown in words, with its charge', async () => {
+    // A charge our store holds that Telegram never made: reconciliation must name it.
+    const now = Math.floor(Date.now() / 1000);
+    await w.db.prepare(`INSERT INTO payments (telegram_payment_charge_id, provider_payment_charge_id, order_id,
+      user_id, currency, amount, paid_at, applied, raw_update) VALUES ('stray_charge', '', ?, ?, 'XTR', 5, ?, 1, '{}')`)
+      .bind(orders.guide, alice.id, now).run();
+    const { page, app, problems } = await openClient(operator);
+    await openOperator(app);
+    const rec = app.locator('#op-reconciliation');
+    await eventually(async () => (await rec.getAttribute('data-state')) === 'differences', { what: 'the difference shown' });
+    assert.equal(await rec.locator('.op-warn').textContent(), 'Checked 4 payments; differences found: 1.');
+    const fields = await rec.locator('.op-differences li dd').allTextContents();
+    assert.ok(fields.includes('Paid here, but Telegram has no such payment'), fields.join(' | '));
+    assert.ok(fields.includes('stray_charge'), fields.join(' | '));
+    assert.ok(fields.includes(orders.guide), fields.join(' | '));
+    await assertClean(page, problems);
+    await page.context().close();
+  });
 });

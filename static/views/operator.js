@@ -101,11 +101,17 @@ const FIELD_LABELS = Object.freeze({
   revoked_at: 'op_f_revokedAt',
   order_id: 'fieldOrder',
   user_id: 'op_buyer',
+  problem: 'op_f_problem',
+  stored: 'op_f_stored',
+  telegram: 'op_f_telegram',
 });
 
+/** Fields whose value is a code with words of its own: the key prefix of those words. */
+const CODE_WORDS = Object.freeze({ kind: 'op_kind_', problem: 'op_problem_' });
+
 /**
- * A field's value in words: amounts in their currency, times as dates, yes/no, the kind of
- * a message.
+ * A field's value in words: amounts in their currency, times as dates, yes/no, codes (a
+ * message's kind, a difference's problem) in words.
  * @param {string} key
  * @param {unknown} v
  * @param {Record<string, unknown>} fields  the others (an amount's currency)
@@ -114,7 +120,10 @@ function fieldValue(key, v, fields) {
   if (key === 'amount' && typeof v === 'number' && typeof fields.currency === 'string') return formatPrice(fields.currency, v);
   if (typeof v === 'boolean') return t(v ? 'op_yes' : 'op_no');
   if (/_at$|_date$/.test(key)) return when(v);
-  if (key === 'kind' && typeof v === 'string' && isStringKey(`op_kind_${v}`)) return t(/** @type {StringKey} */ (`op_kind_${v}`));
+  const words = CODE_WORDS[/** @type {keyof typeof CODE_WORDS} */ (key)];
+  if (words && typeof v === 'string' && isStringKey(words + v)) return t(/** @type {StringKey} */ (words + v));
+  // A reconciliation difference's two amounts: Stars, the only currency it compares.
+  if ((key === 'stored' || key === 'telegram') && typeof v === 'number') return formatPrice('XTR', v);
   return scalar(v);
 }
 

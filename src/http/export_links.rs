@@ -132,7 +132,7 @@ pub async fn download<P: Platform>(
     let signed = verify(settings.bot_token()?, &req.query, platform.now())?;
     let (_, filter) =
         export::parse_query(signed).map_err(|why| ApiError::bad_request("invalid_query", why))?;
-    let rows = order_rows(platform, settings, &filter).await?;
+    let rows = order_rows(platform, settings, &filter, true).await?;
     Ok(csv_response(
         &rows,
         &format!("orders-{}.csv", date(platform.now())),

@@ -334,6 +334,16 @@ fn the_export_and_reconciliation_show_an_affiliates_commission_and_the_net() {
     for _ in 0..3 {
         p.bot.on("getStarTransactions", 200, transactions.clone());
     }
+    // `net=false` leaves Telegram alone: the three answers are still queued.
+    let mut req = request(
+        "GET",
+        "/api/admin/orders",
+        &[("authorization", "Bearer admin_secret")],
+        "",
+    );
+    req.query = "net=false".into();
+    let v: Value = crate::json::from_bytes(&block_on(super::handle(&p, req)).body).unwrap();
+    assert_eq!(v["rows"][0]["net_amount"], Value::Null, "{v}");
     let (_, v) = admin(&p, "GET", "/api/admin/orders", "");
     let row = &v["rows"][0];
     assert_eq!(

@@ -13,7 +13,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { launchChromium } from './support/browser.mjs';
+import { launchChromium, openEmulatedClient } from './support/browser.mjs';
 import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually, slugOf } from './support/emulator.mjs';
 
@@ -38,25 +38,6 @@ const THEMES = {
 /** `#rrggbb` as getComputedStyle writes it. */
 const rgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
-// Runs in every frame before its scripts: uncaught errors and CSP violations; the client page
-// (the top frame) also records each event the Mini App posts it.
-function instrument() {
-  const problems = (window.__problems = []);
-  window.addEventListener('error', (e) => problems.push(`error: ${e.message}`));
-  window.addEventListener('unhandledrejection', (e) => problems.push(`unhandledrejection: ${e.reason}`));
-  document.addEventListener('securitypolicyviolation', (e) =>
-    problems.push(`csp: ${e.violatedDirective} blocked ${e.blockedURI}`));
-  if (window !== window.top) return;
-  const events = (window.__tgEvents = []);
-  window.addEventListener('message', (e) => {
-    let m;
-    try { m = typeof e.data === 'string' ? JSON.parse(e.data) : e.data; } catch { return; }
-    if (!m || typeof m.eventType !== 'string') return;
-    let data = m.eventData;
-    if (typeof data === 'string' && data) { try { data = JSON.parse(data); } catch { /* as sent */ } }
-    events.push({ type: m.eventType, data: data || null });
-  });
-}
 
 describe('the Operator section of the Mini App', () => {
   let w, emu, browser;
@@ -98,24 +79,8 @@ describe('the Operator section of the Mini App', () => {
     await w?.dispose();
   });
 
-  /** The client page for `user` with the emulator's own launch; `app` is the Mini App's frame. */
-  async function openClient(user) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(instrument);
-    const page = await context.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror in ${page.url()}: ${e.message}`));
-    page.on('console', (m) => {
-      const where = m.location().url || '';
-      if (where.endsWith('/favicon.ico') && where.startsWith(emu.url)) return; // the client page's, not the app's
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()} at ${where}: ${m.text()}`);
-    });
-    await page.goto(`${emu.url}/?user_id=${user.id}`);
-    await page.locator('body[data-ready="true"]').waitFor({ timeout: 10000 });
-    const app = page.frameLocator('#app-frame');
-    await app.locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
-    return { page, app, problems };
-  }
+  /** The client page for `user` with the emulator's own launch. */
+  const openClient = (user) => openEmulatedClient(browser, emu, user);
 
   let launches = 0;
   /** Loads the Mini App again in the client page's frame, for `user` with `theme`, signed here. */

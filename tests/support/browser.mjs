@@ -16,3 +16,46 @@ export async function launchChromium() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+// Runs in every frame before its scripts. Every frame records uncaught errors and CSP
+// violations; the client page (the top frame) also records each event the Mini App posts it.
+export function instrument() {
+  const problems = (window.__problems = []);
+  window.addEventListener('error', (e) => problems.push(`error: ${e.message}`));
+  window.addEventListener('unhandledrejection', (e) => problems.push(`unhandledrejection: ${e.reason}`));
+  document.addEventListener('securitypolicyviolation', (e) =>
+    problems.push(`csp: ${e.violatedDirective} blocked ${e.blockedURI}`));
+  if (window !== window.top) return;
+  const events = (window.__tgEvents = []);
+  window.addEventListener('message', (e) => {
+    let m;
+    try { m = typeof e.data === 'string' ? JSON.parse(e.data) : e.data; } catch { return; }
+    if (!m || typeof m.eventType !== 'string') return;
+    let data = m.eventData;
+    if (typeof data === 'string' && data) { try { data = JSON.parse(data); } catch { /* as sent */ } }
+    events.push({ type: m.eventType, data: data || null });
+  });
+}
+
+/**
+ * The emulator's client page for `user`, with the emulator's own launch, the Mini App loaded in
+ * its frame and verified. `app`: the Mini App's frame; `problems`: page errors, console errors
+ * and CSP reports (the client page's own favicon aside).
+ */
+export async function openEmulatedClient(browser, emu, user) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(instrument);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror in ${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    const where = m.location().url || '';
+    if (where.endsWith('/favicon.ico') && where.startsWith(emu.url)) return; // the client page's, not the app's
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()} at ${where}: ${m.text()}`);
+  });
+  await page.goto(`${emu.url}/?user_id=${user.id}`);
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: 10000 });
+  const app = page.frameLocator('#app-frame');
+  await app.locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
+  return { page, app, problems };
+}

@@ -226,8 +226,7 @@ describe('access without the bot\'s rights', () => {
   });
 
   test('a removal the bot cannot do is reported to the operator, not retried for ever', async () => {
-    const launch = (await emu.launch(user.id)).init_data;
-    const r = await w.fetch('/api/invoices', { method: 'POST', headers: { authorization: `tma ${launch}`, 'content-type': 'application/json' }, body: JSON.stringify({ product_id: 'insiders' }) });
+    const r = await w.fetch('/api/invoices', { method: 'POST', headers: await emu.launchHeaders(user.id), body: JSON.stringify({ product_id: 'insiders' }) });
     await emu.pay(slugOf(r.json.invoice_link), user.id);
     await emu.waitIdle();
     const link = (await emu.sent(user.id)).flatMap((m) => m.reply_markup?.inline_keyboard?.flat() ?? []).find((b) => b.url?.startsWith('https://t.me/+'))?.url;

@@ -33,10 +33,7 @@ async function newUser() {
   return user;
 }
 
-async function headersOf(user) {
-  const { init_data } = await emu.launch(user.id);
-  return { authorization: `tma ${init_data}`, 'content-type': 'application/json' };
-}
+const headersOf = (user) => emu.launchHeaders(user.id);
 
 /** The response and how long it took. */
 async function timed(promise) {

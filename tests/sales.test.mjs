@@ -209,7 +209,7 @@ describe('sales through the emulator', () => {
   });
   after(async () => { await emu?.stop(); await w?.dispose(); });
 
-  const headers = async () => ({ authorization: `tma ${(await emu.launch(buyer.id)).init_data}`, 'content-type': 'application/json' });
+  const headers = () => emu.launchHeaders(buyer.id);
   async function buyAndPay(product) {
     const r = await w.fetch('/api/invoices', { method: 'POST', headers: await headers(), body: JSON.stringify({ product_id: product }) });
     assert.equal(r.status, 201, r.text);

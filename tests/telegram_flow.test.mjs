@@ -36,10 +36,7 @@ describe('Mini App + local Telegram (emulator ⇄ worker with D1)', () => {
 
   /* ---------- helpers ---------- */
 
-  async function tmaHeaders(user) {
-    const launch = await emu.launch(user.id);
-    return { authorization: `tma ${launch.init_data}`, 'content-type': 'application/json' };
-  }
+  const tmaHeaders = (user) => emu.launchHeaders(user.id);
 
   async function createInvoice(user, productId) {
     const r = await w.fetch('/api/invoices', {

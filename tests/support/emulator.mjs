@@ -196,6 +196,11 @@ export function controlClient(url, token = BOT_TOKEN) {
     info: () => ok('GET', '/control/info'),
     /** `{init_data, url, app_url, user, …}`: fresh signed launch data for that user. */
     launch: (user_id, extra = {}) => ok('GET', `/control/launch${q({ user_id, ...extra })}`),
+    /** Request headers of a Mini App call by that user: fresh launch data, a JSON body. */
+    async launchHeaders(user_id) {
+      const { init_data } = await ok('GET', `/control/launch${q({ user_id })}`);
+      return { authorization: `tma ${init_data}`, 'content-type': 'application/json' };
+    },
     upsertUser: (user) => ok('POST', '/control/users', user),
     message: (user_id, text) => ok('POST', '/control/messages', { user_id, text }),
     sent: (chat_id) => ok('GET', `/control/sent${q({ chat_id })}`),

@@ -4,6 +4,7 @@
 // hand) and check what the worker stored, what the chain holds and what the bot said.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { assertApiError, GENEROUS_LIMITS } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually, freePort, SIGNING_SEED } from './support/emulator.mjs';
@@ -14,6 +15,33 @@ const CRON = '*/10 * * * *';
 const SHOP = '0:5a0b000000000000000000000000000000000000000000000000000000000002';
 const LAMP = 2_500_000_000n;
 const CALL = 15_000_000n;
+/**
+ * A wallet contract tma-pay does not know: a state init (code: 32 bytes that are no wallet's
+ * code; data: 32 bytes) as a bag of cells, and the address it hashes to. Written out here by
+ * the TL-B rules (cell: d1 d2 data depths hashes; bag: the `b5ee9c72` header without index).
+ */
+function unknownWallet() {
+  const leaf = (data) => ({ bits: data.length * 8, data, refs: [] });
+  const code = leaf(Buffer.from('an unknown contract, no wallet!!'));
+  const data = leaf(Buffer.alloc(32, 7));
+  // split_depth 0, special 0, code 1, data 1, library 0: five bits, then the end-of-data 1.
+  const root = { bits: 5, data: Buffer.from([0b0011_0100]), refs: [code, data] };
+  const d2 = (c) => Math.floor(c.bits / 8) + Math.ceil(c.bits / 8);
+  const depth = (c) => (c.refs.length ? 1 + Math.max(...c.refs.map(depth)) : 0);
+  const hash = (c) => createHash('sha256').update(Buffer.concat([
+    Buffer.from([c.refs.length, d2(c)]), c.data,
+    ...c.refs.map((r) => Buffer.from([depth(r) >> 8, depth(r) & 0xff])),
+    ...c.refs.map(hash),
+  ])).digest();
+  const cells = [root, code, data];
+  const body = Buffer.concat(cells.map((c) => Buffer.concat([
+    Buffer.from([c.refs.length, d2(c)]), c.data, Buffer.from(c.refs.map((r) => cells.indexOf(r))),
+  ])));
+  // Magic; no index, no CRC, 1-byte references and offsets; 3 cells, 1 root, 0 absent; size; root 0.
+  const boc = Buffer.concat([Buffer.from('b5ee9c72', 'hex'), Buffer.from([0x01, 0x01, 3, 1, 0, body.length, 0]), body]);
+  return { boc: boc.toString('base64'), address: `0:${hash(root).toString('hex')}` };
+}
+
 const users = {
   buyer: { id: 7400001, first_name: 'Tom', language_code: 'en' },
   usdt: { id: 7400002, first_name: 'Uma', language_code: 'en' },
@@ -174,6 +202,11 @@ describe('TON and USDT through the emulator', () => {
       [400, 'public_key_mismatch', (b) => { b.account.publicKey = other.public_key; }],
       [400, 'address_mismatch', (b) => { b.account.address = other.address_raw; }],
       [400, 'malformed_ton_proof', (b) => { b.account.walletStateInit = 'not a bag of cells'; }],
+      [400, 'unsupported_wallet', (b) => {
+        const other = unknownWallet();
+        b.account.walletStateInit = other.boc;
+        b.account.address = other.address;
+      }],
       [400, 'ton_proof_expired', (b) => { b.proof.timestamp -= 3600; }],
       [409, 'wrong_network', (b) => { b.account.chain = '-3'; }],
       [400, 'malformed_ton_proof', (b) => { delete b.proof; }],

@@ -14,25 +14,6 @@ use crate::store::Store;
 
 const IP: &str = "203.0.113.7";
 
-/// Launch data with exactly these fields, signed with the test bot's key.
-fn signed(pairs: &[(&str, &str)]) -> String {
-    let mut sorted = pairs.to_vec();
-    sorted.sort();
-    let dcs: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let keys = BotKeys::derive(&BotToken::parse(TOKEN).unwrap());
-    let mut mac = Hmac::<Sha256>::new_from_slice(&keys.init_data).unwrap();
-    mac.update(dcs.join("\n").as_bytes());
-    let mut raw: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| {
-            let v: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
-            format!("{k}={v}")
-        })
-        .collect();
-    raw.push(format!("hash={}", hex::encode(mac.finalize().into_bytes())));
-    raw.join("&")
-}
-
 /// A request from the client at `ip`, as the user `user` when given.
 fn from(ip: &str, method: &str, path: &str, user: Option<i64>, body: &str) -> Request {
     let auth = user.map(|u| format!("tma {}", init_data(u)));

@@ -162,8 +162,15 @@ pub(super) fn signed_launch(user: &str, extra: &[(&str, &str)]) -> String {
         ("user", user),
     ];
     pairs.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    pairs.sort();
-    let dcs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    signed(&pairs)
+}
+
+/// Launch data with exactly these fields, signed with the test bot's key.
+pub(super) fn signed(pairs: &[(&str, &str)]) -> String {
+    let mut sorted = pairs.to_vec();
+    sorted.sort();
+    let dcs: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let keys = BotKeys::derive(&BotToken::parse(TOKEN).unwrap());
     let mut mac = Hmac::<Sha256>::new_from_slice(&keys.init_data).unwrap();
     mac.update(dcs.join("\n").as_bytes());

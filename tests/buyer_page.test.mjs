@@ -15,7 +15,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { launchChromium, openEmulatedClient } from './support/browser.mjs';
+import { launchChromium, loadInFrame, openEmulatedClient } from './support/browser.mjs';
 import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually } from './support/emulator.mjs';
 
@@ -75,13 +75,7 @@ describe('the buyer\'s page: write access, saving files, the SecondaryButton, sa
     // A query that changes with each launch: a new document, not a hash change.
     const url = `${w.url}/?launch=${++launches}#tgWebAppData=${encodeURIComponent(initData)}`
       + `&tgWebAppVersion=9.1&tgWebAppPlatform=tdesktop&tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(theme))}`;
-    await page.evaluate((src) => {
-      window.__tgEvents.length = 0;
-      document.getElementById('app-frame').src = src;
-    }, url);
-    const app = page.frameLocator('#app-frame');
-    await app.locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
-    return app;
+    return loadInFrame(page, w.url, url);
   }
 
   /** The events of `type` the Mini App posted to the client page, oldest first. */

@@ -13,7 +13,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { launchChromium, openEmulatedClient } from './support/browser.mjs';
+import { launchChromium, loadInFrame, openEmulatedClient } from './support/browser.mjs';
 import { signInitData, tma } from './support/harness.mjs';
 import { startWorkerWithEmulator, eventually, slugOf } from './support/emulator.mjs';
 
@@ -89,14 +89,7 @@ describe('the Operator section of the Mini App', () => {
     const launch = `launch=${++launches}`;
     const url = `${w.url}/?${launch}#tgWebAppData=${encodeURIComponent(initData)}`
       + `&tgWebAppVersion=9.1&tgWebAppPlatform=tdesktop&tgWebAppThemeParams=${encodeURIComponent(JSON.stringify(theme))}`;
-    await page.evaluate((src) => {
-      window.__tgEvents.length = 0;
-      document.getElementById('app-frame').src = src;
-    }, url);
-    // The new document, not the one it replaces (whose status says success already).
-    await eventually(async () => appFrame(page)?.url().includes(launch), { what: 'the new launch to load' });
-    await appFrame(page).locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
-    return page.frameLocator('#app-frame');
+    return loadInFrame(page, w.url, url);
   }
 
   /** The events of `type` the Mini App posted to the client page, oldest first. */

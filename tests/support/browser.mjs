@@ -1,6 +1,7 @@
 // Headless Chromium for the browser tests: Debian's chromium through playwright-core.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { eventually } from './emulator.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -58,4 +59,22 @@ export async function openEmulatedClient(browser, emu, user) {
   const app = page.frameLocator('#app-frame');
   await app.locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
   return { page, app, problems };
+}
+
+/**
+ * Loads `url` (the Mini App at `origin` with its launch in the hash, and a query no earlier
+ * load had, so it is a new document) in the client page's frame, forgets the events posted so
+ * far, and resolves once that new document has verified its launch data: the frame locator.
+ */
+export async function loadInFrame(page, origin, url) {
+  await page.evaluate((src) => {
+    window.__tgEvents.length = 0;
+    document.getElementById('app-frame').src = src;
+  }, url);
+  const search = new URL(url).search;
+  // The new document, not the one it replaces (whose status says success already).
+  const frame = () => page.frames().find((f) => f.url().startsWith(`${origin}/`) && new URL(f.url()).search === search);
+  await eventually(async () => Boolean(frame()), { what: `the frame to load ${search}` });
+  await frame().locator('#status[data-kind="success"]').waitFor({ timeout: 15000 });
+  return page.frameLocator('#app-frame');
 }
